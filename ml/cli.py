@@ -1,0 +1,188 @@
+"""``python -m ml``: train, evaluate, benchmark and read, per the contract in DESIGN.md."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from .models import FAMILIES
+
+
+def _command_line(argv: list[str] | None) -> str:
+    return "python -m ml " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .checkpoint import load_checkpoint, save_checkpoint
+    from .data import load_mnist
+    from .models import build, count_parameters
+    from .progress import TqdmProgress
+    from .recipes import recipe
+    from .train import evaluate, fit
+
+    spec = recipe(args.recipe, args.model)
+    train_over = dict(spec["train"])
+    if args.epochs:
+        train_over["epochs"] = args.epochs
+    model = build(args.model, spec["config"], train_over, seed=args.seed)
+    train, test = load_mnist()
+    train = train.subset(args.limit, seed=args.seed)
+    if args.dry_run:
+        test = test.subset(500, seed=args.seed)
+    size = f", {count_parameters(model.module):,} parameters" if hasattr(model, "module") else ""
+    print(f"training {args.model} ({args.recipe} recipe{size}) on {len(train)} images", file=sys.stderr)
+    start = time.perf_counter()
+    fit(model, train, progress=TqdmProgress(args.model), seed=args.seed, dry_run=args.dry_run)
+    seconds = time.perf_counter() - start
+    training = {
+        "recipe": args.recipe, "seed": args.seed, "seconds": round(seconds, 1), "dry_run": args.dry_run,
+        "command": args.command_line, "data": train.describe(), "train_config": vars(getattr(
+            model, "train_config", argparse.Namespace())),
+    }
+    out = Path(args.out)
+    save_checkpoint(model, out, training=training)
+    # Metrics come from the model as saved (half-precision weights), so they are what a reader gets.
+    metrics = evaluate(load_checkpoint(out).classifier, test)
+    metrics["test_data"] = test.describe()
+    save_checkpoint(model, out, training=training, metrics=metrics)
+    print(f"wrote {out}: test accuracy {100 * metrics['accuracy']:.2f}% after {seconds:.0f} s of training")
+    return 0
+
+
+def print_metrics(meta: dict, metrics: dict) -> None:
+    print(f"model: {meta.get('name')} ({meta.get('family')})")
+    print(f"test accuracy: {100 * metrics['accuracy']:.2f}% on {metrics['samples']} images "
+          f"({metrics['seconds']:.2f} s)")
+    print("per-class accuracy: " + "  ".join(
+        f"{d}: {100 * a:.2f}" for d, a in enumerate(metrics["per_class_accuracy"])))
+    print("confusion matrix (rows = true digit, columns = predicted):")
+    print("      " + "".join(f"{d:>6}" for d in range(10)))
+    for d, row in enumerate(metrics["confusion_matrix"]):
+        print(f"{d:>6}" + "".join(f"{v:>6}" for v in row))
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .checkpoint import load_checkpoint
+    from .data import load_mnist
+    from .train import evaluate
+
+    model = load_checkpoint(args.checkpoint)
+    _, test = load_mnist()
+    metrics = evaluate(model.classifier, test.subset(args.limit))
+    if args.json:
+        print(json.dumps({"checkpoint": str(args.checkpoint), **metrics}))
+    else:
+        print_metrics(model.meta, metrics)
+        recorded = model.meta.get("metrics", {}).get("accuracy")
+        if recorded is not None:
+            print(f"recorded accuracy: {100 * recorded:.2f}%")
+    return 0
+
+
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    from .experiments import benchmark, benchmark_table
+    from .progress import TqdmProgress
+
+    families = [f.strip() for f in args.models.split(",") if f.strip()]
+    results = benchmark(families, out=args.out, epochs=args.epochs, seed=args.seed, dry_run=args.dry_run,
+                        limit=args.limit, progress_factory=TqdmProgress, command=args.command_line)
+    print(benchmark_table(results))
+    if args.out:
+        print(f"wrote {args.out}/results.json, results.md, benchmark.png")
+    return 0
+
+
+def cmd_read(args: argparse.Namespace) -> int:
+    from .checkpoint import DEFAULT_CHECKPOINT, load_checkpoint
+    from .reading import ImageError, annotate, decode_image, read
+
+    model = load_checkpoint(args.checkpoint or DEFAULT_CHECKPOINT)
+    failures = 0
+    for name in args.images:
+        try:
+            image = decode_image(Path(name).read_bytes())
+        except (OSError, ImageError) as exc:
+            print(f"error: {name}: {exc.strerror if isinstance(exc, OSError) else exc}", file=sys.stderr)
+            failures += 1
+            continue
+        reading = read(image, model=model)
+        annotated_path = None
+        if args.annotate:
+            import cv2
+
+            folder = Path(args.annotate)
+            folder.mkdir(parents=True, exist_ok=True)
+            annotated_path = folder / f"{Path(name).stem}.annotated.png"
+            cv2.imwrite(str(annotated_path), annotate(image, reading))
+        if args.json:
+            record = {"file": name, **reading.to_dict()}
+            if annotated_path:
+                record["annotated"] = str(annotated_path)
+            print(json.dumps(record), flush=True)
+        else:
+            print(f"{name}: {reading.text or '(no digits found)'}")
+            for line in reading.lines:
+                confs = " ".join(f"{d.digit}{'?' if d.uncertain else ''}({d.confidence:.2f})" for d in line)
+                print(f"  {confs}")
+            if annotated_path:
+                print(f"  annotated image: {annotated_path}")
+    if failures:
+        print(f"{failures} of {len(args.images)} file(s) could not be read", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    p = argparse.ArgumentParser(prog="python -m ml", description=__doc__, formatter_class=fmt)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a model and write a checkpoint", formatter_class=fmt)
+    t.add_argument("--model", default="cnn", choices=FAMILIES, help="model family")
+    t.add_argument("--recipe", default="served", choices=("served", "thesis"),
+                   help="served = the CNN DigitScan serves; thesis = the study's configuration")
+    t.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
+    t.add_argument("--out", default="var/checkpoints/model.pt", help="checkpoint path")
+    t.add_argument("--seed", type=int, default=0, help="random seed")
+    t.add_argument("--limit", type=int, default=None, help="train on a random subset of this size")
+    t.add_argument("--dry-run", action="store_true", help="two batches, one epoch: checks the pipeline")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("evaluate", help="MNIST test metrics of a checkpoint", formatter_class=fmt)
+    e.add_argument("checkpoint")
+    e.add_argument("--limit", type=int, default=None, help="evaluate on a random subset of this size")
+    e.add_argument("--json", action="store_true", help="print metrics as one JSON object")
+    e.set_defaults(func=cmd_evaluate)
+
+    b = sub.add_parser("benchmark", help="compare the six families on MNIST", formatter_class=fmt)
+    b.add_argument("--models", default=",".join(FAMILIES), help="comma-separated families")
+    b.add_argument("--epochs", type=int, default=None, help="override epochs of torch families")
+    b.add_argument("--out", default="var/benchmark", help="output folder")
+    b.add_argument("--seed", type=int, default=0, help="random seed")
+    b.add_argument("--limit", type=int, default=None, help="use a random training subset of this size")
+    b.add_argument("--dry-run", action="store_true", help="tiny data, two batches: checks the pipeline")
+    b.set_defaults(func=cmd_benchmark)
+
+    r = sub.add_parser("read", help="read the digits in images", formatter_class=fmt)
+    r.add_argument("images", nargs="+", metavar="IMAGE")
+    r.add_argument("--checkpoint", default=None, help="checkpoint (default: the shipped model)")
+    r.add_argument("--json", action="store_true", help="one JSON object per image, one per line")
+    r.add_argument("--annotate", metavar="DIR", default=None, help="write annotated PNGs into DIR")
+    r.set_defaults(func=cmd_read)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    args.command_line = _command_line(argv)
+    from .checkpoint import CheckpointError
+    from .data import DataNotFoundError
+
+    try:
+        return args.func(args)
+    except (CheckpointError, DataNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,95 @@
+import io
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from ml import ImageError, annotate, decode_image, read
+from ml.pages import page_from_text
+from tests.conftest import iou
+
+
+def test_a_page_of_mnist_test_digits_is_read_line_by_line(test_digits, shipped_model):
+    images, labels = test_digits
+    page, truth = page_from_text(images, labels, ["9021", "3345678"], seed=11, digit_height=48)
+    reading = read(page, model=shipped_model)
+    assert reading.line_texts == truth["lines"]
+    for got, want in zip(reading.digits, truth["digits"]):
+        assert iou(got.box, want["box"]) > 0.75
+
+
+def test_blank_page_reads_as_empty(shipped_model):
+    reading = read(np.full((300, 400, 3), 250, np.uint8), model=shipped_model)
+    assert reading.text == "" and reading.digits == []
+
+
+def test_exif_rotated_photo_is_read_upright(test_digits, shipped_model):
+    images, labels = test_digits
+    page, truth = page_from_text(images, labels, ["507"], seed=4, digit_height=60)
+    # Store the page rotated 90° clockwise with EXIF orientation 8 ("rotate 90 CW to display").
+    stored = Image.fromarray(np.ascontiguousarray(np.rot90(page, k=-1)))
+    exif = Image.Exif()
+    exif[0x0112] = 8
+    buf = io.BytesIO()
+    stored.save(buf, format="JPEG", quality=95, exif=exif)
+    upright = decode_image(buf.getvalue())
+    assert upright.shape[:2] == page.shape
+    assert read(upright, model=shipped_model).text == "507"
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "the file is empty"),
+    (b"GIF89a not really", "not a readable image"),
+    (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "not a readable image"),
+])
+def test_undecodable_bytes_raise_image_error(data, message):
+    with pytest.raises(ImageError, match=message):
+        decode_image(data)
+
+
+def test_truncated_jpeg_is_reported_as_corrupt():
+    buf = io.BytesIO()
+    Image.fromarray(np.full((200, 200), 128, np.uint8)).save(buf, format="JPEG")
+    with pytest.raises(ImageError, match="corrupt or truncated"):
+        decode_image(buf.getvalue()[:300])
+
+
+def test_too_many_pixels_is_refused_before_decoding():
+    buf = io.BytesIO()
+    Image.new("L", (3000, 2000)).save(buf, format="PNG")
+    with pytest.raises(ImageError, match="6,000,000 pixels"):
+        decode_image(buf.getvalue(), max_pixels=5_000_000)
+
+
+def test_annotate_draws_red_boxes_and_green_digits_without_touching_the_input(test_digits, shipped_model):
+    images, labels = test_digits
+    page, _ = page_from_text(images, labels, ["47"], seed=1, digit_height=60)
+    colour = cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)
+    before = colour.copy()
+    reading = read(colour, model=shipped_model)
+    out = annotate(colour, reading)
+    assert np.array_equal(colour, before)
+    x, y, w, h = reading.digits[0].box
+    edge = out[y, x : x + w]
+    assert (edge == [0, 0, 255]).all(axis=1).mean() > 0.9  # top edge of the box is red
+    green = (out[:, :, 1] > 120) & (out[:, :, 0] < 80) & (out[:, :, 2] < 80)
+    assert green.sum() > 30
+
+
+def test_uncertain_digits_are_marked(shipped_model):
+    # A scribbled blob is not a clean digit: whatever the model says, it must not be sure.
+    page = np.full((200, 200), 255, np.uint8)
+    cv2.circle(page, (100, 100), 40, 0, -1)
+    cv2.line(page, (60, 60), (140, 140), 255, 9)
+    reading = read(page, model=shipped_model, uncertain_below=1.01)
+    assert reading.digits and all(d.uncertain for d in reading.digits)
+    assert len(reading.digits[0].alternatives) == 3
+
+
+def test_importing_ml_does_not_import_django():
+    code = "import sys, ml; from ml import read, annotate, load_checkpoint; print('django' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
