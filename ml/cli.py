@@ -17,8 +17,10 @@ def _command_line(argv: list[str] | None) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from .card import model_card
     from .checkpoint import load_checkpoint, save_checkpoint
     from .data import load_mnist
+    from .experiments import machine
     from .models import build, count_parameters
     from .progress import TqdmProgress
     from .recipes import recipe
@@ -40,8 +42,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     training = {
         "recipe": args.recipe, "seed": args.seed, "seconds": round(seconds, 1), "dry_run": args.dry_run,
-        "command": args.command_line, "data": train.describe(), "train_config": vars(getattr(
-            model, "train_config", argparse.Namespace())),
+        "command": args.command_line, "data": train.describe(), "machine": machine_line(machine()),
+        "train_config": vars(getattr(model, "train_config", argparse.Namespace())),
     }
     out = Path(args.out)
     save_checkpoint(model, out, training=training)
@@ -49,8 +51,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     metrics = evaluate(load_checkpoint(out).classifier, test)
     metrics["test_data"] = test.describe()
     save_checkpoint(model, out, training=training, metrics=metrics)
-    print(f"wrote {out}: test accuracy {100 * metrics['accuracy']:.2f}% after {seconds:.0f} s of training")
+    card = out.with_suffix(".md")
+    card.write_text(model_card(load_checkpoint(out).meta, file_name=str(out)))
+    print(f"wrote {out} and {card}: test accuracy {100 * metrics['accuracy']:.2f}% "
+          f"after {seconds:.0f} s of training")
     return 0
+
+
+def machine_line(m: dict) -> str:
+    return f"{m['processor']}, {m['cpu_threads']} torch threads, {m['platform']}"
 
 
 def print_metrics(meta: dict, metrics: dict) -> None:
@@ -89,7 +98,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 
     families = [f.strip() for f in args.models.split(",") if f.strip()]
     results = benchmark(families, out=args.out, epochs=args.epochs, seed=args.seed, dry_run=args.dry_run,
-                        limit=args.limit, progress_factory=TqdmProgress, command=args.command_line)
+                        limit=args.limit, progress_factory=TqdmProgress, command=args.command_line,
+                        per_epoch=args.per_epoch)
     print(benchmark_table(results))
     if args.out:
         print(f"wrote {args.out}/results.json, results.md, benchmark.png")
@@ -164,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--seed", type=int, default=0, help="random seed")
     b.add_argument("--limit", type=int, default=None, help="use a random training subset of this size")
     b.add_argument("--dry-run", action="store_true", help="tiny data, two batches: checks the pipeline")
+    b.add_argument("--per-epoch", action="store_true",
+                   help="also record test accuracy after every epoch (torch families)")
     b.set_defaults(func=cmd_benchmark)
 
     r = sub.add_parser("read", help="read the digits in images", formatter_class=fmt)

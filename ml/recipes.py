@@ -19,8 +19,8 @@ RECIPES: dict[str, dict[str, Any]] = {
             "dropout": 0.25, "head_dropout": 0.25,
         },
         "train": {
-            "epochs": 16, "batch_size": 128, "lr": 3e-3, "schedule": "onecycle", "weight_decay": 0.0,
-            "label_smoothing": 0.05, "rotate": 10.0, "shift": 0.08, "scale": 0.1, "stroke": 0.15,
+            "epochs": 14, "batch_size": 128, "lr": 3e-3, "schedule": "onecycle", "weight_decay": 0.0,
+            "label_smoothing": 0.05, "rotate": 10.0, "shift": 0.08, "scale": 0.1, "stroke": 0.1,
             "ema": 0.999,
         },
     },

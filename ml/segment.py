@@ -44,6 +44,7 @@ class Box:
     w: int
     h: int
     labels: list[int] = field(default_factory=list)
+    area: int = 0  # ink pixels
 
     @property
     def x2(self) -> int:
@@ -59,7 +60,8 @@ class Box:
 
     def union(self, other: Box) -> Box:
         x, y = min(self.x, other.x), min(self.y, other.y)
-        return Box(x, y, max(self.x2, other.x2) - x, max(self.y2, other.y2) - y, self.labels + other.labels)
+        return Box(x, y, max(self.x2, other.x2) - x, max(self.y2, other.y2) - y,
+                   self.labels + other.labels, self.area + other.area)
 
     def as_list(self) -> list[int]:
         return [int(self.x), int(self.y), int(self.w), int(self.h)]
@@ -79,11 +81,20 @@ class Segmentation:
         """The ink of ``box`` only (neighbours' strokes that reach into it are masked out)."""
         ink = self.ink[box.y : box.y2, box.x : box.x2]
         if not box.labels:
-            return ink.copy()
+            return stretch(ink)
         mask = np.isin(self.labels[box.y : box.y2, box.x : box.x2], box.labels).astype(np.uint8)
         # Grow the mask by a pixel so the anti-aliased rim of each stroke is kept.
         mask = cv2.dilate(mask, np.ones((3, 3), np.uint8))
-        return ink * mask
+        return stretch(ink * mask)
+
+
+def stretch(ink: np.ndarray) -> np.ndarray:
+    """Scale a crop so its stroke cores reach 1.0, as MNIST's do (pencil and pale ink included)."""
+    strokes = ink[ink > MIN_CONTRAST]
+    if strokes.size == 0:
+        return ink.copy()
+    core = float(np.percentile(strokes, 90))
+    return np.clip(ink / max(core, MIN_CONTRAST), 0.0, 1.0)
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -128,16 +139,21 @@ def components(mask: np.ndarray) -> tuple[np.ndarray, list[Box]]:
     for i in range(1, count):
         x, y, w, h, area = (int(v) for v in stats[i])
         if area >= min_area:
-            boxes.append(Box(x, y, w, h, [i]))
+            boxes.append(Box(x, y, w, h, [i], area))
     return labels, boxes
 
 
 def typical_height(boxes: list[Box]) -> float:
-    """The height of a digit on this page: the upper median of the component heights."""
+    """The height of a digit on this page: the ink-weighted median of the component heights.
+
+    Weighting by ink keeps many specks (little ink each) from dragging the estimate down, while
+    the digits, which carry most of the ink on a page of numbers, decide it.
+    """
     if not boxes:
         return 0.0
-    heights = np.sort([b.h for b in boxes])
-    return float(np.percentile(heights, 75))
+    order = sorted(boxes, key=lambda b: b.h)
+    weights = np.cumsum([max(b.area, 1) for b in order])
+    return float(order[int(np.searchsorted(weights, weights[-1] / 2))].h)
 
 
 def merge_pieces(boxes: list[Box], digit_h: float) -> list[Box]:
@@ -194,7 +210,7 @@ def split_wide(box: Box, ink: np.ndarray, labels: np.ndarray, digit_h: float) ->
         rows = np.nonzero(piece.any(axis=1))[0]
         if len(rows) and cut > start:
             pieces.append(Box(box.x + start, box.y + int(rows[0]), cut - start,
-                              int(rows[-1] - rows[0] + 1), list(box.labels)))
+                              int(rows[-1] - rows[0] + 1), list(box.labels), int((piece > 0).sum())))
         start = cut
     return pieces
 

@@ -77,8 +77,13 @@ def _lr_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig, steps: int):
 
 
 def fit_torch(model: TorchClassifier, train: Split, *, progress: Progress = _noop,
-              seed: int = 0, dry_run: bool = False) -> TorchClassifier:
-    """Train ``model.module`` in place by its TrainConfig; with EMA, the average replaces it."""
+              seed: int = 0, dry_run: bool = False,
+              epoch_end: Callable[[int, TorchClassifier], None] | None = None) -> TorchClassifier:
+    """Train ``model.module`` in place by its TrainConfig; with EMA, the average replaces it.
+
+    ``epoch_end(epoch, model)`` is called after each epoch (the module in eval mode), for example to
+    track test accuracy per epoch; it must not change the model.
+    """
     cfg = model.train_config
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
@@ -95,6 +100,10 @@ def fit_torch(model: TorchClassifier, train: Split, *, progress: Progress = _noo
             module, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(cfg.ema), use_buffers=True
         )
     augmenting = any((cfg.rotate, cfg.shift, cfg.scale, cfg.stroke))
+    # Channels-last convolutions run about a third faster on CPU (oneDNN's preferred layout).
+    channels_last = model.family == "cnn"
+    if channels_last:
+        module.to(memory_format=torch.channels_last)
     for epoch in range(1, epochs + 1):
         module.train()
         order = torch.randperm(len(y_all), generator=gen)
@@ -105,6 +114,8 @@ def fit_torch(model: TorchClassifier, train: Split, *, progress: Progress = _noo
             x, y = x_all[idx], y_all[idx]
             if augmenting:
                 x = augment(x, cfg, gen)
+            if channels_last:
+                x = x.unsqueeze(1).contiguous(memory_format=torch.channels_last)
             out = module(x)
             # Models return log-probabilities, so NLL of them is cross-entropy; smoothing mixes in
             # the uniform distribution's loss.
@@ -120,11 +131,14 @@ def fit_torch(model: TorchClassifier, train: Split, *, progress: Progress = _noo
                 ema.update_parameters(module)
             seen += len(y)
             correct += int((out.argmax(1) == y).sum())
-            loss_sum += float(loss) * len(y)
+            loss_sum += float(loss.detach()) * len(y)
             progress({"event": "batch", "epoch": epoch, "epochs": epochs, "step": step + 1,
                       "steps": steps_per_epoch, "loss": loss_sum / seen, "accuracy": correct / seen})
         progress({"event": "epoch", "epoch": epoch, "epochs": epochs,
                   "loss": loss_sum / max(seen, 1), "accuracy": correct / max(seen, 1)})
+        if epoch_end is not None:
+            current = ema.module if ema is not None else module
+            epoch_end(epoch, TorchClassifier(model.family, current, cfg, model.model_config))
     if ema is not None:
         model.module = copy.deepcopy(ema.module)
     model.module.eval()
@@ -149,10 +163,11 @@ def fit_sklearn(model: SklearnClassifier, train: Split, *, progress: Progress = 
 
 
 def fit(model: Classifier, train: Split, *, progress: Progress = _noop, seed: int = 0,
-        dry_run: bool = False) -> Classifier:
+        dry_run: bool = False, epoch_end: Callable[[int, TorchClassifier], None] | None = None,
+        ) -> Classifier:
     """Train any family on ``train``; ``dry_run`` runs two batches (or 500 samples) only."""
     if isinstance(model, TorchClassifier):
-        return fit_torch(model, train, progress=progress, seed=seed, dry_run=dry_run)
+        return fit_torch(model, train, progress=progress, seed=seed, dry_run=dry_run, epoch_end=epoch_end)
     return fit_sklearn(model, train, progress=progress, dry_run=dry_run)
 
 

@@ -58,12 +58,14 @@ def test_read_writes_annotated_images(tmp_path):
 
 
 def test_benchmark_dry_run_writes_table_json_and_chart(tmp_path):
-    result = run_ml("benchmark", "--dry-run", "--out", str(tmp_path))
+    result = run_ml("benchmark", "--dry-run", "--per-epoch", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     results = json.loads((tmp_path / "results.json").read_text())
     assert [r["family"] for r in results["rows"]] == ["logreg", "mlp", "knn", "svm", "rnn", "cnn"]
+    curves = {r["family"]: r.get("test_accuracy_per_epoch") for r in results["rows"]}
+    assert len(curves["cnn"]) == 1 and curves["knn"] is None
     table = (tmp_path / "results.md").read_text()
-    assert "| Convolutional network |" in table and "99.64" in table
+    assert "| Convolutional network |" in table and "99.64" in table and "Best epoch" in table
     assert (tmp_path / "benchmark.png").stat().st_size > 10_000
     assert "epoch 1/1" in result.stderr  # progress is shown
 

@@ -79,14 +79,18 @@ def test_annotate_draws_red_boxes_and_green_digits_without_touching_the_input(te
     assert green.sum() > 30
 
 
-def test_uncertain_digits_are_marked(shipped_model):
-    # A scribbled blob is not a clean digit: whatever the model says, it must not be sure.
-    page = np.full((200, 200), 255, np.uint8)
-    cv2.circle(page, (100, 100), 40, 0, -1)
-    cv2.line(page, (60, 60), (140, 140), 255, 9)
-    reading = read(page, model=shipped_model, uncertain_below=1.01)
-    assert reading.digits and all(d.uncertain for d in reading.digits)
-    assert len(reading.digits[0].alternatives) == 3
+def test_digits_under_the_threshold_are_marked_uncertain(test_digits, shipped_model):
+    images, labels = test_digits
+    page, _ = page_from_text(images, labels, ["1234567890"], seed=8, digit_height=50)
+    blob = page.copy()
+    cv2.circle(blob, (blob.shape[1] - 30, 30), 18, 0, -1)  # a scribbled-out blot beside the number
+    # Put the threshold at the median confidence: some digits fall under it, some don't.
+    threshold = float(np.median([d.confidence for d in read(blob, model=shipped_model).digits]))
+    reading = read(blob, model=shipped_model, uncertain_below=threshold)
+    assert any(d.uncertain for d in reading.digits) and any(not d.uncertain for d in reading.digits)
+    for d in reading.digits:
+        assert d.uncertain == (d.confidence < threshold)
+        assert len(d.alternatives) == 3 and d.alternatives[0]["confidence"] >= d.alternatives[1]["confidence"]
 
 
 def test_importing_ml_does_not_import_django():
