@@ -92,6 +92,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_card(args: argparse.Namespace) -> int:
+    from .card import model_card
+    from .checkpoint import load_checkpoint
+
+    text = model_card(load_checkpoint(args.checkpoint).meta, file_name=args.checkpoint)
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"wrote {args.out}")
+    else:
+        print(text, end="")
+    return 0
+
+
 def cmd_benchmark(args: argparse.Namespace) -> int:
     from .experiments import benchmark, benchmark_table
     from .progress import TqdmProgress
@@ -166,6 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--limit", type=int, default=None, help="evaluate on a random subset of this size")
     e.add_argument("--json", action="store_true", help="print metrics as one JSON object")
     e.set_defaults(func=cmd_evaluate)
+
+    c = sub.add_parser("card", help="a checkpoint's model card in Markdown", formatter_class=fmt)
+    c.add_argument("checkpoint")
+    c.add_argument("--out", default=None, help="write to this file instead of printing")
+    c.set_defaults(func=cmd_card)
 
     b = sub.add_parser("benchmark", help="compare the six families on MNIST", formatter_class=fmt)
     b.add_argument("--models", default=",".join(FAMILIES), help="comma-separated families")

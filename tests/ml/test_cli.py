@@ -77,6 +77,10 @@ def test_train_dry_run_writes_a_checkpoint_that_evaluate_reads(tmp_path):
     evaluated = run_ml("evaluate", str(out), "--limit", "300")
     assert evaluated.returncode == 0, evaluated.stderr
     assert "confusion matrix" in evaluated.stdout and "per-class accuracy" in evaluated.stdout
+    card = (tmp_path / "m.md").read_text()  # train writes the card beside the checkpoint
+    assert "--dry-run --out" in card and "Confusion matrix" in card
+    printed = run_ml("card", str(out))
+    assert printed.returncode == 0 and printed.stdout.startswith("# Model card: m")
 
 
 def test_evaluate_of_a_missing_checkpoint_says_so(tmp_path):
