@@ -1,10 +1,11 @@
 """Named training recipes. ``thesis`` reproduces the study; ``served`` is the model DigitScan serves.
 
-The served recipe keeps the thesis' two-block CNN shape but trades its 5×5 first block for 3×3 (a
-third of the multiply-adds, so more epochs fit in the 15-minute budget), adds BatchNorm (faster, more
-stable training at a high learning rate), a one-cycle schedule, mild affine and stroke-width
-augmentation (uploads are not MNIST: slanted, shifted, thicker or thinner pens), label smoothing and
-an exponential moving average of the weights (the averaged weights are what is saved).
+The served recipe keeps the thesis' two-block CNN shape with 3×3 kernels everywhere and adds BatchNorm
+(stable training at a high learning rate), a one-cycle schedule, mild affine and stroke-width
+augmentation (uploads are not MNIST: slanted, shifted, thicker or thinner pens), head dropout, label
+smoothing and an exponential moving average of the weights (the averaged weights are what is saved).
+Its epoch count is set by the budget: 13 epochs of about 60 s fit in 15 minutes on the 2-core
+machine (14 took 901 s), and training runs channels-last, which measured about 20 % faster on CPU.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ RECIPES: dict[str, dict[str, Any]] = {
             "dropout": 0.25, "head_dropout": 0.25,
         },
         "train": {
-            "epochs": 14, "batch_size": 128, "lr": 3e-3, "schedule": "onecycle", "weight_decay": 0.0,
+            "epochs": 13, "batch_size": 128, "lr": 3e-3, "schedule": "onecycle", "weight_decay": 0.0,
             "label_smoothing": 0.05, "rotate": 10.0, "shift": 0.08, "scale": 0.1, "stroke": 0.1,
             "ema": 0.999,
         },
