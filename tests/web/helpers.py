@@ -1,0 +1,54 @@
+"""Images and people for the web and worker tests: digits drawn with OpenCV, uploads sent like a browser."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import cv2
+import numpy as np
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+
+def digits_image(lines: tuple[str, ...] = ("123", "45"), *, scale: float = 3.0) -> np.ndarray:
+    """A white BGR page with ``lines`` written in a thick pen-like font, one under another."""
+    height = int(90 * scale / 3) * len(lines) + 40
+    width = int(60 * scale / 3) * max(len(x) for x in lines) + 60
+    page = np.full((height, width, 3), 255, np.uint8)
+    for i, text in enumerate(lines):
+        y = 30 + int(90 * scale / 3) * (i + 1) - 20
+        for j, ch in enumerate(text):
+            x = 30 + int(60 * scale / 3) * j
+            cv2.putText(page, ch, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale * 0.7, (20, 20, 20),
+                        int(scale * 2), cv2.LINE_AA)
+    return page
+
+
+def png_bytes(image: np.ndarray | None = None) -> bytes:
+    ok, data = cv2.imencode(".png", digits_image() if image is None else image)
+    assert ok
+    return data.tobytes()
+
+
+def jpeg_bytes(image: np.ndarray | None = None, *, exif_orientation: int | None = None) -> bytes:
+    rgb = cv2.cvtColor(digits_image() if image is None else image, cv2.COLOR_BGR2RGB)
+    buffer = io.BytesIO()
+    pil = Image.fromarray(rgb)
+    if exif_orientation:
+        exif = Image.Exif()
+        exif[0x0112] = exif_orientation
+        pil.save(buffer, "JPEG", quality=90, exif=exif.tobytes())
+    else:
+        pil.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def uploaded(data: bytes, name: str = "digits.png", content_type: str = "image/png") -> SimpleUploadedFile:
+    """What Django hands a view for a file field: the client's name and type, which we must not trust."""
+    return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path

@@ -1,0 +1,56 @@
+"""Staff see every upload, feedback, model version and experiment run in the admin."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.helpers import uploaded
+from web.registry.services import model_version_ensure_active
+from web.uploads.models import Feedback
+from web.uploads.owners import Owner
+from web.uploads.services import feedback_create, upload_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("staff", password="x-long-password-9"))
+    return client
+
+
+def test_staff_see_everyones_uploads_and_feedback(staff_client, alice, png):
+    upload = upload_create(owner=Owner(user=alice), image_file=uploaded(png), source="upload")
+    feedback_create(upload=upload, owner=Owner(user=alice), text="42")
+    model_version_ensure_active()
+    pages = ["uploads/upload/", f"uploads/upload/{upload.id}/change/", "uploads/feedback/",
+             "registry/modelversion/", "registry/experimentrun/"]
+    for url in (f"/admin/{page}" for page in pages):
+        assert staff_client.get(url).status_code == 200, url
+    assert str(upload.id) in staff_client.get("/admin/uploads/upload/").content.decode()
+
+
+def test_staff_accept_feedback_as_training_data(staff_client, alice, png):
+    upload = upload_create(owner=Owner(user=alice), image_file=uploaded(png), source="upload")
+    feedback = feedback_create(upload=upload, owner=Owner(user=alice), text="42")
+    staff_client.post("/admin/uploads/feedback/", {"action": "accept", "_selected_action": [feedback.pk]})
+    assert Feedback.objects.get().accepted
+
+
+def test_ordinary_users_cannot_open_the_admin(alice_client):
+    assert alice_client.get("/admin/uploads/upload/").status_code == 302
+
+
+def test_register_model_command_adds_and_activates_a_checkpoint(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    from ml.checkpoint import save_checkpoint
+    from ml.models import build
+    from web.registry.models import ModelVersion
+
+    path = save_checkpoint(build("cnn", {"channels": (8, 16), "linear": 16}), tmp_path / "mine.pt",
+                           metrics={"accuracy": 0.5})
+    call_command("register_model", str(path), "--activate")
+    assert ModelVersion.objects.get(is_active=True).name == "mine"
+    with pytest.raises(CommandError, match="No such file"):
+        call_command("register_model", str(tmp_path / "missing.pt"))

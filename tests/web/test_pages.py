@@ -1,0 +1,153 @@
+"""The server-rendered pages: upload, result, history, accounts; messages in words for bad input."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from tests.web.helpers import png_bytes, uploaded
+from web.uploads.models import Upload
+from web.uploads.services import upload_finish, upload_start
+
+pytestmark = pytest.mark.django_db
+
+
+def upload_page_post(client, data: bytes, name: str = "d.png"):
+    return client.post("/", {"image": uploaded(data, name), "source": "upload"})
+
+
+def test_the_upload_page_offers_a_file_picker_and_drop_zone(client):
+    html = client.get("/").content.decode()
+    assert 'type="file"' in html and 'id="drop"' in html and 'enctype="multipart/form-data"' in html
+
+
+def test_a_good_upload_redirects_to_its_result_page(client):
+    response = upload_page_post(client, png_bytes())
+    upload = Upload.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/r/{upload.id}/"
+    assert upload.source == "upload"
+
+
+@pytest.mark.parametrize("data, words", [
+    (b"", "The file is empty."),
+    (b"GIF89a......", "Only JPEG and PNG images are accepted"),
+    (png_bytes()[:100], "The image cannot be decoded"),
+    (png_bytes() + b"\0" * (2 * 1024 * 1024), "the limit is 2.0 MB"),
+])
+def test_bad_input_is_explained_on_the_page(client, data, words):
+    response = upload_page_post(client, data)
+    assert response.status_code == 400
+    assert words in response.content.decode()
+    assert Upload.objects.count() == 0
+
+
+def test_the_result_page_polls_the_status_endpoint_while_queued(client):
+    upload_page_post(client, png_bytes())
+    upload = Upload.objects.get()
+    html = client.get(f"/r/{upload.id}/").content.decode()
+    assert f'data-status-url="http://testserver/api/v1/recognitions/{upload.id}/"' in html
+    assert 'data-status="queued"' in html and "result.js" in html
+
+
+def test_the_result_page_shows_digits_confidences_and_uncertain_marks(client, png):
+    upload_page_post(client, png)
+    upload = Upload.objects.get()
+    upload_start(upload_id=upload.id)
+    digits = [{"digit": 4, "confidence": 0.97, "box": [0, 0, 5, 5], "line": 0, "uncertain": False},
+              {"digit": 2, "confidence": 0.41, "box": [9, 0, 5, 5], "line": 0, "uncertain": True}]
+    upload_finish(upload_id=upload.id, reading={"text": "42", "lines": ["42"], "digits": digits},
+                  timings={}, annotated_png=png, model_version=None)
+    html = client.get(f"/r/{upload.id}/").content.decode()
+    assert "<li>42</li>" in html and "97%" in html and "41%" in html
+    assert 'class="uncertain"' in html and "2?" in html
+    assert f"/r/{upload.id}/annotated.image" in html
+    assert 'value="42"' in html  # the correction form is prefilled with the reading
+
+
+def test_feedback_from_the_result_page_is_stored_and_shown(client, png):
+    upload_page_post(client, png)
+    upload = Upload.objects.get()
+    response = client.post(f"/r/{upload.id}/feedback/", {"text": "17", "comment": "the 7 is crossed"},
+                           follow=True)
+    html = response.content.decode()
+    assert "your correction is saved" in html and "the 7 is crossed" in html
+    assert upload.feedback.get().text == "17"
+
+
+def test_history_is_newest_first_paginated_with_thumbnails(alice_client, png):
+    for _ in range(13):
+        upload_page_post(alice_client, png)
+    ordered = list(Upload.objects.order_by("-queued_at"))
+    first_page = alice_client.get("/history/").content.decode()
+    assert first_page.count('class="thumb"') == 12 and "page 1 of 2" in first_page
+    assert first_page.index(f"/r/{ordered[0].id}/") < first_page.index(f"/r/{ordered[1].id}/")
+    assert f"/r/{ordered[0].id}/original.image" in first_page  # not read yet: no thumbnail
+    assert f"/r/{ordered[-1].id}/" not in first_page
+    assert alice_client.get("/history/?page=2").content.decode().count('class="thumb"') == 1
+
+
+def test_anonymous_uploads_move_to_the_account_at_sign_up(client, png):
+    upload_page_post(client, png)
+    response = client.post(reverse("signup"), {"username": "carol", "password1": "a-long-password-3",
+                                               "password2": "a-long-password-3"})
+    assert response.status_code == 302
+    assert Upload.objects.get().owner.username == "carol"
+    assert client.get("/history/").content.decode().count('class="thumb"') == 1
+
+
+def test_anonymous_uploads_move_to_the_account_at_login(client, alice, png):
+    upload_page_post(client, png)
+    response = client.post(reverse("login"), {"username": "alice", "password": "a-long-password-1"})
+    assert response.status_code == 302
+    assert Upload.objects.get().owner == alice
+
+
+def test_logout_starts_a_fresh_anonymous_session(alice_client, png):
+    upload_page_post(alice_client, png)
+    alice_client.post(reverse("logout"))
+    assert "Nothing yet" in alice_client.get("/history/").content.decode()
+
+
+def test_sign_up_errors_are_shown(client):
+    response = client.post(reverse("signup"), {"username": "x", "password1": "a", "password2": "b"})
+    assert response.status_code == 400 and re.search(r"password", response.content.decode(), re.I)
+
+
+def test_the_upload_page_offers_a_canvas_that_posts_to_the_api(client):
+    html = client.get("/").content.decode()
+    assert '<canvas id="canvas"' in html and 'data-api="/api/v1/recognitions/"' in html
+
+
+def test_a_canvas_drawing_is_recorded_with_its_source(alice_client, png):
+    response = alice_client.post("/api/v1/recognitions/", {"image": uploaded(png, "drawing.png"),
+                                                           "source": "canvas"})
+    assert response.status_code == 202 and Upload.objects.get().source == "canvas"
+
+
+def test_a_failed_upload_says_why_on_its_result_page(client, png):
+    from web.uploads.services import upload_fail
+
+    upload_page_post(client, png)
+    upload = Upload.objects.get()
+    upload_fail(upload_id=upload.id, code="timeout", message="reading took longer than 30 s")
+    html = client.get(f"/r/{upload.id}/").content.decode()
+    assert 'data-status="failed"' in html and "reading took longer than 30 s" in html
+
+
+def test_history_shows_the_reading_and_thumbnail_of_a_finished_upload(client, png):
+    upload_page_post(client, png)
+    upload = Upload.objects.get()
+    upload_start(upload_id=upload.id)
+    upload_finish(upload_id=upload.id, reading={"text": "305", "lines": ["305"], "digits": []}, timings={},
+                  annotated_png=png, thumbnail_jpeg=png, model_version=None)
+    html = client.get("/history/").content.decode()
+    assert f"/r/{upload.id}/thumbnail.image" in html and ">305<" in html
+    assert client.get(f"/r/{upload.id}/thumbnail.image").status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/accounts/login/", "/accounts/signup/", "/history/"])
+def test_account_and_history_pages_render_for_anonymous_visitors(client, url):
+    response = client.get(url)
+    assert response.status_code == 200 and "DigitScan" in response.content.decode()

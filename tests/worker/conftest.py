@@ -1,0 +1,2 @@
+from tests.web.fixtures import *  # noqa: F401,F403 - shared fixtures (pytest finds them by name)
+from tests.worker.fixtures import *  # noqa: F401,F403

@@ -1,0 +1,1 @@
+"""DigitScan's Django project: settings, URLs and the apps (registry, uploads, accounts)."""

@@ -1,0 +1,1 @@
+"""The model lifecycle: ModelVersion (checkpoints in storage, one active) and ExperimentRun (jobs)."""

@@ -1,0 +1,72 @@
+"""ModelVersion: a checkpoint in storage that workers can read with; ExperimentRun: a training job."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class ModelVersion(models.Model):
+    """A self-describing ml checkpoint kept in default storage; exactly one row is active at a time."""
+
+    name = models.CharField(max_length=200)
+    checkpoint = models.FileField(upload_to="models/", max_length=300)
+    # sha256 of the checkpoint bytes: registering the same file twice finds the existing row.
+    sha256 = models.CharField(max_length=64, unique=True)
+    family = models.CharField(max_length=32)
+    config = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    preprocess_signature = models.CharField(max_length=128)
+    training = models.JSONField(default=dict, blank=True, help_text="how it was trained (data, command)")
+    is_active = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            # The database itself refuses a second active version; services switch inside a transaction.
+            models.UniqueConstraint(fields=["is_active"], condition=models.Q(is_active=True),
+                                    name="registry_one_active_model_version"),
+        ]
+
+    def __str__(self) -> str:
+        accuracy = self.metrics.get("accuracy")
+        suffix = f" ({accuracy:.2%})" if isinstance(accuracy, (int, float)) else ""
+        return f"{self.name}{suffix}{' [active]' if self.is_active else ''}"
+
+
+class ExperimentRun(models.Model):
+    """A training, benchmark or ablation job: what was asked, how far it got, and what came out."""
+
+    class Kind(models.TextChoices):
+        TRAIN = "train", "train"
+        BENCHMARK = "benchmark", "benchmark"
+        ABLATE = "ablate", "ablate"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    progress = models.FloatField(default=0.0, help_text="0 to 1")
+    log = models.TextField(blank=True)
+    results = models.JSONField(default=dict, blank=True)
+    artifacts = models.JSONField(default=list, blank=True, help_text="storage names of plots and tables")
+    error = models.TextField(blank=True)
+    model_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="runs", help_text="the version this run registered")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"

@@ -1,0 +1,298 @@
+"""DigitScan's one settings module: every value comes from the environment or an embedded default.
+
+A fresh clone runs with no servers at all (SQLite, Celery's filesystem transport and local files, all
+under ``var/``); the same code runs at scale when the environment names real services:
+
+==========================  =====================================  =====================================
+concern                     embedded default                       at scale
+==========================  =====================================  =====================================
+database                    ``var/db.sqlite3``                     ``DATABASE_URL`` (PostgreSQL)
+broker                      ``filesystem://`` under ``var/broker`` ``CELERY_BROKER_URL`` (Redis)
+files                       ``var/media``                          ``DIGITSCAN_STORAGE=s3`` + ``AWS_*``
+secret key                  generated into ``var/secret_key``      ``SECRET_KEY`` (required, DEBUG off)
+==========================  =====================================  =====================================
+
+Every variable read here is listed in ``deploy/env.example`` with its meaning.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use 1/0, true/false, yes/no, on/off)")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not an integer") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    return [v.strip() for v in value.split(",") if v.strip()] if value else default
+
+
+# Everything the embedded defaults write (database, queue, files, secret) lives under one folder.
+VAR_DIR = Path(env_str("DIGITSCAN_VAR_DIR", str(BASE_DIR / "var"))).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+# --- security -------------------------------------------------------------------------------------
+DEBUG = env_bool("DJANGO_DEBUG", True)
+
+
+def _secret_key() -> str:
+    """``SECRET_KEY`` from the environment; with DEBUG on, one generated once and kept in ``var/``."""
+    key = env_str("SECRET_KEY")
+    if key:
+        return key
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DJANGO_DEBUG is off")
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        # Written once so that sessions survive restarts; 0600 because it signs sessions.
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto, redirect plain HTTP, and tell browsers so.
+if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 3600)
+
+# --- applications ---------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_celery_beat",
+    "web.registry",
+    "web.uploads",
+    "web.accounts",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "web.urls"
+WSGI_APPLICATION = "web.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "web" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------------------------
+DATABASES = {
+    "default": dj_database_url.config(
+        env="DATABASE_URL",
+        default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # sqlite connections are cheap; persistent ones lock
+    # Web and worker processes write the same file: WAL lets readers go on while one writes, IMMEDIATE
+    # takes the write lock up front (no upgrade deadlocks), and the timeout waits for it instead of
+    # failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- files ----------------------------------------------------------------------------------------
+MEDIA_ROOT = Path(env_str("DIGITSCAN_MEDIA_ROOT", str(VAR_DIR / "media")))
+# No public MEDIA_URL: every stored file is served by a view that checks its owner (web.uploads.views).
+STORAGE_BACKEND = env_str("DIGITSCAN_STORAGE", "local")
+if STORAGE_BACKEND == "s3":
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME", "digitscan"),
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+            # Private objects: the owner-checking view streams them; nothing is publicly readable.
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": True,
+        },
+    }
+elif STORAGE_BACKEND == "local":
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # No explicit location: it follows MEDIA_ROOT, which tests point at a temporary folder.
+        "OPTIONS": {"allow_overwrite": True},
+    }
+else:
+    raise ImproperlyConfigured(f"DIGITSCAN_STORAGE={STORAGE_BACKEND!r}: use 'local' or 's3'")
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "web" / "static"]
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- uploads --------------------------------------------------------------------------------------
+DIGITSCAN_MAX_UPLOAD_BYTES = env_int("DIGITSCAN_MAX_UPLOAD_BYTES", 2 * 1024 * 1024)
+# Decompression bombs: a 2 MB PNG can claim 100k × 100k pixels; refuse before decoding.
+DIGITSCAN_MAX_PIXELS = env_int("DIGITSCAN_MAX_PIXELS", 25_000_000)
+# The checkpoint registered as the first ModelVersion when none exists (tests point it at a tiny one).
+DIGITSCAN_DEFAULT_CHECKPOINT = env_str("DIGITSCAN_DEFAULT_CHECKPOINT", "")
+
+# --- accounts -------------------------------------------------------------------------------------
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "history"
+LOGOUT_REDIRECT_URL = "upload"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- API ------------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "EXCEPTION_HANDLER": "web.uploads.api.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "DigitScan API",
+    "DESCRIPTION": "Upload a photo or scan of handwritten digits; poll for the digits read, line by line.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Celery (read by worker/celery.py through the CELERY_ namespace) ------------------------------
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+BROKER_DIR = VAR_DIR / "broker"
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    for sub in ("queue", "processed", "control"):
+        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+        # Exchange bindings; kombu's default is ./control in whatever folder the process started in.
+        "control_folder": str(BROKER_DIR / "control"),
+    }
+else:
+    # Redis redelivers an unacknowledged message after this many seconds (a worker host that vanished);
+    # it must exceed the longest task, or a slow task would be delivered twice.
+    _visibility = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": _visibility,
+        # Workers sweep for such messages every few seconds (kombu's default is every ~100 s), so a
+        # message is back in the queue soon after its visibility timeout; the sweep is one cheap query.
+        "unacked_restore_interval": min(10, max(1, _visibility // 4)),
+        "unacked_restore_throttle": 1,
+    }
+# Results go to the database rows, never to a Celery result backend.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True  # a message is acknowledged after the task ran, so a dead worker's returns
+CELERY_TASK_REJECT_ON_WORKER_LOST = True  # ...and a killed child process re-queues it at once
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a busy process does not sit on messages another could run
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 30)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 60)
+CELERY_TASK_DEFAULT_QUEUE = "inference"
+CELERY_TASK_ROUTES = {
+    "worker.tasks.recognize": {"queue": "inference"},
+    "worker.tasks.reap_stuck_uploads": {"queue": "inference"},
+    "worker.tasks.train_model": {"queue": "training"},
+    "worker.tasks.retrain_periodically": {"queue": "training"},
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "reap-stuck-uploads": {"task": "worker.tasks.reap_stuck_uploads", "schedule": 60.0},
+}
+
+# How many times one upload may be delivered to a worker before it is failed for good (a poison image
+# that kills its process would otherwise be redelivered forever).
+DIGITSCAN_MAX_ATTEMPTS = env_int("DIGITSCAN_MAX_ATTEMPTS", 3)
+# An upload running longer than this is stuck (its worker died without the broker noticing): reaped.
+DIGITSCAN_STUCK_AFTER_S = env_int("DIGITSCAN_STUCK_AFTER_S", 300)
+# Retraining stops after this long; it must stay under CELERY_VISIBILITY_TIMEOUT, or Redis would hand the
+# still-running job to another worker.
+DIGITSCAN_TRAIN_TIME_LIMIT_S = env_int("DIGITSCAN_TRAIN_TIME_LIMIT_S", 3000)
+# Torch threads per worker process; 0 = cores // processes, so that processes × threads ≤ cores.
+DIGITSCAN_TORCH_THREADS = env_int("DIGITSCAN_TORCH_THREADS", 0)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("DIGITSCAN_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

@@ -1,0 +1,53 @@
+// Result page: poll the JSON status endpoint (the same one API clients use) until the upload finishes.
+(function () {
+  "use strict";
+  const section = document.getElementById("result");
+  if (!section) return;
+  const url = section.dataset.statusUrl;
+  const STATUS_TEXT = { queued: "Waiting in the queue…", running: "Reading the digits…", done: "Done." };
+  let delay = 250;  // ms; grows to at most 2 s so a long queue does not flood the server
+
+  function render(data) {
+    const status = document.getElementById("status");
+    status.dataset.status = data.status;
+    status.textContent = data.status === "failed"
+      ? "Failed: " + (data.error ? data.error.message : "unknown reason")
+      : STATUS_TEXT[data.status];
+    document.getElementById("progress").hidden = data.status === "done" || data.status === "failed";
+    if (data.status !== "done") return;
+    if (data.annotated_image_url) document.getElementById("annotated").src = data.annotated_image_url;
+    const lines = document.getElementById("lines");
+    lines.replaceChildren(...data.lines.map((line) => Object.assign(document.createElement("li"), { textContent: line })));
+    const body = document.querySelector("#digits tbody");
+    body.replaceChildren(...data.digits.map((d) => {
+      const row = document.createElement("tr");
+      if (d.uncertain) row.className = "uncertain";
+      [d.line + 1, d.digit + (d.uncertain ? "?" : ""), Math.round(d.confidence * 100) + "%"].forEach((value) => {
+        row.appendChild(Object.assign(document.createElement("td"), { textContent: value }));
+      });
+      return row;
+    }));
+    document.getElementById("digits").hidden = data.digits.length === 0;
+    document.getElementById("model-version").textContent = data.model_version || "—";
+    document.getElementById("feedback-text").value = data.text;
+    document.getElementById("feedback-section").hidden = false;
+  }
+
+  async function poll() {
+    try {
+      const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (response.ok) {
+        const data = await response.json();
+        render(data);
+        if (data.status === "done" || data.status === "failed") return;
+      }
+    } catch (err) {
+      // A network blip: keep polling.
+    }
+    delay = Math.min(delay * 1.5, 2000);
+    setTimeout(poll, delay);
+  }
+
+  const initial = JSON.parse(document.getElementById("initial-data").textContent);
+  if (initial.status !== "done" && initial.status !== "failed") setTimeout(poll, delay);
+})();

@@ -1,0 +1,47 @@
+"""Staff see every upload and every piece of feedback, and accept feedback as training data."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from web.uploads.models import Feedback, Upload
+from web.uploads.services import feedback_set_accepted
+
+
+class FeedbackInline(admin.TabularInline):
+    model = Feedback
+    extra = 0
+    fields = ["text", "comment", "author", "accepted", "created"]
+    readonly_fields = ["text", "comment", "author", "created"]
+
+
+@admin.register(Upload)
+class UploadAdmin(admin.ModelAdmin):
+    list_display = ["id", "owner", "source", "status", "text", "model_version", "queued_at", "attempts"]
+    list_filter = ["status", "source", "model_version"]
+    search_fields = ["id", "text", "owner__username"]
+    readonly_fields = [f.name for f in Upload._meta.fields]
+    inlines = [FeedbackInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # uploads come from people, through validation; never typed in here
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(admin.ModelAdmin):
+    list_display = ["upload", "text", "author", "accepted", "created"]
+    list_filter = ["accepted"]
+    readonly_fields = ["upload", "author", "session_key", "text", "digits", "comment", "created"]
+    actions = ["accept", "reject"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+    @admin.action(description="Accept as training data")
+    def accept(self, request, queryset) -> None:
+        ids = list(queryset.values_list("id", flat=True))
+        self.message_user(request, f"{feedback_set_accepted(feedback_ids=ids, accepted=True)} accepted.")
+
+    @admin.action(description="Do not use as training data")
+    def reject(self, request, queryset) -> None:
+        ids = list(queryset.values_list("id", flat=True))
+        self.message_user(request, f"{feedback_set_accepted(feedback_ids=ids, accepted=False)} set aside.")

@@ -1,0 +1,143 @@
+"""The JSON API under /api/v1/ (DESIGN.md's HTTP contract): parse, call one service or selector, answer.
+
+Every error, ours or DRF's, has one shape: ``{"error": {"code": ..., "message": ...}}``.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from web.errors import ApplicationError
+from web.uploads.models import Upload
+from web.uploads.owners import owner_from_request
+from web.uploads.presenters import upload_as_dict
+from web.uploads.selectors import upload_get_for, upload_list_for
+from web.uploads.services import feedback_create, upload_create
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's handler, with every error answered as ``{"error": {"code", "message"}}``."""
+    if isinstance(exc, ApplicationError):
+        return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else "invalid"
+        message = exc.detail if isinstance(exc.detail, str) else _flatten(exc.detail)
+        response.data = {"error": {"code": str(code), "message": str(message)}}
+    return response
+
+
+def _flatten(detail) -> str:
+    if isinstance(detail, dict):
+        return "; ".join(f"{k}: {_flatten(v)}" for k, v in detail.items())
+    if isinstance(detail, list):
+        return " ".join(_flatten(v) for v in detail)
+    return str(detail)
+
+
+ERROR = inline_serializer("Error", {"error": inline_serializer("ErrorBody", {
+    "code": serializers.CharField(), "message": serializers.CharField()})})
+
+
+class DigitSerializer(serializers.Serializer):
+    digit = serializers.IntegerField()
+    confidence = serializers.FloatField()
+    box = serializers.ListField(child=serializers.IntegerField(), help_text="x, y, w, h in pixels")
+    line = serializers.IntegerField()
+    uncertain = serializers.BooleanField()
+
+
+class RecognitionSerializer(serializers.Serializer):
+    """Documentation of the answer; the answer itself is built by ``upload_as_dict``."""
+
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(Upload.Status.choices)
+    url = serializers.URLField(help_text="this status endpoint")
+    page_url = serializers.URLField(help_text="the result page for people")
+    source = serializers.ChoiceField(Upload.Source.choices)
+    text = serializers.CharField()
+    lines = serializers.ListField(child=serializers.CharField())
+    digits = DigitSerializer(many=True)
+    annotated_image_url = serializers.URLField(allow_null=True)
+    image_url = serializers.URLField()
+    model_version = serializers.CharField(allow_null=True)
+    timings_ms = serializers.DictField(child=serializers.FloatField(), help_text="per stage of reading")
+    attempts = serializers.IntegerField(help_text="deliveries to a worker so far")
+    created = serializers.DateTimeField()
+    started = serializers.DateTimeField(allow_null=True)
+    finished = serializers.DateTimeField(allow_null=True)
+    error = inline_serializer("RecognitionError", {"code": serializers.CharField(),
+                                                   "message": serializers.CharField()}, allow_null=True)
+
+
+class FeedbackInput(serializers.Serializer):
+    text = serializers.CharField(max_length=1000, help_text="the corrected digits, lines separated by spaces")
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RecognitionListCreate(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": inline_serializer("RecognitionCreate", {
+            "image": serializers.FileField(), "source": serializers.ChoiceField(
+                Upload.Source.choices, required=False)})},
+        responses={202: inline_serializer("RecognitionQueued", {
+            "id": serializers.UUIDField(), "status": serializers.CharField(), "url": serializers.URLField()}),
+            400: OpenApiResponse(ERROR, description="bad input, answered at once and never queued")},
+    )
+    def post(self, request: Request) -> Response:
+        """Queue an image for reading (JPEG or PNG, by content)."""
+        owner = owner_from_request(request, create=True)
+        source = request.data.get("source") or Upload.Source.API
+        upload = upload_create(owner=owner, image_file=request.FILES.get("image"), source=source)
+        url = request.build_absolute_uri(reverse("api-recognition-detail", args=[upload.id]))
+        return Response({"id": str(upload.id), "status": upload.status, "url": url},
+                        status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={200: RecognitionSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        """The caller's own uploads, newest first, paginated."""
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(upload_list_for(owner=owner_from_request(request)), request, self)
+        return paginator.get_paginated_response([upload_as_dict(u, request) for u in page])
+
+
+class RecognitionDetail(APIView):
+    @extend_schema(responses={200: RecognitionSerializer, 404: OpenApiResponse(ERROR)})
+    def get(self, request: Request, upload_id) -> Response:
+        """One of the caller's uploads: its status and, once done, the reading."""
+        upload = upload_get_for(owner=owner_from_request(request), upload_id=upload_id)
+        if upload is None:
+            raise Http404
+        return Response(upload_as_dict(upload, request))
+
+
+class RecognitionFeedback(APIView):
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(request=FeedbackInput, responses={201: inline_serializer("FeedbackCreated", {
+        "id": serializers.IntegerField(), "text": serializers.CharField()}), 400: OpenApiResponse(ERROR),
+        404: OpenApiResponse(ERROR)})
+    def post(self, request: Request, upload_id) -> Response:
+        """Correct the digits read in one of the caller's uploads."""
+        owner = owner_from_request(request)
+        upload = upload_get_for(owner=owner, upload_id=upload_id)
+        if upload is None:
+            raise Http404
+        data = FeedbackInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        feedback = feedback_create(upload=upload, owner=owner, **data.validated_data)
+        return Response({"id": feedback.id, "text": feedback.text}, status=status.HTTP_201_CREATED)

@@ -1,0 +1,94 @@
+"""Upload: one image and what DigitScan read in it; Feedback: its owner's correction."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from web.registry.models import ModelVersion
+
+
+def original_path(upload: Upload, filename: str) -> str:
+    # The extension comes from the content check (filename is "original.jpg"/"original.png" by then),
+    # never from what the client called its file.
+    return f"uploads/{upload.id}/{filename}"
+
+
+class Upload(models.Model):
+    """An image someone sent, its place in the queue, and the reading the worker wrote back."""
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "file upload"
+        CANVAS = "canvas", "drawn on the canvas"
+        API = "api", "API"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    # A random id: URLs cannot be guessed, and workers can be handed it before any lookup.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="uploads")
+    # For anonymous visitors: a random token kept in their session (not Django's session key, which
+    # changes at login, exactly when we need to find their uploads to move them to the account).
+    session_key = models.CharField(max_length=64, blank=True, db_index=True)
+    image = models.FileField(upload_to=original_path, max_length=300)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.UPLOAD)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    text = models.TextField(blank=True, help_text="the lines read, joined by spaces")
+    lines = models.JSONField(default=list, blank=True)
+    digits = models.JSONField(default=list, blank=True)
+    timings = models.JSONField(default=dict, blank=True, help_text="milliseconds per stage")
+    annotated_image = models.FileField(blank=True, max_length=300)
+    # A small JPEG of the annotated image for the history page (which would otherwise load full images).
+    thumbnail = models.FileField(blank=True, max_length=300)
+    model_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="uploads")
+    queued_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="deliveries to a worker so far")
+
+    class Meta:
+        ordering = ["-queued_at"]
+        indexes = [
+            models.Index(fields=["owner", "-queued_at"], name="upload_owner_recent"),
+            models.Index(fields=["session_key", "-queued_at"], name="upload_session_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"upload {self.id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class Feedback(models.Model):
+    """The digits an upload really shows, according to its owner; staff accept it as training data."""
+
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="feedback")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    session_key = models.CharField(max_length=64, blank=True)
+    text = models.CharField(max_length=1000, help_text="the corrected digits, lines separated by spaces")
+    # Per digit where the correction lines up with the reading: [{"index", "read", "corrected"}].
+    digits = models.JSONField(default=list, blank=True)
+    comment = models.TextField(blank=True)
+    accepted = models.BooleanField(default=False, help_text="use as training data")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"feedback on {self.upload_id}: {self.text!r}"

@@ -1,0 +1,58 @@
+"""Reads of uploads and feedback. Every read on behalf of a person goes through an owner filter."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import QuerySet
+
+from web.uploads.models import Feedback, Upload
+from web.uploads.owners import Owner
+
+
+def as_uuid(value: uuid.UUID | str) -> uuid.UUID | None:
+    """``value`` as a UUID, or None when it is not one (a malformed id is simply not found)."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def upload_list_for(*, owner: Owner | None) -> QuerySet[Upload]:
+    """``owner``'s uploads, newest first; nothing at all for None."""
+    if owner is None:
+        return Upload.objects.none()
+    base = Upload.objects.select_related("model_version")
+    if owner.user is not None:
+        return base.filter(owner=owner.user)
+    return base.filter(owner__isnull=True, session_key=owner.session_key)
+
+
+def upload_get_for(*, owner: Owner | None, upload_id: uuid.UUID | str) -> Upload | None:
+    """The upload if ``owner`` owns it, else None: the caller answers 404 either way (no existence leak)."""
+    key = as_uuid(upload_id)
+    return upload_list_for(owner=owner).filter(id=key).first() if key else None
+
+
+def upload_get(*, upload_id: uuid.UUID | str) -> Upload | None:
+    """Any upload by id, for the workers (which act for nobody)."""
+    key = as_uuid(upload_id)
+    return Upload.objects.select_related("model_version").filter(id=key).first() if key else None
+
+
+def upload_ids_never_started(*, queued_before) -> list[uuid.UUID]:
+    """Uploads still waiting for their first delivery since ``queued_before`` (their message was lost)."""
+    return list(Upload.objects.filter(status=Upload.Status.QUEUED, attempts=0, queued_at__lt=queued_before)
+                .values_list("id", flat=True))
+
+
+def feedback_list_for(*, upload: Upload) -> QuerySet[Feedback]:
+    return Feedback.objects.filter(upload=upload)
+
+
+def feedback_for_training() -> QuerySet[Feedback]:
+    """Accepted corrections that line up digit by digit with their reading (usable as labelled digits)."""
+    return (Feedback.objects.filter(accepted=True).exclude(digits=[]).select_related("upload")
+            .order_by("created"))

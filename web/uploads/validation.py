@@ -1,0 +1,101 @@
+"""Checks an uploaded image before anything is stored: type by content, bytes, pixels, decodability.
+
+>>> check_image(data=b"", max_bytes=10, max_pixels=10)
+Traceback (most recent call last):
+...
+web.errors.ApplicationError: the file is empty
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from PIL import Image
+
+import ml
+from web.errors import ApplicationError
+
+# The first bytes of each accepted format; the file name and the client's content type are not trusted.
+MAGIC = {b"\xff\xd8\xff": "jpeg", b"\x89PNG\r\n\x1a\n": "png"}
+EXTENSION = {"jpeg": "jpg", "png": "png"}
+
+
+@dataclass(frozen=True)
+class CheckedImage:
+    """Bytes that passed every check, with what the checks learned."""
+
+    data: bytes
+    kind: str  # "jpeg" or "png"
+    width: int  # upright, after EXIF orientation
+    height: int
+
+    @property
+    def extension(self) -> str:
+        return EXTENSION[self.kind]
+
+
+def sniff(data: bytes) -> str | None:
+    """'jpeg', 'png' or None, from the magic bytes at the start of ``data``."""
+    return next((kind for magic, kind in MAGIC.items() if data.startswith(magic)), None)
+
+
+def megabytes(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
+def read_limited(image_file, *, max_bytes: int) -> bytes:
+    """At most ``max_bytes + 1`` bytes of the upload: enough to know it is too large, no more."""
+    if image_file is None:
+        raise ApplicationError("empty", "no image was sent (expected a JPEG or PNG file)")
+    size = getattr(image_file, "size", None)
+    if size is not None and size > max_bytes:
+        raise ApplicationError("too_large",
+                               f"the file is {megabytes(size)}; the limit is {megabytes(max_bytes)}")
+    image_file.seek(0)
+    data = image_file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ApplicationError("too_large", f"the file is over the limit of {megabytes(max_bytes)}")
+    return data
+
+
+def check_image(*, data: bytes, max_bytes: int, max_pixels: int) -> CheckedImage:
+    """Raise :class:`ApplicationError` with the first check ``data`` fails, else describe it."""
+    if not data:
+        raise ApplicationError("empty", "the file is empty")
+    if len(data) > max_bytes:
+        raise ApplicationError("too_large",
+                               f"the file is {megabytes(len(data))}; the limit is {megabytes(max_bytes)}")
+    kind = sniff(data)
+    if kind is None:
+        raise ApplicationError("unsupported_type", "only JPEG and PNG images are accepted "
+                               "(the file's content is neither, whatever its name says)")
+    width, height = _header_size(data, kind)
+    if width * height > max_pixels:
+        raise ApplicationError("too_many_pixels", f"the image has {width}×{height} = {width * height:,} "
+                               f"pixels; the limit is {max_pixels:,}")
+    try:
+        # A full decode, EXIF orientation included: a truncated or broken file is refused now,
+        # not discovered later by a worker.
+        upright = ml.decode_image(data, max_pixels=max_pixels)
+    except ml.ImageError as exc:
+        raise ApplicationError("corrupt_image", f"the image cannot be decoded: {exc}") from exc
+    return CheckedImage(data=data, kind=kind, width=upright.shape[1], height=upright.shape[0])
+
+
+def _header_size(data: bytes, kind: str) -> tuple[int, int]:
+    """Width and height from the header alone (no pixels decoded: the bomb check must be cheap)."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.format.lower() != kind:
+                raise ApplicationError("corrupt_image", f"the file starts like a {kind.upper()} "
+                                       f"but is a {img.format}")
+            return img.size
+    except ApplicationError:
+        raise
+    except Image.DecompressionBombError as exc:
+        # Pillow refuses headers past twice its own limit before we can read the size.
+        raise ApplicationError("too_many_pixels",
+                               f"the image has far more pixels than the limit ({exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many types for a damaged header
+        raise ApplicationError("corrupt_image", "the image cannot be decoded: its header is damaged") from exc

@@ -1,0 +1,87 @@
+"""Server-rendered pages: upload, result (polls the JSON API), history, and the owner-checked files."""
+
+from __future__ import annotations
+
+import mimetypes
+
+from django.contrib import messages
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from web.errors import ApplicationError
+from web.uploads.models import Upload
+from web.uploads.owners import owner_from_request
+from web.uploads.presenters import upload_as_dict
+from web.uploads.selectors import feedback_list_for, upload_get_for, upload_list_for
+from web.uploads.services import feedback_create, upload_create
+
+HISTORY_PAGE_SIZE = 12
+
+
+def _owned(request: HttpRequest, upload_id) -> Upload:
+    """The caller's upload or 404: someone else's upload is indistinguishable from none at all."""
+    upload = upload_get_for(owner=owner_from_request(request), upload_id=upload_id)
+    if upload is None:
+        raise Http404("no such upload")
+    return upload
+
+
+@require_http_methods(["GET", "POST"])
+def upload_page(request: HttpRequest) -> HttpResponse:
+    """Pick, drag or draw an image; on success go to its result page."""
+    if request.method == "GET":
+        return render(request, "uploads/upload.html")
+    source = request.POST.get("source") or Upload.Source.UPLOAD
+    try:
+        upload = upload_create(owner=owner_from_request(request, create=True),
+                               image_file=request.FILES.get("image"), source=source)
+    except ApplicationError as exc:
+        messages.error(request, exc.message[:1].upper() + exc.message[1:] + ".")
+        return render(request, "uploads/upload.html", {"error_code": exc.code}, status=400)
+    return redirect("result", upload_id=upload.id)
+
+
+@require_GET
+def result_page(request: HttpRequest, upload_id) -> HttpResponse:
+    upload = _owned(request, upload_id)
+    return render(request, "uploads/result.html", {
+        "upload": upload, "data": upload_as_dict(upload, request),
+        "feedback": feedback_list_for(upload=upload),
+    })
+
+
+@require_POST
+def feedback_submit(request: HttpRequest, upload_id) -> HttpResponse:
+    upload = _owned(request, upload_id)
+    try:
+        feedback_create(upload=upload, owner=owner_from_request(request), text=request.POST.get("text", ""),
+                        comment=request.POST.get("comment", ""))
+        messages.success(request, "Thank you: your correction is saved.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message[:1].upper() + exc.message[1:] + ".")
+    return redirect("result", upload_id=upload.id)
+
+
+@require_GET
+def history_page(request: HttpRequest) -> HttpResponse:
+    paginator = Paginator(upload_list_for(owner=owner_from_request(request)), HISTORY_PAGE_SIZE)
+    return render(request, "uploads/history.html", {"page": paginator.get_page(request.GET.get("page"))})
+
+
+@require_GET
+def upload_file(request: HttpRequest, upload_id, kind: str) -> FileResponse:
+    """The original or annotated image, streamed from storage to its owner only (no public media URL)."""
+    upload = _owned(request, upload_id)
+    field = {"original": upload.image, "annotated": upload.annotated_image,
+             "thumbnail": upload.thumbnail}.get(kind)
+    if not field or not default_storage.exists(field.name):
+        raise Http404("no such file")
+    content_type = mimetypes.guess_type(field.name)[0] or "application/octet-stream"
+    response = FileResponse(default_storage.open(field.name, "rb"), content_type=content_type)
+    # Private: a shared cache must never hand one person's image to another.
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,32 @@
+"""URLs: pages at the top, the JSON API under /api/v1/, the schema at /api/schema/."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.staticfiles.views import serve as serve_static
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView
+
+from web.uploads import api, views
+
+api_v1 = [
+    path("recognitions/", api.RecognitionListCreate.as_view(), name="api-recognition-list"),
+    path("recognitions/<uuid:upload_id>/", api.RecognitionDetail.as_view(), name="api-recognition-detail"),
+    path("recognitions/<uuid:upload_id>/feedback/", api.RecognitionFeedback.as_view(),
+         name="api-recognition-feedback"),
+]
+
+urlpatterns = [
+    path("", views.upload_page, name="upload"),
+    path("r/<uuid:upload_id>/", views.result_page, name="result"),
+    path("r/<uuid:upload_id>/feedback/", views.feedback_submit, name="feedback"),
+    path("r/<uuid:upload_id>/<str:kind>.image", views.upload_file, name="upload-file"),
+    path("history/", views.history_page, name="history"),
+    path("accounts/", include("web.accounts.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("admin/", admin.site.urls),
+    # A handful of small files: served by Django itself (also under gunicorn) so that no extra server
+    # or package is needed; a CDN or reverse proxy may take this over at scale.
+    re_path(r"^static/(?P<path>.*)$", serve_static, {"insecure": True}),
+]
