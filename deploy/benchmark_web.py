@@ -93,13 +93,15 @@ class Client:
         response.raise_for_status()
         return response.json()["url"]
 
-    def wait(self, status_url: str, *, poll: float = 0.005, timeout: float = 120) -> dict:
+    def wait(self, status_url: str, *, poll: float = 0.005, backoff: float = 1.0, max_poll: float = 2.0,
+             timeout: float = 120) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             data = self.session.get(status_url).json()
             if data["status"] in ("done", "failed"):
                 return data
             time.sleep(poll)
+            poll = min(poll * backoff, max_poll)
         raise TimeoutError(status_url)
 
 
@@ -127,12 +129,16 @@ def latency(client: Client, n: int) -> dict:
 
 
 def throughput(client: Client, *, clients: int, seconds: float) -> dict:
-    """Closed loop: each client uploads, waits for its result, uploads again."""
+    """Closed loop: each client uploads, waits for its result, uploads again.
+
+    Clients poll the way the result page does (250 ms, growing ×1.5 to 2 s): polling every few
+    milliseconds would measure the polling, not the system.
+    """
     stop, done = time.monotonic() + seconds, []
 
     def loop() -> None:
         while time.monotonic() < stop:
-            done.append(client.wait(client.upload(), poll=0.02)["status"])
+            done.append(client.wait(client.upload(), poll=0.25, backoff=1.5)["status"])
 
     start = time.monotonic()
     with ThreadPoolExecutor(clients) as pool:
@@ -161,7 +167,12 @@ def overload(client: Client, *, rate: float, seconds: float) -> dict:
     while rows.exclude(status__in=["done", "failed"]).exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     statuses = list(rows.values_list("status", "attempts"))
+    first_queued = min(rows.values_list("queued_at", flat=True))
+    finished = [f for f in rows.values_list("finished_at", flat=True) if f]
+    # Saturation throughput: with a backlog always waiting, how fast the workers clear it.
+    processed_s = (max(finished) - first_queued).total_seconds() if finished else float("inf")
     return {"offered_per_s": round(len(ids) / offered_s, 1), "uploads": len(ids),
+            "processed_per_s": round(len(finished) / processed_s, 1),
             "done": sum(s == "done" for s, _ in statuses), "failed": sum(s == "failed" for s, _ in statuses),
             "lost": len(ids) - sum(s in ("done", "failed") for s, _ in statuses),
             "read_more_than_once": sum(a > 1 for _, a in statuses),
@@ -179,7 +190,10 @@ def markdown(results: dict) -> str:
         f"{lat['server_ms']['p95']} ms | p50 ≤ 150 ms |",
         f"| latency at low load, client (POST → done seen) p50 / p95 | {lat['client_ms']['p50']} / "
         f"{lat['client_ms']['p95']} ms | |",
-        f"| sustained throughput ({thr['clients']} clients) | {thr['uploads_per_s']} uploads/s | ≥ 30/s |",
+        f"| sustained throughput, closed loop ({thr['clients']} clients polling like the result page) | "
+        f"{thr['uploads_per_s']} uploads/s | ≥ 30/s |",
+        f"| saturation throughput (backlog cleared during the overload phase) | "
+        f"{over['processed_per_s']} uploads/s | ≥ 30/s |",
         f"| overload: offered {over['offered_per_s']}/s, {over['uploads']} uploads | {over['done']} done, "
         f"{over['failed']} failed, {over['lost']} lost, drained in {over['drained_s']} s | none lost |",
         "",
@@ -195,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--latency-n", type=int, default=100, help="sequential uploads (default 100)")
-    parser.add_argument("--clients", type=int, default=16, help="closed-loop clients (default 16)")
+    parser.add_argument("--clients", type=int, default=32, help="closed-loop clients (default 32)")
     parser.add_argument("--seconds", type=float, default=20, help="throughput phase length (default 20)")
     parser.add_argument("--overload", type=float, default=4.0, help="× sustained rate offered (default 4)")
     args = parser.parse_args(argv)
