@@ -79,3 +79,11 @@ def test_every_variable_settings_reads_is_documented_in_env_example():
     documented = set(re.findall(r"^# ?([A-Z0-9_]+)=", (ROOT / "deploy" / "env.example").read_text(), re.M))
     assert "DATABASE_URL" in read and "CELERY_BROKER_URL" in read
     assert read - documented == set(), "document these in deploy/env.example"
+
+
+def test_every_model_change_has_its_migration(tmp_path):
+    result = subprocess.run([sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120,
+                            env=child_env(DJANGO_SETTINGS_MODULE="web.settings", DIGITSCAN_VAR_DIR=tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout

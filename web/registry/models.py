@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from web.status import JobStatus
+
 
 class ModelVersion(models.Model):
     """A self-describing ml checkpoint kept in default storage; exactly one row is active at a time."""
@@ -43,11 +45,7 @@ class ExperimentRun(models.Model):
         BENCHMARK = "benchmark", "benchmark"
         ABLATE = "ablate", "ablate"
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "queued"
-        RUNNING = "running", "running"
-        DONE = "done", "done"
-        FAILED = "failed", "failed"
+    Status = JobStatus
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     params = models.JSONField(default=dict, blank=True)

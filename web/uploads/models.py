@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from web.registry.models import ModelVersion
+from web.status import JobStatus
 
 
 def original_path(upload: Upload, filename: str) -> str:
@@ -24,11 +25,7 @@ class Upload(models.Model):
         CANVAS = "canvas", "drawn on the canvas"
         API = "api", "API"
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "queued"
-        RUNNING = "running", "running"
-        DONE = "done", "done"
-        FAILED = "failed", "failed"
+    Status = JobStatus
 
     # A random id: URLs cannot be guessed, and workers can be handed it before any lookup.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
