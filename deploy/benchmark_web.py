@@ -179,8 +179,22 @@ def overload(client: Client, *, rate: float, seconds: float) -> dict:
             "drained_s": round(time.monotonic() - start, 1)}
 
 
+def baseline_read_ms(png: bytes, n: int = 50) -> float:
+    """Median in-process time of decoding and reading the same image: the floor the system adds to."""
+    import ml
+
+    model = ml.load_checkpoint(ml.DEFAULT_CHECKPOINT)
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        ml.read(ml.decode_image(png), model=model)
+        times.append((time.perf_counter() - start) * 1e3)
+    return round(statistics.median(times), 2)
+
+
 def markdown(results: dict) -> str:
     lat, thr, over = results["latency"], results["throughput"], results["overload"]
+    base = results["baseline_read_ms"]
     return "\n".join([
         "# Web system benchmark", "",
         f"{results['machine']}; {results['processes']} worker processes, gunicorn, Redis, PostgreSQL; "
@@ -190,6 +204,9 @@ def markdown(results: dict) -> str:
         f"{lat['server_ms']['p95']} ms | p50 ≤ 150 ms |",
         f"| latency at low load, client (POST → done seen) p50 / p95 | {lat['client_ms']['p50']} / "
         f"{lat['client_ms']['p95']} ms | |",
+        f"| baseline: decode + `ml.read` of the same image in one process, median | {base} ms | |",
+        f"| server p50 ÷ baseline (what queueing, storage and the database add) | "
+        f"{lat['server_ms']['p50'] / base:.1f}× | |",
         f"| sustained throughput, closed loop ({thr['clients']} clients polling like the result page) | "
         f"{thr['uploads_per_s']} uploads/s | ≥ 30/s |",
         f"| saturation throughput (backlog cleared during the overload phase) | "
@@ -226,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     from worker.celery import app
 
     app.control.purge()
+    baseline = baseline_read_ms(sample_png())  # before the stack starts: the machine is quiet
     stack = Stack(env, port=args.port, processes=args.processes, web_workers=args.web_workers, logs=var)
     try:
         client = Client(stack.url, sample_png())
@@ -245,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
 
     given = argv if argv is not None else sys.argv[1:]
     m = machine()
-    results.update(processes=args.processes, command=" ".join(["python deploy/benchmark_web.py", *given]),
+    results.update(baseline_read_ms=baseline, processes=args.processes,
+                   command=" ".join(["python deploy/benchmark_web.py", *given]),
                    machine=f"{m['processor']}, {os.cpu_count()} cores, {m['platform']}")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
