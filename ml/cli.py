@@ -105,6 +105,48 @@ def cmd_card(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pages(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .evalset import generate
+
+    with tqdm(total=args.n, desc=f"{args.tier} pages", file=sys.stderr) as bar:
+        generate(args.out, n=args.n, seed=args.seed, tier=args.tier, progress=lambda i: bar.update(1))
+    print(f"wrote {args.n} {args.tier} pages with ground truth to {args.out}")
+    return 0
+
+
+def cmd_score_pages(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .checkpoint import DEFAULT_CHECKPOINT, load_checkpoint
+    from .evalset import score
+
+    model = load_checkpoint(args.checkpoint or DEFAULT_CHECKPOINT)
+    total = len(list(Path(args.folder).glob("page-*.json")))
+    with tqdm(total=total, desc="scoring", file=sys.stderr) as bar:
+        result = score(args.folder, model=model, tesseract=not args.no_tesseract,
+                       progress=lambda i: bar.update(1))
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    names = ["digit_accuracy", "exact_pages", "exact_lines", "box_precision", "box_recall", "ms_per_page_p50"]
+    systems = [k for k in ("digitscan", "tesseract") if k in result]
+    print("| measure | " + " | ".join(systems) + " |")
+    print("|---|" + "---:|" * len(systems))
+    for name in names:
+        cells = []
+        for system in systems:
+            value = result[system].get(name)
+            if value is None:
+                cells.append("—")
+            else:
+                cells.append(f"{value:.1f}" if name.startswith("ms") else f"{100 * value:.2f} %")
+        print(f"| {name.replace('_', ' ')} | " + " | ".join(cells) + " |")
+    print(f"pages: {result['digitscan']['pages']}; pages not read exactly: {len(result['failures'])}")
+    return 0
+
+
 def cmd_benchmark(args: argparse.Namespace) -> int:
     from .experiments import benchmark, benchmark_table
     from .progress import TqdmProgress
@@ -184,6 +226,20 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("checkpoint")
     c.add_argument("--out", default=None, help="write to this file instead of printing")
     c.set_defaults(func=cmd_card)
+
+    g = sub.add_parser("pages", help="generate evaluation pages from MNIST test digits", formatter_class=fmt)
+    g.add_argument("out", help="output folder")
+    g.add_argument("--n", type=int, default=100, help="number of pages")
+    g.add_argument("--seed", type=int, default=0, help="random seed")
+    g.add_argument("--tier", default="photo", choices=("photo", "clean"), help="photo-like or clean scans")
+    g.set_defaults(func=cmd_pages)
+
+    sp = sub.add_parser("score-pages", help="score read() on generated pages", formatter_class=fmt)
+    sp.add_argument("folder")
+    sp.add_argument("--checkpoint", default=None, help="checkpoint (default: the shipped model)")
+    sp.add_argument("--no-tesseract", action="store_true", help="do not run Tesseract even if installed")
+    sp.add_argument("--json", action="store_true", help="print the full result as JSON")
+    sp.set_defaults(func=cmd_score_pages)
 
     b = sub.add_parser("benchmark", help="compare the six families on MNIST", formatter_class=fmt)
     b.add_argument("--models", default=",".join(FAMILIES), help="comma-separated families")

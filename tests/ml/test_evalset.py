@@ -1,0 +1,54 @@
+import json
+
+import numpy as np
+import pytest
+
+from ml.evalset import box_matches, edit_distance, generate, make_page, score
+from tests.ml.test_cli import run_ml
+
+
+@pytest.mark.parametrize("tier", ["photo", "clean"])
+def test_pages_are_reproducible_and_their_truth_fits_the_page(tier, test_digits):
+    images, labels = test_digits
+    a, truth, quality = make_page(images, labels, seed=5, tier=tier)
+    b, _, _ = make_page(images, labels, seed=5, tier=tier)
+    assert np.array_equal(a, b)
+    assert 1 <= len(truth["lines"]) <= 3 and all(1 <= len(line) <= 8 for line in truth["lines"])
+    assert len(truth["digits"]) == sum(len(line) for line in truth["lines"])
+    h, w = a.shape[:2]
+    for d in truth["digits"]:
+        x, y, bw, bh = d["box"]
+        assert 0 <= x and 0 <= y and x + bw <= w and y + bh <= h
+        # The box holds ink: darker than the page's median brightness.
+        assert a[y : y + bh, x : x + bw].min() < np.median(a) - 40
+    assert (quality == 0) == (tier == "clean") and (tier == "clean" or 55 <= quality <= 95)
+
+
+def test_edit_distance_and_box_matching():
+    assert edit_distance("12345", "12345") == 0
+    assert edit_distance("1245", "12345") == 1 and edit_distance("99", "") == 2
+    truth = [[0, 0, 10, 10], [20, 0, 10, 10]]
+    assert box_matches([[1, 1, 10, 10], [21, 0, 10, 10], [50, 50, 5, 5]], truth) == 2
+    assert box_matches([[0, 0, 10, 10], [0, 0, 10, 10]], truth) == 1  # one-to-one
+
+
+def test_scorer_counts_a_wrong_page_as_not_exact(tmp_path, shipped_model):
+    generate(tmp_path, n=6, seed=3, tier="clean")
+    honest = score(tmp_path, model=shipped_model, tesseract=False)["digitscan"]
+    assert honest["pages"] == 6 and honest["digit_accuracy"] > 0.9 and honest["box_recall"] > 0.9
+    truth_file = tmp_path / "page-0000.json"
+    truth = json.loads(truth_file.read_text())
+    truth["lines"][0] = "0" * (len(truth["lines"][0]) + 2)  # truth that the page does not say
+    truth_file.write_text(json.dumps(truth))
+    broken = score(tmp_path, model=shipped_model, tesseract=False)
+    assert broken["digitscan"]["digit_accuracy"] < honest["digit_accuracy"]
+    assert any(f["image"] == "page-0000.png" for f in broken["failures"])
+
+
+def test_pages_and_score_pages_commands(tmp_path):
+    made = run_ml("pages", str(tmp_path), "--n", "3", "--seed", "1", "--tier", "photo")
+    assert made.returncode == 0, made.stderr
+    assert len(list(tmp_path.glob("page-*.jpg"))) == 3
+    scored = run_ml("score-pages", str(tmp_path), "--no-tesseract")
+    assert scored.returncode == 0, scored.stderr
+    assert "| digit accuracy |" in scored.stdout and "box recall" in scored.stdout
