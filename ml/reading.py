@@ -25,6 +25,8 @@ from .segment import segment
 
 # Digits whose top probability is below this are marked uncertain (and drawn in orange).
 UNCERTAIN_BELOW = 0.80
+# How much more surely each piece of a wide box must read than the whole for the box to be split.
+SPLIT_MARGIN = 0.05
 # Refuse images with more pixels than this before decoding them fully (decompression bombs).
 MAX_PIXELS = 40_000_000
 
@@ -126,25 +128,40 @@ def read(image: np.ndarray | bytes | str | Path, *, model: LoadedModel | None = 
     model = model or default_model()
     t1 = time.perf_counter()
     seg = segment(array)
-    crops = batch_to_mnist([seg.crop(b) for b in seg.boxes])
+    # One batch: every box whole, plus the candidate pieces of boxes that may hold touching digits.
+    candidates = [box for b in seg.boxes for box in [b, *b.pieces]]
+    crops = batch_to_mnist([seg.crop(b) for b in candidates])
     t2 = time.perf_counter()
     probs = model.predict_proba(torch.from_numpy(crops)) if len(crops) else np.zeros((0, 10))
     t3 = time.perf_counter()
-    digits, i = [], 0
+    by_box = {id(box): p for box, p in zip(candidates, probs)}
+    digits = []
     for line_no, line in enumerate(seg.lines):
         for box in line:
-            p = probs[i]
-            order = np.argsort(p)[::-1][:3]
-            confidence = float(p[order[0]])
-            digits.append(Digit(
-                digit=int(order[0]), confidence=confidence, box=box.as_list(), line=line_no,
-                uncertain=confidence < uncertain_below,
-                alternatives=[{"digit": int(k), "confidence": round(float(p[k]), 4)} for k in order],
-            ))
-            i += 1
+            for part in _choose_parts(box, by_box):
+                digits.append(_digit(part, by_box[id(part)], line_no, uncertain_below))
     timings = {"decode": (t1 - t0) * 1e3, "segment": (t2 - t1) * 1e3, "classify": (t3 - t2) * 1e3}
     return Reading(digits, (array.shape[1], array.shape[0]), model.name,
                    {k: round(v, 2) for k, v in timings.items()})
+
+
+def _choose_parts(box, probs: dict[int, np.ndarray]) -> list:
+    """The box itself, or its pieces when each piece reads more surely than the whole does."""
+    if not box.pieces:
+        return [box]
+    whole = float(probs[id(box)].max())
+    parts = [float(probs[id(p)].max()) for p in box.pieces]
+    # The margin keeps a clear single digit whole: its own confidence is already near the ceiling,
+    # so pieces win only when the whole reads clearly worse than each of them.
+    return box.pieces if min(parts) > whole + SPLIT_MARGIN else [box]
+
+
+def _digit(box, p: np.ndarray, line_no: int, uncertain_below: float) -> Digit:
+    order = np.argsort(p)[::-1][:3]
+    confidence = float(p[order[0]])
+    return Digit(digit=int(order[0]), confidence=confidence, box=box.as_list(), line=line_no,
+                 uncertain=confidence < uncertain_below,
+                 alternatives=[{"digit": int(k), "confidence": round(float(p[k]), 4)} for k in order])
 
 
 def annotate(image: np.ndarray, reading: Reading) -> np.ndarray:

@@ -8,7 +8,9 @@ Pipeline (each step is a function, so tests and the reading benchmark can look a
 3. ``components``: connected components, specks and ruled lines removed by size relative to the
    typical digit height on the page.
 4. ``merge_pieces``: pieces of one broken digit (a 5's detached bar) merge when they share columns.
-5. ``split_wide``: a box much wider than a digit is split at its thinnest columns (touching digits).
+5. ``split_wide``: a box wider than a digit gets candidate pieces, cut at its thinnest columns
+   (touching digits); ``ml.reading`` keeps the pieces only when the classifier reads them with more
+   confidence than the whole (a wide 2 or 0 stays whole).
 6. ``group_lines``: boxes grouped into lines by vertical overlap, lines top to bottom, digits left
    to right.
 
@@ -32,7 +34,7 @@ MIN_CONTRAST = 0.18
 # Components shorter than this share of the page's typical digit height are specks, dots or commas.
 MIN_HEIGHT_RATIO = 0.4
 # A box wider than this many digit heights is checked for touching digits.
-SPLIT_ASPECT = 1.5
+SPLIT_ASPECT = 1.0
 
 
 @dataclass
@@ -45,6 +47,9 @@ class Box:
     h: int
     labels: list[int] = field(default_factory=list)
     area: int = 0  # ink pixels
+    # When the box is wide enough to hold touching digits: the pieces it would split into. Whether to
+    # split is decided by the classifier (ml.reading), which sees both readings.
+    pieces: list[Box] = field(default_factory=list)
 
     @property
     def x2(self) -> int:
@@ -246,5 +251,7 @@ def segment(image: np.ndarray) -> Segmentation:
     boxes = merge_pieces(boxes, digit_h)
     digit_h = typical_height(boxes)
     boxes = [b for b in boxes if is_digit_like(b, digit_h)]
-    boxes = [piece for b in boxes for piece in split_wide(b, ink, labels, digit_h)]
+    for b in boxes:
+        pieces = split_wide(b, ink, labels, digit_h)
+        b.pieces = pieces if len(pieces) > 1 else []
     return Segmentation(group_lines(boxes), ink, labels)

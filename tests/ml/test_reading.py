@@ -97,3 +97,30 @@ def test_importing_ml_does_not_import_django():
     code = "import sys, ml; from ml import read, annotate, load_checkpoint; print('django' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _mnist_digit(images, labels, digit, index=0):
+    return images[np.flatnonzero(labels == digit)[index]]
+
+
+@pytest.mark.parametrize("first, second, index", [(4, 7, 3), (2, 8, 2)])
+def test_a_touching_pair_is_split_and_read_as_two_digits(test_digits, shipped_model, first, second, index):
+    from ml.pages import compose
+    from ml.segment import segment
+
+    images, labels = test_digits
+    pair = [_mnist_digit(images, labels, first, index), _mnist_digit(images, labels, second, index)]
+    page, _ = compose([pair], [[first, second]], digit_height=80, gap=-0.15)
+    assert len(segment(page).boxes) == 1  # the strokes overlap: one connected component
+    reading = read(page, model=shipped_model)
+    assert reading.text == f"{first}{second}"
+    assert reading.digits[0].box[0] + reading.digits[0].box[2] <= reading.digits[1].box[0] + 2
+
+
+def test_a_wide_single_digit_is_not_split(test_digits, shipped_model):
+    images, labels = test_digits
+    digit = _mnist_digit(images, labels, 2, 5).astype(np.float32)
+    wide = cv2.resize(digit, (56, 28), interpolation=cv2.INTER_LINEAR)  # a 2 written twice as wide
+    page = np.full((200, 300), 255, np.uint8)
+    page[40:40 + 112, 40:40 + 224] = (255 - cv2.resize(wide, (224, 112))).clip(0, 255).astype(np.uint8)
+    assert read(page, model=shipped_model).text == "2"
