@@ -39,6 +39,10 @@ def model_card(meta: dict[str, Any], *, file_name: str = "") -> str:
         "| accuracy (%) | " + " | ".join(f"{100 * a:.2f}" for a in metrics.get("per_class_accuracy", []))
         + " |",
         "",
+        *([f"The model also has an eleventh output, \"not a digit\" (pairs, fragments, marks: "
+           f"`ml/negatives.py`), which the reader uses to choose splits and merges and to drop marks. "
+           f"Accuracy above is over the ten digits; {100 * metrics['rejected']:.2f}% of the test "
+           f"digits had \"not a digit\" as their top output.", ""] if "rejected" in metrics else []),
         "Confusion matrix (rows: true digit, columns: digit read):",
         "",
         confusion_table(metrics.get("confusion_matrix", [[0] * 10] * 10)),

@@ -66,7 +66,7 @@ def save_checkpoint(classifier: Classifier, path: str | Path, *, metrics: dict |
         "family": classifier.family,
         "config": classifier.model_config,
         "preprocess": {"settings": preprocess.SETTINGS, "signature": preprocess.SIGNATURE},
-        "classes": list(range(10)),
+        "classes": list(range(10)) + (["not a digit"] if classifier.outputs == 11 else []),
         "metrics": metrics or {},
         "training": training or {},
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -121,12 +121,29 @@ def cmd_score_pages(args: argparse.Namespace) -> int:
 
     from .checkpoint import DEFAULT_CHECKPOINT, load_checkpoint
     from .evalset import score
+    from .segment import Steps
 
     model = load_checkpoint(args.checkpoint or DEFAULT_CHECKPOINT)
     total = len(list(Path(args.folder).glob("page-*.json")))
+    off = [name.strip() for name in (args.without or "").split(",") if name.strip()]
+    known = [f for f in Steps.__dataclass_fields__]
+    unknown = [name for name in off if name not in known]
+    if unknown:
+        print(f"error: unknown step(s) {', '.join(unknown)}; steps are {', '.join(known)}", file=sys.stderr)
+        return 2
+    steps = Steps(**{name: False for name in off})
     with tqdm(total=total, desc="scoring", file=sys.stderr) as bar:
-        result = score(args.folder, model=model, tesseract=not args.no_tesseract,
+        result = score(args.folder, model=model, tesseract=not args.no_tesseract, steps=steps,
                        progress=lambda i: bar.update(1))
+    result["without"] = off
+    result["model"] = model.name
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=1))
+    if args.gallery:
+        from .evalset import gallery
+
+        gallery(args.folder, result["failures"][: args.worst], args.gallery, model=model, steps=steps)
     if args.json:
         print(json.dumps(result))
         return 0
@@ -144,6 +161,79 @@ def cmd_score_pages(args: argparse.Namespace) -> int:
                 cells.append(f"{value:.1f}" if name.startswith("ms") else f"{100 * value:.2f} %")
         print(f"| {name.replace('_', ' ')} | " + " | ".join(cells) + " |")
     print(f"pages: {result['digitscan']['pages']}; pages not read exactly: {len(result['failures'])}")
+    if result.get("by_kind"):
+        print("\n| kind | pages | digit accuracy | exact pages | box recall |\n|---|---:|---:|---:|---:|")
+        for kind, t in result["by_kind"].items():
+            print(f"| {kind} | {t['pages']} | {100 * t['digit_accuracy']:.2f} % "
+                  f"| {100 * t['exact_pages']:.1f} % "
+                  f"| {100 * t.get('box_recall', 0):.1f} % |")
+    print("\nconfidence threshold (digits whose box matched the truth):")
+    print("| threshold | flagged uncertain | errors among flagged | errors among the rest | errors caught |")
+    print("|---:|---:|---:|---:|---:|")
+    for row in result["calibration"]:
+        print(f"| {row['threshold']:.2f} | {100 * row['flagged']:.2f} % | {100 * row['error_flagged']:.1f} % "
+              f"| {100 * row['error_passed']:.2f} % | {100 * row['errors_caught']:.0f} % |")
+    return 0
+
+
+def cmd_bench_read(args: argparse.Namespace) -> int:
+    import cv2
+    import numpy as np
+    from tqdm import tqdm
+
+    from .checkpoint import DEFAULT_CHECKPOINT, load_checkpoint
+    from .data import load_mnist
+    from .evalset import phone_photo
+    from .experiments import machine
+    from .reading import decode_image, read
+
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    model = load_checkpoint(args.checkpoint or DEFAULT_CHECKPOINT)
+    _, test = load_mnist()
+    page, truth = phone_photo(test.images.numpy(), test.labels.numpy(), seed=args.seed,
+                              size=(width, height), digits=args.digits)
+    ok, jpeg = cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    data = jpeg.tobytes()
+    image = decode_image(data)
+    for _ in range(5):  # warm-up: first calls allocate and pick kernels
+        read(image, model=model)
+    decode_ms, read_ms, both_ms, parts = [], [], [], []
+    # Interleaved, so a burst of load elsewhere on the machine hits all three alike.
+    for _ in tqdm(range(args.runs), desc="bench-read", file=sys.stderr):
+        t0 = time.perf_counter()
+        decode_image(data)
+        t1 = time.perf_counter()
+        reading = read(image, model=model)
+        t2 = time.perf_counter()
+        read(data, model=model)
+        t3 = time.perf_counter()
+        decode_ms.append((t1 - t0) * 1e3)
+        read_ms.append((t2 - t1) * 1e3)
+        both_ms.append((t3 - t2) * 1e3)
+        parts.append(reading.timings_ms)
+
+    def pct(values: list[float]) -> dict[str, float]:
+        return {"p50": round(float(np.percentile(values, 50)), 2),
+                "p95": round(float(np.percentile(values, 95)), 2)}
+
+    result = {
+        "image": f"{width}x{height} JPEG q90, {len(data) / 1024:.0f} KiB, {args.digits} digits",
+        "truth": truth["lines"], "read": reading.line_texts, "runs": args.runs,
+        "decode_ms": pct(decode_ms), "read_ms": pct(read_ms), "decode_and_read_ms": pct(both_ms),
+        "segment_ms_p50": round(float(np.median([p["segment"] for p in parts])), 2),
+        "classify_ms_p50": round(float(np.median([p["classify"] for p in parts])), 2),
+        "read_over_decode_p50": round(float(np.median(read_ms) / np.median(decode_ms)), 2),
+        "machine": machine_line(machine()), "command": args.command_line,
+    }
+    print(f"image: {result['image']}; truth {' '.join(truth['lines'])}, read {' '.join(reading.line_texts)}")
+    print("| step | p50 ms | p95 ms |\n|---|---:|---:|")
+    for name in ("decode_ms", "read_ms", "decode_and_read_ms"):
+        print(f"| {name[:-3].replace('_', ' ')} | {result[name]['p50']:.2f} | {result[name]['p95']:.2f} |")
+    print(f"read / decode (p50): {result['read_over_decode_p50']:.2f}×; inside read: segment "
+          f"{result['segment_ms_p50']:.2f} ms, classify {result['classify_ms_p50']:.2f} ms (p50)")
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=1))
     return 0
 
 
@@ -158,6 +248,40 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     print(benchmark_table(results))
     if args.out:
         print(f"wrote {args.out}/results.json, results.md, benchmark.png")
+    return 0
+
+
+def cmd_ablate(args: argparse.Namespace) -> int:
+    from .ablation import STUDIES, ablation_tables, run_ablation
+    from .progress import TqdmProgress
+
+    studies = [s.strip() for s in args.study.split(",") if s.strip()]
+    unknown = [s for s in studies if s not in STUDIES]
+    if unknown or not studies:
+        print(f"error: unknown study {', '.join(unknown) or '(none given)'}; studies are "
+              f"{', '.join(STUDIES)}", file=sys.stderr)
+        return 2
+    if args.epochs < 1 or args.seeds < 1:
+        print(f"error: --epochs and --seeds must be at least 1, got {args.epochs} and {args.seeds}",
+              file=sys.stderr)
+        return 2
+
+    def report(event: dict) -> None:
+        # One line per finished training run, so a long log shows where the study stands.
+        if event["event"] == "start":
+            print(f"{event['total']} training run(s) to do, {event['reused']} reused from "
+                  f"{args.out}/results.json", file=sys.stderr)
+        elif event["event"] == "run":
+            print(f"[{event['done']}/{event['total']}] {event['study']} {event['variant']} seed "
+                  f"{event['seed']}: {event['accuracy']:.2f}%, "
+                  f"{event['train_seconds_per_epoch']:.1f} s/epoch",
+                  file=sys.stderr, flush=True)
+
+    results = run_ablation(studies, epochs=args.epochs, seeds=args.seeds, out=args.out, limit=args.limit,
+                           seed0=args.seed, progress_factory=TqdmProgress, dry_run=args.dry_run,
+                           command=args.command_line, on_event=report)
+    print(ablation_tables(results))
+    print(f"wrote {args.out}/results.json, ablation.md, " + ", ".join(f"{s}.png" for s in studies))
     return 0
 
 
@@ -231,7 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("out", help="output folder")
     g.add_argument("--n", type=int, default=100, help="number of pages")
     g.add_argument("--seed", type=int, default=0, help="random seed")
-    g.add_argument("--tier", default="photo", choices=("photo", "clean"), help="photo-like or clean scans")
+    g.add_argument("--tier", default="photo", choices=("photo", "clean", "scenes"),
+                   help="photo-like pages, clean scans, or real-world scenes (cheque, A4 sheet, close-up, "
+                        "marker, webcam, hand shadow)")
     g.set_defaults(func=cmd_pages)
 
     sp = sub.add_parser("score-pages", help="score read() on generated pages", formatter_class=fmt)
@@ -239,7 +365,24 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--checkpoint", default=None, help="checkpoint (default: the shipped model)")
     sp.add_argument("--no-tesseract", action="store_true", help="do not run Tesseract even if installed")
     sp.add_argument("--json", action="store_true", help="print the full result as JSON")
+    sp.add_argument("--without", default="", metavar="STEPS",
+                    help="comma-separated pipeline steps to switch off (ablation): background, "
+                         "hysteresis, merge, filter, cut, rotated_lines, choose")
+    sp.add_argument("--out", default=None, metavar="FILE", help="also write the full result as JSON")
+    sp.add_argument("--gallery", default=None, metavar="DIR",
+                    help="write annotated PNGs of the worst pages into DIR")
+    sp.add_argument("--worst", type=int, default=12, help="pages in the gallery")
     sp.set_defaults(func=cmd_score_pages)
+
+    br = sub.add_parser("bench-read", help="time read() on a phone-sized photo against decoding it",
+                        formatter_class=fmt)
+    br.add_argument("--size", default="1600x1200", help="photo size WIDTHxHEIGHT")
+    br.add_argument("--digits", type=int, default=10, help="digits on the photo")
+    br.add_argument("--runs", type=int, default=200, help="timed runs")
+    br.add_argument("--seed", type=int, default=0, help="random seed of the photo")
+    br.add_argument("--checkpoint", default=None, help="checkpoint (default: the shipped model)")
+    br.add_argument("--out", default=None, metavar="FILE", help="also write the figures as JSON")
+    br.set_defaults(func=cmd_bench_read)
 
     b = sub.add_parser("benchmark", help="compare the six families on MNIST", formatter_class=fmt)
     b.add_argument("--models", default=",".join(FAMILIES), help="comma-separated families")
@@ -251,6 +394,21 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--per-epoch", action="store_true",
                    help="also record test accuracy after every epoch (torch families)")
     b.set_defaults(func=cmd_benchmark)
+
+    from .ablation import STUDIES
+
+    a = sub.add_parser("ablate", help="the CNN ablation study: one change to the thesis CNN at a time",
+                       formatter_class=fmt)
+    a.add_argument("--study", default=",".join(STUDIES), help="comma-separated studies")
+    a.add_argument("--epochs", type=int, default=10, help="epochs per training run (the thesis recipe)")
+    a.add_argument("--seeds", type=int, default=3, help="training runs per config, seeds S..S+N-1")
+    a.add_argument("--out", default="var/ablation",
+                   help="output folder; results already in it for the same settings are reused")
+    a.add_argument("--limit", type=int, default=None,
+                   help="train on a random subset of this size (and test on a fifth of it, at least 200)")
+    a.add_argument("--seed", type=int, default=0, help="first random seed")
+    a.add_argument("--dry-run", action="store_true", help="two batches per run: checks the pipeline")
+    a.set_defaults(func=cmd_ablate)
 
     r = sub.add_parser("read", help="read the digits in images", formatter_class=fmt)
     r.add_argument("images", nargs="+", metavar="IMAGE")

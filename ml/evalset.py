@@ -28,7 +28,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-TIERS = ("photo", "clean")
+TIERS = ("photo", "clean", "scenes")  # scenes: ml.scenes, six real-world situations in turn
 INKS = {"black": (25, 25, 30), "blue": (150, 60, 25), "pencil": (95, 95, 100)}  # BGR
 
 
@@ -44,14 +44,15 @@ def _digit_ink(image: np.ndarray, height: int, rng: np.random.Generator, *, stro
     return np.clip(ink, 0, 1)
 
 
-def _layout(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator, tier: str):
+def _layout(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator, tier: str, *,
+            height: int | None = None, n_lines: int | None = None, per_line: int | None = None):
     """Place 1–3 lines of 1–8 digits on an ink canvas; returns canvas (float, ink high) and truth."""
-    height = int(rng.integers(40, 141))
-    n_lines = int(rng.integers(1, 4))
+    height = height or int(rng.integers(40, 141))
+    n_lines = n_lines or int(rng.integers(1, 4))
     margin = int(height * rng.uniform(0.5, 1.2))
     placed, truth_lines, y = [], [], margin
     for line_no in range(n_lines):
-        digits = rng.integers(0, 10, int(rng.integers(1, 9)))
+        digits = rng.integers(0, 10, per_line or int(rng.integers(1, 9)))
         truth_lines.append("".join(str(d) for d in digits))
         x = margin
         for d in digits:
@@ -133,6 +134,24 @@ def make_page(images: np.ndarray, labels: np.ndarray, *, seed: int, tier: str = 
     return _photograph(canvas, rng), truth, int(rng.integers(55, 96))
 
 
+def phone_photo(images: np.ndarray, labels: np.ndarray, *, seed: int = 0,
+                size: tuple[int, int] = (1600, 1200), digits: int = 10) -> tuple[np.ndarray, dict[str, Any]]:
+    """A ``size`` (width, height) photo-tier page holding ``digits`` digits in two lines, as a phone
+    would take it: the workload of the reading speed benchmark."""
+    rng = np.random.default_rng(seed)
+    canvas, truth = _layout(images, labels, rng, "photo", height=size[1] // 10, n_lines=2,
+                            per_line=(digits + 1) // 2)
+    w, h = size
+    assert canvas.shape[0] <= h and canvas.shape[1] <= w, f"{digits} digits do not fit in {size}"
+    top, left = (h - canvas.shape[0]) // 2, (w - canvas.shape[1]) // 2
+    page = np.zeros((h, w), np.float32)
+    page[top : top + canvas.shape[0], left : left + canvas.shape[1]] = canvas
+    for d in truth["digits"]:
+        d["box"][0] += left
+        d["box"][1] += top
+    return _photograph(page, rng), truth
+
+
 def generate(out: str | Path, *, n: int, seed: int = 0, tier: str = "photo",
              progress: Callable[[int], None] | None = None) -> Path:
     """Write ``n`` pages with ground truth into ``out``; pages depend only on (seed, index, tier)."""
@@ -143,7 +162,13 @@ def generate(out: str | Path, *, n: int, seed: int = 0, tier: str = "photo",
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for i in range(n):
-        page, truth, quality = make_page(images, labels, seed=seed * 1_000_003 + i, tier=tier)
+        if tier == "scenes":
+            from .scenes import KINDS, make_scene
+
+            page, truth, quality = make_scene(images, labels, seed=seed * 1_000_003 + i,
+                                              kind=KINDS[i % len(KINDS)])
+        else:
+            page, truth, quality = make_page(images, labels, seed=seed * 1_000_003 + i, tier=tier)
         name = f"page-{i:04d}." + ("jpg" if quality else "png")
         params = [cv2.IMWRITE_JPEG_QUALITY, quality] if quality else []
         cv2.imwrite(str(out / name), page, params)
@@ -172,19 +197,41 @@ def iou(a: list[int], b: list[int]) -> float:
     return inter / union if union else 0.0
 
 
-def box_matches(found: list[list[int]], truth: list[list[int]], *, threshold: float = 0.5) -> int:
-    """Greedy one-to-one matching of boxes at IoU ≥ threshold; the number matched."""
+def match_boxes(found: list[list[int]], truth: list[list[int]], *, threshold: float = 0.5
+                ) -> list[tuple[int, int]]:
+    """Greedy one-to-one matching of boxes at IoU ≥ threshold: (found index, truth index) pairs."""
     pairs = sorted(((iou(f, t), i, j) for i, f in enumerate(found) for j, t in enumerate(truth)),
                    reverse=True)
-    used_f, used_t, matched = set(), set(), 0
+    used_f, used_t, matched = set(), set(), []
     for score, i, j in pairs:
         if score < threshold:
             break
         if i not in used_f and j not in used_t:
             used_f.add(i)
             used_t.add(j)
-            matched += 1
+            matched.append((i, j))
     return matched
+
+
+def box_matches(found: list[list[int]], truth: list[list[int]], *, threshold: float = 0.5) -> int:
+    """The number of boxes matched one-to-one at IoU ≥ threshold."""
+    return len(match_boxes(found, truth, threshold=threshold))
+
+
+def calibration(pairs: list[tuple[float, bool]], thresholds=(0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
+                ) -> list[dict[str, float]]:
+    """For each threshold: the share of digits it flags as uncertain, and the error rate among the
+    digits it flags and among those it passes. ``pairs`` are (confidence, read correctly)."""
+    conf = np.array([c for c, _ in pairs], np.float64)
+    right = np.array([ok for _, ok in pairs], bool)
+    rows = []
+    for t in thresholds:
+        low = conf < t
+        rows.append({"threshold": t, "flagged": float(low.mean()) if len(conf) else 0.0,
+                     "error_flagged": float((~right[low]).mean()) if low.any() else 0.0,
+                     "error_passed": float((~right[~low]).mean()) if (~low).any() else 0.0,
+                     "errors_caught": float((~right & low).sum() / max((~right).sum(), 1))})
+    return rows
 
 
 def _tally(rows: list[dict]) -> dict[str, float]:
@@ -224,32 +271,74 @@ def tesseract_lines(path: Path) -> list[str] | None:
     return [ln.replace(" ", "") for ln in out.stdout.splitlines() if ln.replace(" ", "")]
 
 
-def score(folder: str | Path, *, model=None, tesseract: bool = True,
+def score(folder: str | Path, *, model=None, tesseract: bool = True, steps=None,
           progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Read every page of ``folder`` and score it against its truth (and Tesseract when installed)."""
+    """Read every page of ``folder`` and score it against its truth (and Tesseract when installed).
+
+    ``steps`` (:class:`ml.segment.Steps`) switches pipeline steps off for the ablation study.
+    """
     from .reading import decode_image, read
+    from .segment import ALL_STEPS
 
     folder = Path(folder)
-    ours, theirs, failures = [], [], []
+    ours, theirs, failures, confidences = [], [], [], []
     for k, truth_path in enumerate(sorted(folder.glob("page-*.json"))):
         truth = json.loads(truth_path.read_text())
         image = decode_image((folder / truth["image"]).read_bytes())
         start = time.perf_counter()
-        reading = read(image, model=model)
+        reading = read(image, model=model, steps=steps or ALL_STEPS)
         ms = (time.perf_counter() - start) * 1e3
         row = _row(truth, reading.line_texts, ms, [d.box for d in reading.digits])
+        row["kind"] = truth.get("kind", "")
         ours.append(row)
+        for i, j in match_boxes([d.box for d in reading.digits], [d["box"] for d in truth["digits"]]):
+            confidences.append((reading.digits[i].confidence,
+                                reading.digits[i].digit == truth["digits"][j]["digit"]))
         if not row["exact_page"]:
             failures.append({"image": truth["image"], "truth": truth["lines"], "read": reading.line_texts,
-                             "edits": row["edits"]})
+                             "edits": row["edits"], "reading": reading.to_dict()})
         if tesseract and shutil.which("tesseract"):
             start = time.perf_counter()
             lines = tesseract_lines(folder / truth["image"]) or []
             theirs.append(_row(truth, lines, (time.perf_counter() - start) * 1e3, None))
         if progress:
             progress(k + 1)
+    kinds = sorted({r["kind"] for r in ours if r.get("kind")})
     result: dict[str, Any] = {"folder": str(folder), "digitscan": _tally(ours),
+                              "by_kind": {k: _tally([r for r in ours if r.get("kind") == k]) for k in kinds},
+                              "calibration": calibration(confidences),
                               "failures": sorted(failures, key=lambda f: -f["edits"])}
     if theirs:
         result["tesseract"] = _tally(theirs)
     return result
+
+
+def gallery(folder: str | Path, failures: list[dict], out: str | Path, *, model=None, steps=None,
+            max_side: int = 720) -> Path:
+    """Annotated PNGs of ``failures`` (from :func:`score`) with the truth and the reading written on
+    top, and an ``index.md`` listing them, in ``out``."""
+    from .reading import annotate, decode_image, read
+    from .segment import ALL_STEPS
+
+    folder, out = Path(folder), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for f in failures:
+        image = decode_image((folder / f["image"]).read_bytes())
+        drawn = annotate(image, read(image, model=model, steps=steps or ALL_STEPS))
+        if max(drawn.shape[:2]) > max_side:  # small enough to keep in the repository
+            factor = max_side / max(drawn.shape[:2])
+            drawn = cv2.resize(drawn, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+        band = np.full((56, max(drawn.shape[1], 360), 3), 255, np.uint8)
+        drawn = cv2.copyMakeBorder(drawn, 0, 0, 0, band.shape[1] - drawn.shape[1], cv2.BORDER_CONSTANT,
+                                   value=(255, 255, 255))
+        for k, (label, text) in enumerate((("truth", f["truth"]), ("read", f["read"]))):
+            cv2.putText(band, f"{label}: {' / '.join(text) or '(nothing)'}", (6, 22 + 26 * k),
+                        cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1, cv2.LINE_AA)
+        name = Path(f["image"]).stem + ".png"
+        cv2.imwrite(str(out / name), np.vstack([band, drawn]))
+        truth, got = " / ".join(f["truth"]), " / ".join(f["read"])
+        rows.append(f"| [{name}]({name}) | {truth} | {got} | {f['edits']} |")
+    header = "| page | truth | read | edits |\n|---|---|---|---:|\n"
+    (out / "index.md").write_text(header + "\n".join(rows) + "\n")
+    return out

@@ -109,6 +109,13 @@ class CNNConfig:
     head_dropout: float = 0.0
     # BatchNorm after every convolution: not in the thesis, it lets the served model train faster.
     batchnorm: bool = False
+    # An eleventh output, "not a single digit" (ml.negatives): touching pairs, fragments and marks,
+    # which the reader uses to decide splits, merges and what to drop.
+    reject: bool = False
+
+    @property
+    def outputs(self) -> int:
+        return 11 if self.reject else 10
 
     def __post_init__(self) -> None:
         assert self.pool in ("max", "avg", "none"), f"pool must be max/avg/none, got {self.pool!r}"
@@ -150,7 +157,7 @@ class CNN(nn.Module):
         head: list[nn.Module] = [nn.Flatten(), nn.Linear(flat, config.linear), nn.ReLU()]
         if config.head_dropout:
             head.append(nn.Dropout(config.head_dropout))
-        head.append(nn.Linear(config.linear, 10))
+        head.append(nn.Linear(config.linear, config.outputs))
         self.head = nn.Sequential(*head)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -179,6 +186,12 @@ class TrainConfig:
     stroke: float = 0.0
     # Exponential moving average of weights (0 = off); the average is what gets saved and served.
     ema: float = 0.0
+    # Not-a-digit samples (ml.negatives) added to the training set, as a share of its size; needs a
+    # model with the reject output.
+    negatives: float = 0.0
+    # Share of each batch's digits shown as the reader crops them from a page (ml.negatives.
+    # render_like_reading: redrawn at another size, pen or focus, then cut out and normalised).
+    render: float = 0.0
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
@@ -196,10 +209,14 @@ class TorchClassifier:
 
     @torch.no_grad()
     def predict_proba(self, x: torch.Tensor, *, batch_size: int = 2048) -> np.ndarray:
-        """Class probabilities (N, 10) for float pixels in [0, 1] shaped (N, 28, 28)."""
+        """Class probabilities (N, 10), or (N, 11) with a reject output, for pixels in [0, 1] (N, 28, 28)."""
         self.module.eval()
         out = [self.module(x[i : i + batch_size]).exp() for i in range(0, len(x), batch_size)]
-        return torch.cat(out).numpy() if out else np.zeros((0, 10), np.float32)
+        return torch.cat(out).numpy() if out else np.zeros((0, self.outputs), np.float32)
+
+    @property
+    def outputs(self) -> int:
+        return 11 if self.model_config.get("reject") else 10
 
 
 @dataclass
@@ -209,6 +226,7 @@ class SklearnClassifier:
     family: str
     estimator: Any
     model_config: dict[str, Any] = field(default_factory=dict)
+    outputs = 10
 
     def predict_proba(self, x: torch.Tensor) -> np.ndarray:
         flat = x.reshape(len(x), -1).numpy().astype(np.float32)

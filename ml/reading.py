@@ -21,12 +21,31 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .checkpoint import DEFAULT_CHECKPOINT, LoadedModel, load_checkpoint
 from .preprocess import batch_to_mnist
-from .segment import segment
+from .segment import ALL_STEPS, Box, Steps, segment
 
-# Digits whose top probability is below this are marked uncertain (and drawn in orange).
-UNCERTAIN_BELOW = 0.80
-# How much more surely each piece of a wide box must read than the whole for the box to be split.
-SPLIT_MARGIN = 0.05
+# Digits whose top probability is below this are marked uncertain (and drawn in orange). Calibrated
+# on generated photo pages (docs/results/reading.md): 3 % of digits flagged, most misreads among them.
+UNCERTAIN_BELOW = 0.85
+# Candidate digits: runs of at most MAX_RUN pieces, at most MAX_WIDTH line heights wide, with gaps
+# of at most MAX_GAP line heights between their pieces.
+MAX_RUN = 4
+MAX_WIDTH = 1.3
+MAX_GAP = 0.25
+# A box read whole is cut into pieces only when "not a digit" gets more than DOUBT_REJECT or its
+# best digit less than DOUBT_CONFIDENCE.
+DOUBT_REJECT = 0.15
+DOUBT_CONFIDENCE = 0.85
+# A candidate shorter than SHORT line heights pays SHORT_PENALTY (a log-probability) to be a digit.
+SHORT = 0.55
+SHORT_PENALTY = float(np.log(0.2))
+# The typical width of a digit, in line heights.
+DIGIT_WIDTH = 0.6
+# Every digit read costs DIGIT_COST, so a box is only split into more digits when the pieces read
+# clearly better than the whole (the two halves of a 0 both look like 1s).
+DIGIT_COST = float(np.log(0.6))
+# And one of digit height pays REJECT_PENALTY to be "not a digit": on a page of numbers most such
+# things are digits, and dropping a box must not be a cheap way out of reading two touching digits.
+REJECT_PENALTY = float(np.log(0.1))
 # Refuse images with more pixels than this before decoding them fully (decompression bombs).
 MAX_PIXELS = 40_000_000
 
@@ -118,48 +137,155 @@ def _as_array(image: np.ndarray | bytes | str | Path) -> np.ndarray:
 
 
 def read(image: np.ndarray | bytes | str | Path, *, model: LoadedModel | None = None,
-         uncertain_below: float = UNCERTAIN_BELOW) -> Reading:
+         uncertain_below: float = UNCERTAIN_BELOW, steps: Steps = ALL_STEPS) -> Reading:
     """Find and classify every digit of ``image`` (a BGR/grey array, image bytes or a path).
 
-    All digits are classified in one batch. The image is not modified.
+    Every box found is classified whole, in one batch. With a model that has the "not a digit"
+    output, boxes it doubts (see :func:`doubtful`) are then cut into pieces; runs of those pieces and
+    of neighbouring boxes are classified in a second batch, and line by line the reading the
+    classifier finds most probable is chosen (see :func:`choose`). The image is not modified.
     """
     t0 = time.perf_counter()
     array = _as_array(image)
     model = model or default_model()
     t1 = time.perf_counter()
-    seg = segment(array)
-    # One batch: every box whole, plus the candidate pieces of boxes that may hold touching digits.
-    candidates = [box for b in seg.boxes for box in [b, *b.pieces]]
-    crops = batch_to_mnist([seg.crop(b) for b in candidates])
+    seg = segment(array, steps)
     t2 = time.perf_counter()
-    probs = model.predict_proba(torch.from_numpy(crops)) if len(crops) else np.zeros((0, 10))
-    t3 = time.perf_counter()
-    by_box = {id(box): p for box, p in zip(candidates, probs)}
+    boxes = seg.boxes
+    whole = _classify(model, seg, boxes)
+    rejecting = model.classifier.outputs == 11 and steps.choose
     digits = []
-    for line_no, line in enumerate(seg.lines):
-        for box in line:
-            for part in _choose_parts(box, by_box):
-                digits.append(_digit(part, by_box[id(part)], line_no, uncertain_below))
+    if not rejecting:
+        k = 0
+        for line_no, line in enumerate(seg.lines):
+            for box in line:
+                digits.append(_digit(seg, box, whole[k], line_no, uncertain_below))
+                k += 1
+    else:
+        known = {id(b): p for b, p in zip(boxes, whole)}
+        plans = []
+        for line in seg.lines:
+            line_h = _line_height(line)
+            # Boxes that may join their neighbours: doubtful ones and short ones (a detached bar).
+            loose = [doubtful(known[id(b)]) or b.h < SHORT * line_h for b in line]
+            atoms, parent = [], []
+            for k, b in enumerate(line):
+                parts = b.pieces if b.pieces and doubtful(known[id(b)]) else [b]
+                atoms += parts
+                parent += [k] * len(parts)
+            plans.append(candidates(atoms, line, parent, loose))
+        fresh = [u[2] for plan in plans for u in plan if id(u[2]) not in known]
+        known.update(zip(map(id, fresh), _classify(model, seg, fresh)))
+        line_no = 0
+        for line, plan in zip(seg.lines, plans):
+            probs = np.stack([known[id(u[2])] for u in plan])
+            chosen = choose(plan, probs, _line_height(line))
+            for k in chosen:
+                digits.append(_digit(seg, plan[k][2], probs[k], line_no, uncertain_below))
+            line_no += bool(chosen)  # a line of marks only (a ruled line's pieces) is no line of digits
+    t3 = time.perf_counter()
     timings = {"decode": (t1 - t0) * 1e3, "segment": (t2 - t1) * 1e3, "classify": (t3 - t2) * 1e3}
     return Reading(digits, (array.shape[1], array.shape[0]), model.name,
                    {k: round(v, 2) for k, v in timings.items()})
 
 
-def _choose_parts(box, probs: dict[int, np.ndarray]) -> list:
-    """The box itself, or its pieces when each piece reads more surely than the whole does."""
-    if not box.pieces:
-        return [box]
-    whole = float(probs[id(box)].max())
-    parts = [float(probs[id(p)].max()) for p in box.pieces]
-    # The margin keeps a clear single digit whole: its own confidence is already near the ceiling,
-    # so pieces win only when the whole reads clearly worse than each of them.
-    return box.pieces if min(parts) > whole + SPLIT_MARGIN else [box]
+def _classify(model: LoadedModel, seg, boxes: list[Box]) -> np.ndarray:
+    if not boxes:
+        return np.zeros((0, model.classifier.outputs), np.float32)
+    crops = batch_to_mnist([seg.crop(b) for b in boxes])
+    return model.predict_proba(torch.from_numpy(crops))
 
 
-def _digit(box, p: np.ndarray, line_no: int, uncertain_below: float) -> Digit:
-    order = np.argsort(p)[::-1][:3]
+def _line_height(line: list[Box]) -> float:
+    return float(np.median([b.h for b in line]))
+
+
+def doubtful(p: np.ndarray) -> bool:
+    """Whether a box read whole might not be one digit: the reject output has a say, or no digit
+    is clearly ahead. Only such boxes are cut (clear digits cost nothing more)."""
+    return bool(p[10] > DOUBT_REJECT or p[:10].max() < DOUBT_CONFIDENCE)
+
+
+Unit = tuple[int, int, Box]  # pieces [start, end) of a line joined into one candidate digit
+
+
+def candidates(atoms: list[Box], line: list[Box], parent: list[int] | None = None,
+               loose: list[bool] | None = None) -> list[Unit]:
+    """Every run of up to ``MAX_RUN`` neighbouring pieces of a line that could be one digit.
+
+    ``atoms`` are the line's boxes, with doubtful ones replaced by their cut pieces; ``parent[i]``
+    is the index in ``line`` of the box atom ``i`` comes from. A run is a candidate while it stays
+    narrower than ``MAX_WIDTH`` line heights, its pieces are no further apart than ``MAX_GAP`` line
+    heights and it is not much taller than the line; a run joining different boxes also needs one
+    of them to be ``loose`` (doubtful or short), so two clear digits are never read as one. Each box
+    stays a candidate as it is, however many pieces it was cut into.
+    """
+    parent = parent if parent is not None else list(range(len(atoms)))
+    loose = loose if loose is not None else [True] * len(line)
+    line_h = _line_height(line)
+    units: list[Unit] = []
+    for i, first in enumerate(atoms):
+        unit, joins_loose = first, loose[parent[i]]
+        units.append((i, i + 1, unit))
+        for j in range(i + 1, min(i + MAX_RUN, len(atoms))):
+            gap = atoms[j].x - unit.x2
+            unit = unit.union(atoms[j])
+            joins_loose = joins_loose or loose[parent[j]]
+            if gap > MAX_GAP * line_h or unit.w > MAX_WIDTH * line_h or unit.h > 1.6 * line_h:
+                break
+            if parent[j] != parent[i] and not joins_loose:
+                continue
+            units.append((i, j + 1, unit))
+    # Each box whole: its own object, whose probabilities are already known.
+    for k, box in enumerate(line):
+        span = [i for i, p in enumerate(parent) if p == k]
+        start, end = span[0], span[-1] + 1
+        units = [u for u in units if (u[0], u[1]) != (start, end)]
+        units.append((start, end, box))
+    return units
+
+
+def choose(units: list[Unit], probs: np.ndarray, line_h: float) -> list[int]:
+    """The most probable reading of a line: a partition of its pieces into digits and non-digits.
+
+    Each run of pieces is either a digit, scored by the log-probability of its best digit, or not a
+    digit, scored by the log-probability of the reject class; a run much shorter than the line's
+    digits pays ``SHORT_PENALTY`` to be a digit (the detached bar of a 5 is not a 7). Dynamic
+    programming over the pieces finds the best-scoring partition; the indices of the runs read as
+    digits are returned, left to right.
+    """
+    n = max(u[1] for u in units)
+    best = np.full(n + 1, -np.inf)
+    best[0] = 0.0
+    back: list[tuple[int, int, bool] | None] = [None] * (n + 1)
+    for k, (i, j, box) in sorted(enumerate(units), key=lambda e: e[1][1]):
+        p = probs[k]
+        digit = float(np.log(max(p[:10].max(), 1e-9))) + DIGIT_COST
+        if box.h < SHORT * line_h:
+            digit += SHORT_PENALTY
+        reject = float(np.log(max(p[10], 1e-9)))
+        if box.h >= SHORT * line_h:
+            # Per digit's width it covers: a wide box dropped would take several digits with it.
+            reject += REJECT_PENALTY * max(1.0, box.w / (DIGIT_WIDTH * line_h))
+        # Only a single piece or a whole box may be "not a digit": dropping a run of several pieces
+        # at once would be a cheap way out of reading the digits among them.
+        options = ((digit, True), (reject, False)) if j - i == 1 or box.pieces else ((digit, True),)
+        for score, is_digit in options:
+            if best[i] + score > best[j]:
+                best[j], back[j] = best[i] + score, (i, k, is_digit)
+    chosen, j = [], n
+    while j > 0:
+        i, k, is_digit = back[j]
+        if is_digit:
+            chosen.append(k)
+        j = i
+    return chosen[::-1]
+
+
+def _digit(seg, box, p: np.ndarray, line_no: int, uncertain_below: float) -> Digit:
+    order = np.argsort(p[:10])[::-1][:3]
     confidence = float(p[order[0]])
-    return Digit(digit=int(order[0]), confidence=confidence, box=box.as_list(), line=line_no,
+    return Digit(digit=int(order[0]), confidence=confidence, box=seg.image_box(box), line=line_no,
                  uncertain=confidence < uncertain_below,
                  alternatives=[{"digit": int(k), "confidence": round(float(p[k]), 4)} for k in order])
 

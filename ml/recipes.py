@@ -17,12 +17,12 @@ RECIPES: dict[str, dict[str, Any]] = {
     "served": {
         "config": {
             "channels": [32, 64], "kernel": [3, 3], "linear": 256, "batchnorm": True,
-            "dropout": 0.25, "head_dropout": 0.25,
+            "dropout": 0.25, "head_dropout": 0.25, "reject": True,
         },
         "train": {
             "epochs": 13, "batch_size": 128, "lr": 3e-3, "schedule": "onecycle", "weight_decay": 0.0,
             "label_smoothing": 0.05, "rotate": 10.0, "shift": 0.08, "scale": 0.1, "stroke": 0.1,
-            "ema": 0.999,
+            "ema": 0.999, "negatives": 0.12, "render": 0.5,
         },
     },
 }

@@ -88,6 +88,23 @@ def fit_torch(model: TorchClassifier, train: Split, *, progress: Progress = _noo
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     x_all, y_all = pixels(train.images), train.labels
+    if cfg.negatives and not dry_run:
+        assert model.outputs == 11, "negatives need a model with the reject output (CNNConfig.reject)"
+        from .negatives import NOT_A_DIGIT, make_negatives
+
+        count = int(round(cfg.negatives * len(y_all)))
+        progress({"event": "negatives", "samples": count})
+        extra = torch.from_numpy(make_negatives(x_all.numpy(), count, seed=seed))
+        x_all = torch.cat([x_all, extra])
+        y_all = torch.cat([y_all, torch.full((count,), NOT_A_DIGIT, dtype=y_all.dtype)])
+    rendered = None
+    if cfg.render and not dry_run:
+        from .negatives import render_like_reading
+
+        progress({"event": "render", "samples": len(train)})
+        # Non-digits were made by the same cut-and-normalise path already: they are their own render.
+        rendered = torch.cat([torch.from_numpy(render_like_reading(train.images.numpy(), seed=seed)),
+                              x_all[len(train):]])
     module = model.module
     opt = torch.optim.Adam(module.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     batches = math.ceil(len(y_all) / cfg.batch_size)
@@ -112,6 +129,9 @@ def fit_torch(model: TorchClassifier, train: Split, *, progress: Progress = _noo
         for step in range(steps_per_epoch):
             idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
             x, y = x_all[idx], y_all[idx]
+            if rendered is not None:
+                pick = torch.rand(len(idx), generator=gen) < cfg.render
+                x = torch.where(pick.view(-1, 1, 1), rendered[idx], x)
             if augmenting:
                 x = augment(x, cfg, gen)
             if channels_last:
@@ -185,12 +205,18 @@ def metrics_from_predictions(pred: np.ndarray, labels: np.ndarray) -> dict[str, 
 
 
 def evaluate(model: Classifier, test: Split) -> dict[str, Any]:
-    """Test metrics plus ``seconds``, the wall time of predicting the whole split."""
+    """Test metrics plus ``seconds``, the wall time of predicting the whole split.
+
+    For a model with the reject output, accuracy is over the ten digits (every test image is a
+    digit) and ``rejected`` is the share of test digits whose top output was "not a digit".
+    """
     x = pixels(test.images)
     start = time.perf_counter()
-    probs = model.predict_proba(x)
+    probs = np.asarray(model.predict_proba(x))
     seconds = time.perf_counter() - start
-    result = metrics_from_predictions(np.asarray(probs).argmax(1), test.labels.numpy())
+    result = metrics_from_predictions(probs[:, :10].argmax(1), test.labels.numpy())
+    if probs.shape[1] > 10:
+        result["rejected"] = round(float((probs.argmax(1) == 10).mean()), 6) if len(probs) else 0.0
     result["seconds"] = round(seconds, 3)
     return result
 

@@ -197,6 +197,10 @@ DIGITSCAN_MAX_PIXELS = env_int("DIGITSCAN_MAX_PIXELS", 25_000_000)
 # The checkpoint registered as the first ModelVersion when none exists (tests point it at a tiny one).
 DIGITSCAN_DEFAULT_CHECKPOINT = env_str("DIGITSCAN_DEFAULT_CHECKPOINT", "")
 
+# The study's results committed with the code (docs/results/benchmark, docs/results/ablation): what the
+# Experiments page shows until a benchmark or ablation has run here.
+DIGITSCAN_COMMITTED_RESULTS = BASE_DIR / "docs" / "results"
+
 # --- accounts -------------------------------------------------------------------------------------
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "history"
@@ -268,14 +272,21 @@ CELERY_TASK_DEFAULT_QUEUE = "inference"
 CELERY_TASK_ROUTES = {
     "worker.tasks.recognize": {"queue": "inference"},
     "worker.tasks.reap_stuck_uploads": {"queue": "inference"},
+    # On the inference queue: the training worker is the one busy with (or dead under) the run it reaps.
+    "worker.tasks.reap_stuck_runs": {"queue": "inference"},
     "worker.tasks.train_model": {"queue": "training"},
     "worker.tasks.retrain_periodically": {"queue": "training"},
+    "worker.tasks.run_benchmark": {"queue": "training"},
+    "worker.tasks.run_ablation": {"queue": "training"},
+    "worker.tasks.benchmark_periodically": {"queue": "training"},
+    "worker.tasks.ablate_periodically": {"queue": "training"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "reap-stuck-uploads": {"task": "worker.tasks.reap_stuck_uploads", "schedule": 60.0},
+    "reap-stuck-runs": {"task": "worker.tasks.reap_stuck_runs", "schedule": 60.0},
 }
 
 # How many times one upload may be delivered to a worker before it is failed for good (a poison image
@@ -283,9 +294,17 @@ CELERY_BEAT_SCHEDULE = {
 DIGITSCAN_MAX_ATTEMPTS = env_int("DIGITSCAN_MAX_ATTEMPTS", 3)
 # An upload running longer than this is stuck (its worker died without the broker noticing): reaped.
 DIGITSCAN_STUCK_AFTER_S = env_int("DIGITSCAN_STUCK_AFTER_S", 300)
-# Retraining stops after this long; it must stay under CELERY_VISIBILITY_TIMEOUT, or Redis would hand the
-# still-running job to another worker.
+# A retrain stops after this long; it must stay under CELERY_VISIBILITY_TIMEOUT, or Redis would hand the
+# still-running job to another worker (retrains are acknowledged late, so that a dead worker's returns).
 DIGITSCAN_TRAIN_TIME_LIMIT_S = env_int("DIGITSCAN_TRAIN_TIME_LIMIT_S", 3000)
+# A benchmark or ablation stops after this long (all six ablation studies take about half a day on 2 cores).
+# They are acknowledged on receipt and never delivered twice, so this need not stay under the visibility
+# timeout; a run whose worker died is found by its heartbeat instead (DIGITSCAN_RUN_STALE_AFTER_S).
+DIGITSCAN_STUDY_TIME_LIMIT_S = env_int("DIGITSCAN_STUDY_TIME_LIMIT_S", 48 * 3600)
+# A running benchmark or ablation whose worker has not reported for this long is failed by the reaper
+# (reap_stuck_runs), which frees its kind for a new run. A working one reports at least once a minute or
+# so (every second while a torch model trains; the longest silent step, the SVM fit, takes about a minute).
+DIGITSCAN_RUN_STALE_AFTER_S = env_int("DIGITSCAN_RUN_STALE_AFTER_S", 1800)
 # Torch threads per worker process; 0 = cores // processes, so that processes × threads ≤ cores.
 DIGITSCAN_TORCH_THREADS = env_int("DIGITSCAN_TORCH_THREADS", 0)
 

@@ -7,6 +7,7 @@ from django.contrib.staticfiles.views import serve as serve_static
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
+from web.registry import views as registry_views
 from web.uploads import api, views
 
 api_v1 = [
@@ -22,6 +23,12 @@ urlpatterns = [
     path("r/<uuid:upload_id>/feedback/", views.feedback_submit, name="feedback"),
     path("r/<uuid:upload_id>/<str:kind>.image", views.upload_file, name="upload-file"),
     path("history/", views.history_page, name="history"),
+    path("experiments/", registry_views.experiments_page, name="experiments"),
+    path("experiments/runs/<int:run_id>/<str:name>", registry_views.experiment_file, name="experiment-file"),
+    path("experiments/committed/<str:folder>/<str:name>", registry_views.committed_file,
+         name="experiment-committed-file"),
+    path("model/", registry_views.model_page, name="model"),
+    path("model/<int:version_id>/confusion.png", registry_views.confusion_image, name="model-confusion"),
     path("accounts/", include("web.accounts.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -7,8 +7,10 @@ read at run time is the truth.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -20,10 +22,13 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 import ml
+from web.errors import ApplicationError
 from web.registry import services as registry
+from web.registry.models import ExperimentRun
+from web.registry.params import run_params
 from web.uploads import services
 from web.uploads.selectors import upload_ids_never_started
-from worker import model_cache, training
+from worker import experiments, model_cache, training
 from worker.celery import app
 
 log = logging.getLogger(__name__)
@@ -145,25 +150,83 @@ def reap_stuck_uploads() -> dict[str, int]:
     return {"failed": reaped, "requeued": len(lost)}
 
 
-@app.task(name="worker.tasks.train_model", bind=True, max_retries=0,
-          soft_time_limit=settings.DIGITSCAN_TRAIN_TIME_LIMIT_S,
-          time_limit=settings.DIGITSCAN_TRAIN_TIME_LIMIT_S + 60)
-def train_model(self, run_id: int) -> str:
-    """Run retrain ExperimentRun ``run_id``: train, register the version, activate it if not worse."""
+@app.task(name="worker.tasks.reap_stuck_runs")
+def reap_stuck_runs() -> dict[str, int]:
+    """Fail benchmark and ablation runs whose worker has not reported for ``DIGITSCAN_RUN_STALE_AFTER_S``.
+
+    They are acknowledged on receipt (see ``_training_job``), so nothing else would ever end a run whose
+    worker died: it would stay "running" and block every later run of its kind.
+    """
+    reaped = registry.experiment_run_reap_stale(
+        older_than=dt.timedelta(seconds=settings.DIGITSCAN_RUN_STALE_AFTER_S))
+    if reaped:
+        log.warning("failed %d experiment runs whose worker stopped reporting: %s", len(reaped),
+                    ", ".join(f"#{run_id}" for run_id in reaped))
+    return {"failed": len(reaped)}
+
+
+class TrainingJob(app.Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        """Record the hard time limit, which kills the pool process before the task body can say so.
+
+        Without this the run would stay "running", and no other run of its kind could start.
+        """
+        run_id = args[0] if args else kwargs.get("run_id")
+        if run_id is not None and isinstance(exc, TimeLimitExceeded):
+            registry.experiment_run_fail(run_id=run_id, error=f"killed after the hard time limit of "
+                                                              f"{exc.args[0]:g} s")
+
+
+# Which setting limits each kind of run: a retrain takes minutes to an hour, a study up to half a day.
+LIMIT_SETTINGS = {ExperimentRun.Kind.TRAIN: "DIGITSCAN_TRAIN_TIME_LIMIT_S",
+                  ExperimentRun.Kind.BENCHMARK: "DIGITSCAN_STUDY_TIME_LIMIT_S",
+                  ExperimentRun.Kind.ABLATE: "DIGITSCAN_STUDY_TIME_LIMIT_S"}
+
+
+def _training_job(name: str, kind: str):
+    """The decorator of every job on the training queue: no retries, the time limits of ``kind``.
+
+    A retrain keeps the app's acks_late (acknowledged after it ran, so that a dead worker's retrain is
+    delivered again): its limit stays under CELERY_VISIBILITY_TIMEOUT, and running it twice only registers
+    a second version. A benchmark or ablation runs for hours, longer than Redis' visibility timeout, after
+    which Redis would hand a still-unacknowledged one to another worker, and a second delivery would train
+    the whole study again beside the first. So studies are acknowledged on receipt and never requeued
+    when their process dies: a dead worker's study is failed by reap_stuck_runs (by its heartbeat) instead,
+    and staff start it again.
+    """
+    limit = getattr(settings, LIMIT_SETTINGS[kind])
+    study = kind in ExperimentRun.ONE_AT_A_TIME
+    delivery = {"acks_late": False, "reject_on_worker_lost": False} if study else {}
+    return app.task(name=name, base=TrainingJob, bind=True, max_retries=0, soft_time_limit=limit,
+                    time_limit=limit + 60, **delivery)
+
+
+def _run_job(run_id: int, kind: str, body: Callable[[ExperimentRun], str]) -> str:
+    """Start ExperimentRun ``run_id``, run ``body`` on it, and record why if it fails."""
     run = registry.experiment_run_start(run_id=run_id)
     if run is None:
         return "skipped"
     try:
-        outcome = _train_and_register(run)
+        if run.kind != kind:
+            raise ApplicationError("wrong_kind", f"run #{run_id} is a {run.kind} run; this task runs "
+                                                 f"{kind} runs")
+        return body(run)
     except SoftTimeLimitExceeded:
-        limit = settings.DIGITSCAN_TRAIN_TIME_LIMIT_S
-        registry.experiment_run_fail(run_id=run_id, error=f"stopped after the time limit of {limit} s")
-        return "failed"
+        name = LIMIT_SETTINGS[kind]
+        registry.experiment_run_fail(run_id=run_id, error=f"stopped after the time limit of "
+                                                          f"{getattr(settings, name)} s ({name})")
+    except ApplicationError as exc:  # e.g. parameters that are no longer valid: the message says which
+        registry.experiment_run_fail(run_id=run_id, error=exc.message)
     except Exception as exc:  # noqa: BLE001 - recorded on the run for staff to read
         log.exception("experiment run %s failed", run_id)
         registry.experiment_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
-        return "failed"
-    return outcome
+    return "failed"
+
+
+@_training_job("worker.tasks.train_model", ExperimentRun.Kind.TRAIN)
+def train_model(self, run_id: int) -> str:
+    """Run retrain ExperimentRun ``run_id``: train, register the version, activate it if not worse."""
+    return _run_job(run_id, ExperimentRun.Kind.TRAIN, _train_and_register)
 
 
 def _train_and_register(run) -> str:
@@ -192,3 +255,54 @@ def _train_and_register(run) -> str:
 def retrain_periodically(**params) -> int:
     """What the (disabled by default) beat schedule runs: queue one retrain with ``params``; its id."""
     return registry.experiment_run_create(params=params).id
+
+
+@_training_job("worker.tasks.run_benchmark", ExperimentRun.Kind.BENCHMARK)
+def run_benchmark(self, run_id: int) -> str:
+    """Run benchmark ExperimentRun ``run_id``: the six-family comparison; table and plot to storage."""
+    return _run_job(run_id, ExperimentRun.Kind.BENCHMARK, lambda run: _study(run, experiments.benchmark))
+
+
+@_training_job("worker.tasks.run_ablation", ExperimentRun.Kind.ABLATE)
+def run_ablation(self, run_id: int) -> str:
+    """Run ablation ExperimentRun ``run_id``: the CNN ablation studies; tables and plots to storage."""
+    return _run_job(run_id, ExperimentRun.Kind.ABLATE, lambda run: _study(run, experiments.ablation))
+
+
+def _study(run: ExperimentRun, job: Callable[..., dict]) -> str:
+    def report(progress: float | None = None, line: str = "") -> None:
+        registry.experiment_run_report(run_id=run.id, progress=progress, line=line)
+
+    # The row's params again through the checks: a row written by hand or by an older version says why
+    # it cannot run, instead of failing somewhere inside ml.
+    params = run_params(run.kind, run.params)
+    with tempfile.TemporaryDirectory() as tmp:
+        results = job(params=params, out=Path(tmp), report=report,
+                      command=f"DigitScan {run.kind} (ExperimentRun #{run.id}, params {json.dumps(params)})")
+        artifacts = registry.experiment_run_store_files(run_id=run.id, folder=Path(tmp))
+    report(line=f"stored {len(artifacts)} files: {', '.join(Path(a).name for a in artifacts)}")
+    registry.experiment_run_finish(run_id=run.id, results=results, artifacts=artifacts)
+    return "done"
+
+
+def _open_periodically(kind: str, params: dict) -> int | None:
+    """Queue one run of ``kind`` for a beat schedule; None (logged) while one is queued or running."""
+    try:
+        return registry.experiment_run_create(kind=kind, params=params).id
+    except ApplicationError as exc:
+        if exc.code != "busy":
+            raise
+        log.warning("scheduled %s skipped: %s", kind, exc.message)
+        return None
+
+
+@app.task(name="worker.tasks.benchmark_periodically")
+def benchmark_periodically(**params) -> int | None:
+    """What the weekly benchmark schedule (disabled by default) runs: queue one benchmark; its id."""
+    return _open_periodically(ExperimentRun.Kind.BENCHMARK, params)
+
+
+@app.task(name="worker.tasks.ablate_periodically")
+def ablate_periodically(**params) -> int | None:
+    """What the monthly ablation schedule (disabled by default) runs: queue one ablation; its id."""
+    return _open_periodically(ExperimentRun.Kind.ABLATE, params)

@@ -43,19 +43,21 @@ class Outcome:
 def feedback_digits() -> tuple[torch.Tensor, torch.Tensor]:
     """The corrected digits of accepted feedback as MNIST-style uint8 images (N, 28, 28) and labels.
 
-    Each upload is segmented again exactly as it was read (segmentation is deterministic), so the
-    i-th box is the i-th digit the person corrected; uploads whose boxes no longer line up are skipped.
+    Each upload is segmented again and each corrected digit is cut out at the box its reading
+    recorded (image pixels), so the crop is what the classifier saw; unreadable images are skipped.
     """
     images, labels = [], []
     for feedback in feedback_for_training():
         upload = feedback.upload
         with default_storage.open(upload.image.name, "rb") as f:
-            boxes = segment_boxes(f.read())
-        if boxes is None or len(boxes[1]) != len(upload.digits):
+            seg = segment_image(f.read())
+        if seg is None:
             continue
-        seg, flat = boxes
         for correction in feedback.digits:
-            crop = seg.crop(flat[correction["index"]])
+            index = correction["index"]
+            if not 0 <= index < len(upload.digits):
+                continue
+            crop = seg.crop(seg.box_at(upload.digits[index]["box"]))
             images.append(np.round(to_mnist(crop) * 255).astype(np.uint8))
             labels.append(int(correction["corrected"]))
     if not images:
@@ -63,12 +65,11 @@ def feedback_digits() -> tuple[torch.Tensor, torch.Tensor]:
     return torch.from_numpy(np.stack(images)), torch.tensor(labels, dtype=torch.int64)
 
 
-def segment_boxes(data: bytes):
+def segment_image(data: bytes):
     try:
-        seg = segment(ml.decode_image(data))
+        return segment(ml.decode_image(data))
     except ml.ImageError:
         return None
-    return seg, seg.boxes
 
 
 def training_data(params: dict) -> tuple[Split, Split, int]:

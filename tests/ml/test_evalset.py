@@ -52,3 +52,51 @@ def test_pages_and_score_pages_commands(tmp_path):
     scored = run_ml("score-pages", str(tmp_path), "--no-tesseract")
     assert scored.returncode == 0, scored.stderr
     assert "| digit accuracy |" in scored.stdout and "box recall" in scored.stdout
+
+
+def test_scenes_cover_six_situations_with_digit_only_truth(test_digits):
+    from ml.scenes import KINDS, make_scene
+
+    images, labels = test_digits
+    for k, kind in enumerate(KINDS):
+        page, truth, quality = make_scene(images, labels, seed=k, kind=kind)
+        assert truth["kind"] == kind and page.ndim == 3
+        assert all(line.isdigit() for line in truth["lines"])
+        assert len(truth["digits"]) == sum(len(line) for line in truth["lines"])
+        h, w = page.shape[:2]
+        for d in truth["digits"]:
+            x, y, bw, bh = d["box"]
+            assert 0 <= x and 0 <= y and x + bw <= w and y + bh <= h
+        assert 30 <= quality <= 95
+    # The cheque writes separators that are not in the truth.
+    _, cheque, _ = make_scene(images, labels, seed=1, kind="cheque")
+    assert len(cheque["lines"]) == 2 and len(cheque["lines"][0]) == 8  # a date dd.mm.yyyy, digits only
+
+
+def test_score_pages_ablation_switches_gallery_and_json(tmp_path):
+    pages = tmp_path / "pages"
+    assert run_ml("pages", str(pages), "--n", "4", "--seed", "2", "--tier", "scenes").returncode == 0
+    out = tmp_path / "score.json"
+    scored = run_ml("score-pages", str(pages), "--no-tesseract", "--without", "cut,choose", "--out", str(out),
+                    "--gallery", str(tmp_path / "gallery"), "--worst", "2")
+    assert scored.returncode == 0, scored.stderr
+    result = json.loads(out.read_text())
+    assert result["without"] == ["cut", "choose"] and set(result["by_kind"]) <= {
+        "cheque", "sheet", "closeup", "marker"}
+    assert "| kind |" in scored.stdout and "threshold" in scored.stdout
+    drawn = sorted((tmp_path / "gallery").glob("*.png"))
+    assert len(drawn) == min(2, len(result["failures"]))
+    assert (tmp_path / "gallery" / "index.md").exists()
+    bad = run_ml("score-pages", str(pages), "--without", "magic")
+    assert bad.returncode == 2 and "unknown step(s) magic" in bad.stderr
+
+
+def test_bench_read_prints_read_time_beside_decode_time(tmp_path):
+    out = tmp_path / "bench.json"
+    ran = run_ml("bench-read", "--runs", "3", "--size", "800x600", "--digits", "6", "--out", str(out))
+    assert ran.returncode == 0, ran.stderr
+    figures = json.loads(out.read_text())
+    for key in ("decode_ms", "read_ms", "decode_and_read_ms"):
+        assert figures[key]["p50"] > 0 and figures[key]["p95"] >= figures[key]["p50"]
+    assert figures["read_over_decode_p50"] > 0 and "800x600" in figures["image"]
+    assert "| decode |" in ran.stdout and "read / decode" in ran.stdout

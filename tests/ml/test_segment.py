@@ -7,7 +7,7 @@ from tests.conftest import iou
 
 
 def _boxes(seg):
-    return [[b.as_list() for b in line] for line in seg.lines]
+    return [[seg.image_box(b) for b in line] for line in seg.lines]
 
 
 def test_boxes_match_the_known_digits_in_reading_order(test_digits):

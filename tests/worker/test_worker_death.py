@@ -16,14 +16,15 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
 def big_page(side: int = 4000) -> bytes:
-    """A large, sparse page (16 MP, 0.2 MB as PNG) that takes a second or two to read: time to kill."""
+    """A large page (16 MP) dense with small digits, which the reader must take at full resolution:
+    it takes seconds to read, time to kill."""
     import cv2
     import numpy as np
 
     page = np.full((side, side, 3), 255, np.uint8)
-    for i, y in enumerate(range(300, side - 100, 400)):
-        for j, x in enumerate(range(50, side - 300, 400)):
-            cv2.putText(page, str((i + j) % 10), (x, y), cv2.FONT_HERSHEY_SIMPLEX, 8, (0, 0, 0), 25)
+    for i, y in enumerate(range(60, side - 20, 70)):
+        for j, x in enumerate(range(20, side - 60, 60)):
+            cv2.putText(page, str((i + j) % 10), (x, y), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (0, 0, 0), 3)
     return cv2.imencode(".png", page)[1].tobytes()
 
 

@@ -1,16 +1,27 @@
-"""Staff see every model version and experiment run; activation is an explicit action."""
+"""Staff see every model version and experiment run; activation is an explicit action.
+
+Runs are started here: *Experiment runs → Add* queues a retrain, *Benchmark runs → Add* the six-family
+comparison and *Ablation runs → Add* the CNN ablations, each with its parameters in a form.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from ml.experiments import FAMILY_NAMES
+from ml.models import FAMILIES
 from web.errors import ApplicationError
-from web.registry.models import ExperimentRun, ModelVersion
+from web.registry.models import AblationRun, BenchmarkRun, ExperimentRun, ModelVersion
+from web.registry.params import ABLATION_DEFAULTS, STUDIES, ablation_params, benchmark_params
 from web.registry.services import (
     TRAIN_DEFAULTS,
-    experiment_run_enqueue,
+    experiment_run_abandon,
+    experiment_run_refuse_if_busy,
+    experiment_run_submit,
     model_version_activate,
     train_params,
 )
@@ -57,10 +68,12 @@ class ExperimentRunAdmin(admin.ModelAdmin):
     """Adding a run starts a retrain on the training queue; its progress and log fill in as it runs."""
 
     form = ExperimentRunForm
+    kind = ExperimentRun.Kind.TRAIN  # what the add form starts
     list_display = ["id", "kind", "status", "progress_percent", "model_version", "created", "finished"]
     list_filter = ["kind", "status"]
     readonly_fields = ["kind", "status", "progress", "log", "results", "artifacts", "error", "model_version",
-                       "created_by", "created", "started", "finished"]
+                       "created_by", "created", "started", "heartbeat", "finished"]
+    actions = ["abandon"]
 
     @admin.display(description="progress")
     def progress_percent(self, obj: ExperimentRun) -> str:
@@ -77,6 +90,98 @@ class ExperimentRunAdmin(admin.ModelAdmin):
     def save_model(self, request, obj: ExperimentRun, form, change: bool) -> None:
         if change:
             return super().save_model(request, obj, form, change)
-        obj.kind, obj.created_by = ExperimentRun.Kind.TRAIN, request.user
-        super().save_model(request, obj, form, change)
-        experiment_run_enqueue(run=obj)
+        obj.kind, obj.created_by = self.kind, request.user
+        obj.params = getattr(form, "params", obj.params)
+        experiment_run_submit(run=obj)  # saved, and queued once this request's transaction commits
+
+    @admin.action(description="Mark the selected queued or running runs failed (their worker is gone)")
+    def abandon(self, request, queryset) -> None:
+        count = sum(experiment_run_abandon(run=run) for run in queryset)
+        self.message_user(request, f"{count} run(s) marked failed; a new one of their kind may start now.")
+
+
+class StudyRunForm(forms.ModelForm):
+    """Typed fields for a benchmark or ablation; ``clean`` turns them into the run's checked params."""
+
+    kind: str
+    check: Callable[[dict], dict]  # the kind's params check (web.registry.params)
+
+    class Meta:
+        model = ExperimentRun
+        fields: list[str] = []
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            self.params = self.check({name: data[name] for name in self.declared_fields})
+            experiment_run_refuse_if_busy(kind=self.kind)
+        except ApplicationError as exc:
+            raise ValidationError(exc.message) from exc
+        return data
+
+
+class BenchmarkRunForm(StudyRunForm):
+    kind = ExperimentRun.Kind.BENCHMARK
+    check = staticmethod(benchmark_params)
+    families = forms.MultipleChoiceField(
+        choices=[(f, f"{f}: {FAMILY_NAMES[f]}") for f in FAMILIES], initial=list(FAMILIES),
+        widget=forms.CheckboxSelectMultiple)
+    epochs = forms.IntegerField(min_value=1, required=False, help_text="blank: each family's own epochs")
+    limit = forms.IntegerField(min_value=1, required=False, help_text=(
+        "train on a random subset of this many MNIST images and test on a fifth as many (at least 200); "
+        "blank: all 60,000 and 10,000 (the whole comparison takes about half an hour on 2 cores)"))
+    seed = forms.IntegerField(initial=0)
+    dry_run = forms.BooleanField(required=False, help_text="two batches per family: checks the pipeline")
+
+
+class AblationRunForm(StudyRunForm):
+    kind = ExperimentRun.Kind.ABLATE
+    check = staticmethod(ablation_params)
+    studies = forms.MultipleChoiceField(choices=[(s, s) for s in STUDIES], initial=list(STUDIES),
+                                        widget=forms.CheckboxSelectMultiple)
+    epochs = forms.IntegerField(min_value=1, initial=ABLATION_DEFAULTS["epochs"])
+    seeds = forms.IntegerField(min_value=1, initial=ABLATION_DEFAULTS["seeds"],
+                               help_text="each variant is trained this many times, seeds seed0, seed0 + 1, …")
+    limit = forms.IntegerField(min_value=1, required=False, help_text="train on this many MNIST images; "
+                                                                        "blank: all 60,000")
+    seed0 = forms.IntegerField(initial=0)
+    dry_run = forms.BooleanField(required=False, help_text="two batches per model: checks the pipeline")
+
+
+class StudyRunAdmin(ExperimentRunAdmin):
+    """One kind's runs; the add form asks for that kind's parameters field by field."""
+
+    list_filter = ["status"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(kind=self.kind)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return list(self.form.declared_fields)
+        return ["params", *self.readonly_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["params", *self.readonly_fields]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is not None:
+            kwargs["form"] = forms.ModelForm  # a finished or running run is a record: nothing to edit
+        return super().get_form(request, obj, **kwargs)
+
+    def get_changeform_initial_data(self, request):
+        return {}
+
+
+@admin.register(BenchmarkRun)
+class BenchmarkRunAdmin(StudyRunAdmin):
+    form = BenchmarkRunForm
+    kind = ExperimentRun.Kind.BENCHMARK
+
+
+@admin.register(AblationRun)
+class AblationRunAdmin(StudyRunAdmin):
+    form = AblationRunForm
+    kind = ExperimentRun.Kind.ABLATE

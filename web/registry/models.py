@@ -1,4 +1,5 @@
-"""ModelVersion: a checkpoint in storage that workers can read with; ExperimentRun: a training job."""
+"""ModelVersion: a checkpoint in storage that workers can read with; ExperimentRun: a training, benchmark
+or ablation job (BenchmarkRun and AblationRun are its admin's views of one kind each)."""
 
 from __future__ import annotations
 
@@ -62,9 +63,38 @@ class ExperimentRun(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    # When the worker last reported (start, progress, a log line). Benchmarks and ablations are never
+    # delivered twice, so a dead worker's run would stay "running" for good: the reaper fails those whose
+    # heartbeat is older than DIGITSCAN_RUN_STALE_AFTER_S.
+    heartbeat = models.DateTimeField(null=True, blank=True, help_text="when the worker last reported")
+
+    # Kinds of which at most one run may be queued or running: each takes the training worker for an
+    # hour or more, and a second one queued behind it would only measure the same code again.
+    ONE_AT_A_TIME = (Kind.BENCHMARK, Kind.ABLATE)
+    OPEN = (JobStatus.QUEUED, JobStatus.RUNNING)
 
     class Meta:
         ordering = ["-created"]
+        constraints = [
+            # The services check first and say why; this refuses the second of two simultaneous starts.
+            models.UniqueConstraint(
+                fields=["kind"], name="registry_one_open_run_per_kind",
+                condition=models.Q(kind__in=["benchmark", "ablate"], status__in=["queued", "running"])),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"
+
+
+class BenchmarkRun(ExperimentRun):
+    """Benchmark runs only: the six-family comparison (the admin's "Benchmark runs")."""
+
+    class Meta:
+        proxy = True
+
+
+class AblationRun(ExperimentRun):
+    """Ablation runs only: the CNN ablation studies (the admin's "Ablation runs")."""
+
+    class Meta:
+        proxy = True

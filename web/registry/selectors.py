@@ -17,3 +17,23 @@ def model_version_active_id() -> int | None:
 
 def experiment_run_get(*, run_id: int) -> ExperimentRun | None:
     return ExperimentRun.objects.filter(id=run_id).first()
+
+
+def experiment_run_open(*, kind: str) -> ExperimentRun | None:
+    """The queued or running run of ``kind``, if any (benchmarks and ablations run one at a time)."""
+    return ExperimentRun.objects.filter(kind=kind, status__in=ExperimentRun.OPEN).order_by("created").first()
+
+
+def experiment_run_latest_done(*, kind: str) -> ExperimentRun | None:
+    """The newest finished run of ``kind`` with results: what the Experiments page shows."""
+    return ExperimentRun.objects.filter(kind=kind, status=ExperimentRun.Status.DONE) \
+        .exclude(results={}).order_by("-finished", "-created").first()
+
+
+def model_version_list():
+    """Every version, newest first: the Model page's history."""
+    return ModelVersion.objects.order_by("-created", "-id")
+
+
+def model_version_get(*, version_id: int) -> ModelVersion | None:
+    return ModelVersion.objects.filter(id=version_id).first()

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 import ml
 from web.errors import ApplicationError
 from web.registry.models import ExperimentRun, ModelVersion
-from web.registry.selectors import model_version_active
+from web.registry.params import TRAIN_DEFAULTS, run_params, train_params  # noqa: F401 - re-exported
+from web.registry.selectors import experiment_run_open, model_version_active
 
 
 def default_checkpoint_path() -> Path:
@@ -93,83 +97,161 @@ def model_version_ensure_active() -> ModelVersion:
         return active
 
 
-# --- experiment runs (retraining) -----------------------------------------------------------------
-
-# What a retrain may be asked for, with defaults; anything else in params is refused.
-TRAIN_DEFAULTS: dict = {
-    "recipe": "served",  # ml.recipes name
-    "epochs": None,  # None: the recipe's
-    "limit": None,  # train on a random subset of this many MNIST images (None: all 60,000)
-    "test_limit": None,  # evaluate on a subset of the MNIST test set (None: all 10,000)
-    "feedback": True,  # add the digits of accepted feedback to the training data
-    "dry_run": False,  # two batches only: checks the pipeline in seconds
-    "seed": 0,
-}
+# --- experiment runs (retrain, benchmark, ablation) -----------------------------------------------
 
 
-def train_params(params: dict | None) -> dict:
-    """``params`` merged over the defaults; :class:`ApplicationError` for unknown or malformed ones."""
-    params = dict(params or {})
-    unknown = set(params) - set(TRAIN_DEFAULTS)
-    if unknown:
-        raise ApplicationError("bad_params", f"unknown retrain parameters: {', '.join(sorted(unknown))} "
-                               f"(known: {', '.join(TRAIN_DEFAULTS)})")
-    for key in ("epochs", "limit", "test_limit"):
-        value = params.get(key)
-        if value is not None and (not isinstance(value, int) or value < 1):
-            raise ApplicationError("bad_params", f"{key} must be a positive integer or null, not {value!r}")
-    return {**TRAIN_DEFAULTS, **params}
+def experiment_run_create(*, kind: str = ExperimentRun.Kind.TRAIN, params: dict | None = None,
+                          created_by=None) -> ExperimentRun:
+    """Record a run of ``kind`` and queue it on the ``training`` queue once the transaction commits.
+
+    :class:`ApplicationError` for parameters the kind does not take (``bad_params``) and, for a benchmark
+    or ablation, while another run of that kind is queued or running (``busy``).
+    """
+    run = ExperimentRun(kind=kind, params=run_params(kind, params), created_by=created_by)
+    return experiment_run_submit(run=run)
 
 
-def experiment_run_create(*, params: dict | None = None, created_by=None) -> ExperimentRun:
-    """Record a retrain and queue it on the ``training`` queue once the transaction commits."""
-    run = ExperimentRun.objects.create(kind=ExperimentRun.Kind.TRAIN, params=train_params(params),
-                                       created_by=created_by)
-    experiment_run_enqueue(run=run)
+def experiment_run_submit(*, run: ExperimentRun) -> ExperimentRun:
+    """Save the new, unsaved ``run`` (its params already checked) and queue it after the commit."""
+    with transaction.atomic():
+        experiment_run_refuse_if_busy(kind=run.kind)
+        try:
+            with transaction.atomic():
+                run.save()
+        except IntegrityError:
+            # Another start won the race between our check and our insert (registry_one_open_run_per_kind).
+            raise _busy(run.kind, experiment_run_open(kind=run.kind)) from None
+        experiment_run_enqueue(run=run)
     return run
+
+
+def experiment_run_refuse_if_busy(*, kind: str) -> None:
+    """:class:`ApplicationError` ``busy`` while a benchmark or ablation of ``kind`` is queued or running."""
+    if kind in ExperimentRun.ONE_AT_A_TIME and (other := experiment_run_open(kind=kind)) is not None:
+        raise _busy(kind, other)
+
+
+def _busy(kind: str, other: ExperimentRun | None) -> ApplicationError:
+    what = f"#{other.pk}, {other.status} since {other.started or other.created:%Y-%m-%d %H:%M} UTC" \
+        if other is not None else "started a moment ago"
+    article = "an ablation" if kind == ExperimentRun.Kind.ABLATE else "a benchmark"
+    return ApplicationError("busy", f"{article} run is already queued or running ({what}); they run one at "
+                                    "a time: wait for it to finish, or mark it failed if its worker is gone")
 
 
 def experiment_run_enqueue(*, run: ExperimentRun) -> None:
     def send() -> None:
-        from worker.tasks import train_model  # see uploads.services._enqueue_recognition: no cycle
+        from worker import tasks  # see uploads.services._enqueue_recognition: no cycle
 
-        train_model.delay(run.id)
+        task = {ExperimentRun.Kind.TRAIN: tasks.train_model, ExperimentRun.Kind.ABLATE: tasks.run_ablation,
+                ExperimentRun.Kind.BENCHMARK: tasks.run_benchmark}[run.kind]
+        task.delay(run.id)
 
     transaction.on_commit(send)
 
 
 def experiment_run_start(*, run_id: int) -> ExperimentRun | None:
-    """queued (or running, after its worker died) → running; None when it finished already."""
+    """queued (or, for a retrain, running after its worker died) → running; None when it finished already
+    or, for a benchmark or ablation, is running already.
+
+    Benchmarks and ablations are acknowledged on receipt and never redelivered (worker.tasks), so a second
+    message for one that is running is a duplicate, not a restart: running it would train it twice.
+    """
     with transaction.atomic():
         run = ExperimentRun.objects.select_for_update().filter(id=run_id).first()
         if run is None or run.status in (ExperimentRun.Status.DONE, ExperimentRun.Status.FAILED):
             return None
-        run.status, run.started, run.progress = ExperimentRun.Status.RUNNING, timezone.now(), 0.0
-        run.save(update_fields=["status", "started", "progress"])
+        if run.kind in ExperimentRun.ONE_AT_A_TIME and run.status == ExperimentRun.Status.RUNNING:
+            return None
+        now = timezone.now()
+        run.status, run.started, run.heartbeat, run.progress = ExperimentRun.Status.RUNNING, now, now, 0.0
+        run.save(update_fields=["status", "started", "heartbeat", "progress"])
     return run
 
 
 def experiment_run_report(*, run_id: int, progress: float | None = None, line: str = "") -> None:
-    """Move the progress bar and/or append a line to the run's log (as staff see it in the admin)."""
+    """Move the progress bar and/or append a line to the run's log (as staff see it in the admin).
+
+    Every report is also the run's heartbeat: the write happens anyway, and jobs report at most about
+    once a second (worker.experiments), so the heartbeat costs no extra query.
+    """
     run = ExperimentRun.objects.get(id=run_id)
     if progress is not None:
         run.progress = max(0.0, min(1.0, progress))
     if line:
         run.log += f"{timezone.now():%H:%M:%S} {line}\n"
-    run.save(update_fields=["progress", "log"])
+    run.heartbeat = timezone.now()
+    run.save(update_fields=["progress", "log", "heartbeat"])
 
 
-def experiment_run_finish(*, run_id: int, results: dict, version: ModelVersion | None) -> ExperimentRun:
+def experiment_run_finish(*, run_id: int, results: dict, version: ModelVersion | None = None,
+                          artifacts: list[str] | None = None) -> ExperimentRun:
     run = ExperimentRun.objects.get(id=run_id)
     run.status, run.progress, run.finished = ExperimentRun.Status.DONE, 1.0, timezone.now()
     run.results, run.model_version = _json_safe(results), version
-    run.save(update_fields=["status", "progress", "finished", "results", "model_version"])
+    run.artifacts = artifacts if artifacts is not None else run.artifacts
+    run.save(update_fields=["status", "progress", "finished", "results", "model_version", "artifacts"])
     return run
 
 
 def experiment_run_fail(*, run_id: int, error: str) -> None:
     ExperimentRun.objects.filter(id=run_id).update(status=ExperimentRun.Status.FAILED, error=error,
                                                    finished=timezone.now())
+
+
+def experiment_run_reap_stale(*, older_than: dt.timedelta) -> list[int]:
+    """Fail the benchmark and ablation runs still "running" whose worker has not reported for
+    ``older_than`` (it died: such runs are never delivered again); the ids failed.
+
+    Failing one frees its kind, so staff (or the next schedule) can start it again. A run with no heartbeat
+    (started before there was one, or set running by hand) counts from its start, else its creation.
+    """
+    now = timezone.now()
+    cutoff = now - older_than
+    stale = (Q(heartbeat__lt=cutoff) | Q(heartbeat__isnull=True, started__lt=cutoff)
+             | Q(heartbeat__isnull=True, started__isnull=True, created__lt=cutoff))
+    running = ExperimentRun.objects.filter(kind__in=ExperimentRun.ONE_AT_A_TIME,
+                                           status=ExperimentRun.Status.RUNNING)
+    reaped = []
+    for run in running.filter(stale):
+        seen = (run.heartbeat or run.started or run.created).astimezone(dt.UTC)
+        minutes = (now - seen).total_seconds() / 60
+        error = (f"the worker stopped reporting at {seen:%Y-%m-%d %H:%M} UTC ({minutes:.0f} minutes before "
+                 f"this check) — it probably died; start the run again")
+        # The same conditions again in the update: a report that arrived since the read keeps it running.
+        if running.filter(stale, id=run.id).update(status=ExperimentRun.Status.FAILED, error=error,
+                                                   finished=now):
+            reaped.append(run.id)
+    return reaped
+
+
+def experiment_run_abandon(*, run: ExperimentRun) -> bool:
+    """Mark a queued or running run failed by hand (its worker is gone); True if it was open."""
+    return bool(ExperimentRun.objects.filter(id=run.id, status__in=ExperimentRun.OPEN).update(
+        status=ExperimentRun.Status.FAILED, finished=timezone.now(),
+        error="marked failed by staff: its worker was gone or it was no longer wanted"))
+
+
+# The files a benchmark or ablation writes that the site shows or offers: plots, tables, raw results.
+ARTIFACT_SUFFIXES = (".png", ".md", ".json")
+
+
+def experiment_run_store_files(*, run_id: int, folder: Path) -> list[str]:
+    """Copy the plots and tables in ``folder`` to default storage; their storage names, sorted.
+
+    Each run has its own prefix and fixed names, so a second delivery of the same run replaces its
+    files instead of adding ``_abc123`` copies beside them.
+    """
+    names = []
+    for path in sorted(Path(folder).iterdir()):
+        if not path.is_file() or path.suffix not in ARTIFACT_SUFFIXES:
+            continue
+        name = f"experiments/run-{run_id}/{path.name}"
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        with path.open("rb") as f:
+            names.append(default_storage.save(name, File(f, name=path.name)))
+    return names
 
 
 def model_version_promote_if_better(*, version: ModelVersion, accuracy: float,

@@ -1,0 +1,328 @@
+"""The CNN ablation study: which parts of the thesis network earn their keep.
+
+Six studies each change one thing of the full thesis CNN (``CNNConfig()``: channels 32/64, kernels
+5/3, max pooling, two conv blocks, a 256-wide linear layer, dropout 0.25): pooling, the second conv
+block, channel widths, the linear width, kernel size and dropout. Every variant is trained with the
+thesis recipe (10 epochs, batch 512, Adam 1e-3) once per seed and tested on MNIST's 10,000 test images.
+``run_ablation`` writes ``results.json``, ``ablation.md`` (one table per study) and one ``<study>.png``
+per study, and picks up where an interrupted run stopped.
+
+>>> from ml.ablation import run_ablation
+>>> results = run_ablation(["pool"], epochs=1, seeds=1, limit=600, out="var/tiny")  # doctest: +SKIP
+>>> [row["variant"] for row in results["studies"]["pool"]]                           # doctest: +SKIP
+['max', 'avg', 'none']
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .data import Split, load_mnist
+from .experiments import machine
+from .models import CNNConfig, TrainConfig, build, count_parameters
+from .train import Progress, evaluate, fit
+
+Overrides = dict[str, Any]
+Event = Callable[[dict[str, Any]], None]
+
+# Each study is an ordered list of (variant label, CNNConfig overrides). Every study includes the full
+# network, so each table has its reference row; it is trained once per seed and shared by all studies.
+STUDIES: dict[str, list[tuple[str, Overrides]]] = {
+    "pool": [("max", {"pool": "max"}), ("avg", {"pool": "avg"}), ("none", {"pool": "none"})],
+    "layers": [("2 blocks", {"blocks": 2}), ("1 block", {"blocks": 1})],
+    "channels": [("16/32", {"channels": (16, 32)}), ("32/64", {"channels": (32, 64)}),
+                 ("64/128", {"channels": (64, 128)})],
+    "linear": [("128", {"linear": 128}), ("256", {"linear": 256}), ("512", {"linear": 512})],
+    # The uniform sizes apply to both blocks. The full network mixes them (5×5, then 3×3 at half
+    # resolution), so it is none of the three and is shown as an extra reference row first.
+    "kernel": [("5/3", {"kernel": (5, 3)}), ("3×3", {"kernel": (3, 3)}), ("5×5", {"kernel": (5, 5)}),
+               ("7×7", {"kernel": (7, 7)})],
+    "dropout": [("0", {"dropout": 0.0}), ("0.25", {"dropout": 0.25}), ("0.5", {"dropout": 0.5})],
+}
+STUDY_TITLES = {
+    "pool": "Pooling after each conv block", "layers": "Second conv + pool block",
+    "channels": "Channels of block 1 / block 2", "linear": "Width of the hidden linear layer",
+    "kernel": "Kernel size (both blocks)", "dropout": "Dropout after each conv block",
+}
+FULL = "full"  # the key of CNNConfig() itself
+# What must match for a stored (config, seed) result to be reused instead of retrained.
+RECIPE_FIELDS = ("epochs", "limit", "dry_run", "test_samples")
+
+
+def config_key(overrides: Overrides) -> str:
+    """A canonical name for a CNN config: its fields that differ from the full network, sorted.
+
+    Different spellings of one network (``{}``, ``{"pool": "max"}``, ``{"kernel": (5, 3)}``) get
+    the same key, ``"full"``, which is what lets it be trained once and shared across studies.
+    """
+    config, full = asdict(CNNConfig.from_dict(dict(overrides))), asdict(CNNConfig())
+
+    def text(value: Any) -> str:
+        return "/".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+    return ",".join(f"{k}={text(v)}" for k, v in sorted(config.items()) if v != full[k]) or FULL
+
+
+def count_flops(module: nn.Module) -> int:
+    """FLOPs of one forward pass on a 1×1×28×28 image: 2 × the multiply-adds of Conv2d and Linear.
+
+    Biases, activations, pooling, dropout and normalisation are not counted: together they are well
+    under 1% of the convolutions' work here. Forward hooks see the real output shapes, so padding,
+    pooling and the number of blocks need no separate bookkeeping.
+    """
+    macs = 0
+
+    def conv(layer: nn.Conv2d, _: Any, output: torch.Tensor) -> None:
+        nonlocal macs
+        # Each output value is a dot product over (in_channels / groups) × kh × kw inputs.
+        macs += output.numel() * (layer.in_channels // layer.groups) * math.prod(layer.kernel_size)
+
+    def linear(layer: nn.Linear, _: Any, output: torch.Tensor) -> None:
+        nonlocal macs
+        macs += output.numel() * layer.in_features
+
+    hooks = [m.register_forward_hook(conv if isinstance(m, nn.Conv2d) else linear)
+             for m in module.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+    training = module.training
+    try:
+        module.eval()
+        with torch.no_grad():
+            module(torch.zeros(1, 1, 28, 28))
+    finally:
+        for hook in hooks:
+            hook.remove()
+        module.train(training)
+    return 2 * macs
+
+
+def describe(overrides: Overrides) -> dict[str, Any]:
+    """The size of one config, before any training: its full config, parameters and FLOPs per image."""
+    model = build("cnn", overrides)
+    return {"config": model.model_config, "parameters": count_parameters(model.module),
+            "flops": count_flops(model.module), "seeds": {}}
+
+
+def train_one(overrides: Overrides, seed: int, train: Split, test: Split, *, epochs: int,
+              dry_run: bool = False, progress: Progress | None = None) -> dict[str, float]:
+    """Train one config with the thesis recipe and one seed; its times and test accuracy (%)."""
+    model = build("cnn", overrides, {"epochs": epochs}, seed=seed)
+    start = time.perf_counter()
+    fit(model, train, progress=progress or (lambda e: None), seed=seed, dry_run=dry_run)
+    seconds = time.perf_counter() - start
+    metrics = evaluate(model, test)
+    done_epochs = 1 if dry_run else epochs  # a dry run is one epoch of two batches, whatever epochs says
+    return {"train_seconds": round(seconds, 2), "train_seconds_per_epoch": round(seconds / done_epochs, 3),
+            "test_seconds": metrics["seconds"], "accuracy": round(100 * metrics["accuracy"], 4)}
+
+
+def summarise(entry: dict[str, Any], seeds: list[int]) -> dict[str, Any]:
+    """Mean and sample std (ddof=1; 0 for one seed) of one config over the seeds done so far."""
+    done = [(s, entry["seeds"][str(s)]) for s in seeds if str(s) in entry["seeds"]]
+
+    def mean(name: str) -> float | None:
+        return round(statistics.fmean(r[name] for _, r in done), 4) if done else None
+
+    accuracy = [r["accuracy"] for _, r in done]
+    return {
+        "parameters": entry["parameters"], "flops": entry["flops"], "seeds_done": len(done),
+        "accuracy_mean": mean("accuracy"),
+        "accuracy_std": round(statistics.stdev(accuracy), 4) if len(done) > 1 else (0.0 if done else None),
+        "train_seconds_per_epoch": mean("train_seconds_per_epoch"), "test_seconds": mean("test_seconds"),
+        "per_seed": [{"seed": s, **r} for s, r in done],
+    }
+
+
+def _previous_runs(path: Path, recipe: dict[str, Any]) -> dict[str, Any]:
+    """Runs stored by an earlier call with the same recipe; a file from another recipe is set aside."""
+    if not path.exists():
+        return {}
+    old = json.loads(path.read_text())
+    if {k: old.get(k) for k in RECIPE_FIELDS} == recipe:
+        return old.get("runs", {})
+    # Never silently overwrite hours of training done with other settings: keep it beside the new file.
+    path.replace(path.with_name("results.replaced.json"))
+    return {}
+
+
+def _write_json(path: Path, results: dict) -> None:
+    # Write then rename, so an interrupt mid-write never leaves a half file that breaks resuming.
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(results, indent=1))
+    os.replace(tmp, path)
+
+
+def run_ablation(studies: list[str] | tuple[str, ...] = tuple(STUDIES), *, epochs: int = 10, seeds: int = 3,
+                 out: str | Path, limit: int | None = None, seed0: int = 0,
+                 progress_factory: Callable[[str], Progress] | None = None, dry_run: bool = False,
+                 command: str = "", on_event: Event | None = None) -> dict:
+    """Run ``studies`` over seeds ``seed0 .. seed0 + seeds - 1``; writes into ``out`` and returns results.
+
+    ``limit`` trains on a random subset per seed and tests on ``max(limit // 5, 200)`` test images (as
+    ``benchmark`` does: a quick run should not spend most of its time testing); without it the
+    full 60k / 10k splits are used. Results already in ``out/results.json`` for the same epochs,
+    limit and dry_run are reused, and the file is rewritten after every training run.
+    ``on_event`` receives ``{"event": "start" | "run" | "done", ...}``; ``progress_factory(label)``
+    gives the per-run training progress callback (tqdm bars on the command line).
+    """
+    unknown = [s for s in studies if s not in STUDIES]
+    if unknown or not studies:
+        raise ValueError(f"unknown studies {unknown}; choose from {', '.join(STUDIES)}")
+    if epochs < 1 or seeds < 1:
+        raise ValueError(f"epochs and seeds must be at least 1, got epochs={epochs}, seeds={seeds}")
+    emit = on_event or (lambda e: None)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    seed_list = list(range(seed0, seed0 + seeds))
+    train_all, test = load_mnist()
+    if limit:
+        test = test.subset(max(limit // 5, 200), seed=seed0)
+    recipe = {"epochs": epochs, "limit": limit, "dry_run": dry_run, "test_samples": len(test)}
+    runs = _previous_runs(out / "results.json", recipe)
+
+    # Every distinct (config, seed) once, in study order, remembering where it first appears.
+    plan: dict[tuple[str, int], tuple[str, str, Overrides]] = {}
+    for study in studies:
+        for label, overrides in STUDIES[study]:
+            key = config_key(overrides)
+            if key not in runs:
+                runs[key] = describe(overrides)
+            for seed in seed_list:
+                plan.setdefault((key, seed), (study, label, overrides))
+    todo = [(key, seed) for key, seed in plan if str(seed) not in runs[key]["seeds"]]
+    emit({"event": "start", "total": len(todo), "reused": len(plan) - len(todo), "runs": len(plan)})
+
+    def results() -> dict:
+        return {
+            "kind": "ablation", "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "command": command,
+            "machine": machine(), **recipe, "seeds": seed_list,
+            "train_samples": min(limit, len(train_all)) if limit else len(train_all),
+            "train_config": vars(TrainConfig(epochs=epochs)),
+            "complete": all(str(s) in runs[k]["seeds"] for k, s in plan),
+            "studies": {study: [{"variant": label, "key": config_key(o), "reference": config_key(o) == FULL,
+                                 "overrides": o, **summarise(runs[config_key(o)], seed_list)}
+                                for label, o in STUDIES[study]] for study in studies},
+            "runs": runs,
+        }
+
+    subsets: dict[int, Split] = {}
+    for done, (key, seed) in enumerate(todo, 1):
+        study, label, overrides = plan[key, seed]
+        # One training subset per seed, the same for every config, so configs differ only in config.
+        if seed not in subsets:
+            subsets[seed] = train_all.subset(limit, seed=seed)
+        train = subsets[seed]
+        progress = progress_factory(f"{study} {label} seed {seed}") if progress_factory else None
+        runs[key]["seeds"][str(seed)] = row = train_one(overrides, seed, train, test, epochs=epochs,
+                                                        dry_run=dry_run, progress=progress)
+        _write_json(out / "results.json", results())
+        emit({"event": "run", "done": done, "total": len(todo), "study": study, "variant": label,
+              "key": key, "seed": seed, **row})
+    final = results()
+    _write_json(out / "results.json", final)
+    write_report(final, out)
+    emit({"event": "done", "total": len(todo), "complete": final["complete"]})
+    return final
+
+
+def _flops(n: int) -> str:
+    return f"{n / 1e6:.1f} M" if n >= 1e5 else f"{n / 1e3:.1f} k"
+
+
+def _label(row: dict) -> str:
+    return f"{row['variant']} (full)" if row["reference"] else row["variant"]
+
+
+def study_table(rows: list[dict]) -> str:
+    """One study as a Markdown table; variants not trained yet show dashes."""
+    lines = ["| Variant | Parameters | FLOPs/image | Train s/epoch | Test s | Accuracy (%) mean ± std |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        if r["seeds_done"]:
+            figures = (f"{r['train_seconds_per_epoch']:.2f} | {r['test_seconds']:.2f} | "
+                       f"{r['accuracy_mean']:.2f} ± {r['accuracy_std']:.2f}")
+        else:
+            figures = "— | — | —"
+        lines.append(f"| {_label(r)} | {r['parameters']:,} | {_flops(r['flops'])} | {figures} |")
+    return "\n".join(lines)
+
+
+def ablation_tables(results: dict) -> str:
+    """Every study's table under a heading, as printed by ``python -m ml ablate``."""
+    return "\n\n".join(f"## {study}: {STUDY_TITLES[study]}\n\n{study_table(rows)}"
+                       for study, rows in results["studies"].items())
+
+
+def write_report(results: dict, out: Path) -> None:
+    """ablation.md and one <study>.png per study, from results as returned by run_ablation."""
+    m = results["machine"]
+    seeds = results["seeds"]
+    md = [
+        "# CNN ablation study", "",
+        f"Command: `{results['command']}`  ",
+        f"Run: {results['created']} on {m['processor']}, {m['cpu_threads']} torch threads, "
+        f"{m['platform']}, torch {m['torch']}.  ",
+        f"Recipe: {results['epochs']} epochs, batch {results['train_config']['batch_size']}, Adam "
+        f"{results['train_config']['lr']:g}, on {results['train_samples']} training images; tested on "
+        f"{results['test_samples']} test images; seeds {seeds[0]}–{seeds[-1]}"
+        f"{' (dry run)' if results['dry_run'] else ''}{'' if results['complete'] else ' (incomplete)'}.",
+        "",
+    ]
+    for study, rows in results["studies"].items():
+        md += [f"## {study}: {STUDY_TITLES[study]}", "", study_table(rows), "",
+               f"![{study}]({study}.png)", ""]
+        plot_study(study, rows, out / f"{study}.png")
+    md += [
+        "(full) marks the full thesis network, the reference row of every study. FLOPs/image = 2 × the "
+        "multiply-adds of the convolution and linear layers for one 28×28 image (biases, activations and "
+        "pooling not counted). Accuracy: mean ± sample standard deviation (ddof=1) over "
+        f"{len(seeds)} seed(s). Train s/epoch = fit wall time / epochs; test s = predicting all "
+        f"{results['test_samples']} test images; both are means over seeds.",
+    ]
+    (out / "ablation.md").write_text("\n".join(md) + "\n")
+
+
+def plot_study(study: str, rows: list[dict], path: Path) -> None:
+    """Left: accuracy with std error bars; right: train s/epoch and test s per variant."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in rows if r["seeds_done"]]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    x = list(range(len(rows)))
+    labels = [_label(r) for r in rows]
+    # The reference row gets its own colour so the eye finds the full network in every study.
+    colours = ["tab:red" if r["reference"] else "tab:blue" for r in rows]
+    left.bar(x, [r["accuracy_mean"] for r in rows], 0.6, yerr=[r["accuracy_std"] for r in rows],
+             capsize=4, color=colours)
+    if rows:
+        low = min(r["accuracy_mean"] - r["accuracy_std"] for r in rows)
+        left.set_ylim(max(0.0, low - 1), 100)
+    left.set_title("Test accuracy (%), mean ± std over seeds")
+    # One linear axis with the values written on the bars: a test pass is a few seconds beside
+    # train epochs of a minute, and the labels keep the short bars readable.
+    for offset, name, label, colour in ((-0.2, "train_seconds_per_epoch", "train s/epoch", "tab:orange"),
+                                        (0.2, "test_seconds", "test s", "tab:green")):
+        bars = right.bar([i + offset for i in x], [r[name] for r in rows], 0.4, label=label, color=colour)
+        right.bar_label(bars, fmt="%.3g", fontsize=8)
+    right.set_title("Time (s)")
+    right.legend(loc="upper left")
+    for ax in (left, right):
+        ax.set_xticks(x, labels)
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle(f"{study}: {STUDY_TITLES[study]}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,145 @@
+"""The CNN ablation study: a tiny grid end to end through the CLI, resuming, and the FLOP counter."""
+
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from ml.ablation import STUDIES, _previous_runs, config_key, count_flops, run_ablation
+from ml.cli import main
+from ml.models import CNN, CNNConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+# Two studies sharing the full network, two seeds, one epoch on 400 images: ten training runs of
+# one batch each, a few seconds in all on two cores.
+TINY = {"epochs": 1, "seeds": 2, "limit": 400}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ablation")
+    result = subprocess.run(
+        [sys.executable, "-m", "ml", "ablate", "--study", "pool,channels", "--epochs", "1", "--seeds", "2",
+         "--limit", str(TINY["limit"]), "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    return out, result, json.loads((out / "results.json").read_text())
+
+
+def rows(results, study):
+    return {row["variant"]: row for row in results["studies"][study]}
+
+
+def test_every_variant_has_mean_and_std_over_two_seeds_and_the_per_seed_values(tiny):
+    _, _, results = tiny
+    assert (results["epochs"], results["seeds"], results["limit"]) == (1, [0, 1], 400)
+    assert results["complete"] and results["machine"]["cpu_threads"] >= 1
+    assert "ablate --study pool,channels" in results["command"]
+    assert list(rows(results, "pool")) == ["max", "avg", "none"]
+    assert list(rows(results, "channels")) == ["16/32", "32/64", "64/128"]
+    for study in ("pool", "channels"):
+        for row in results["studies"][study]:
+            accuracy = [r["accuracy"] for r in row["per_seed"]]
+            assert [r["seed"] for r in row["per_seed"]] == [0, 1] and row["seeds_done"] == 2
+            assert row["accuracy_mean"] == pytest.approx(statistics.fmean(accuracy), abs=1e-3)
+            assert row["accuracy_std"] == pytest.approx(statistics.stdev(accuracy), abs=1e-3)  # ddof=1
+            for r in row["per_seed"]:
+                assert r["train_seconds_per_epoch"] > 0 and r["test_seconds"] > 0
+                assert 0 <= r["accuracy"] <= 100
+
+
+def test_the_full_network_is_trained_once_per_seed_and_shared_by_both_studies(tiny):
+    _, result, results = tiny
+    assert rows(results, "pool")["max"]["reference"] and rows(results, "channels")["32/64"]["reference"]
+    assert rows(results, "pool")["max"]["per_seed"] == rows(results, "channels")["32/64"]["per_seed"]
+    assert sorted(results["runs"]) == sorted(
+        ["full", "pool=avg", "pool=none", "channels=16/32", "channels=64/128"])
+    # 5 distinct configs × 2 seeds, not 6 × 2.
+    assert "10 training run(s) to do, 0 reused" in result.stderr and "[10/10]" in result.stderr
+
+
+def test_parameters_and_flops_grow_with_width_and_without_pooling(tiny):
+    _, _, results = tiny
+    channels, pool = rows(results, "channels"), rows(results, "pool")
+    params = [channels[v]["parameters"] for v in ("16/32", "32/64", "64/128")]
+    flops = [channels[v]["flops"] for v in ("16/32", "32/64", "64/128")]
+    assert params == sorted(params) and len(set(params)) == 3
+    assert flops == sorted(flops) and len(set(flops)) == 3 and flops[0] > 0
+    # Without pooling the linear layer sees 28×28 maps: about 14× the parameters of the full network.
+    assert pool["none"]["parameters"] > 10 * pool["max"]["parameters"]
+    assert pool["none"]["flops"] > pool["max"]["flops"]
+    assert pool["avg"]["parameters"] == pool["max"]["parameters"]
+
+
+def test_each_study_gets_a_valid_png_and_a_markdown_table_with_a_row_per_variant(tiny):
+    out, result, _ = tiny
+    for study in ("pool", "channels"):
+        with Image.open(out / f"{study}.png") as image:
+            image.verify()
+            assert image.format == "PNG" and image.size[0] > 500 and image.size[1] > 200
+    markdown = (out / "ablation.md").read_text()
+    for line in ("| max (full) |", "| avg |", "| none |", "| 16/32 |", "| 32/64 (full) |", "| 64/128 |"):
+        assert line in markdown and line in result.stdout  # the CLI prints the tables too
+    assert "2 × the multiply-adds" in markdown and "![pool](pool.png)" in markdown
+
+
+def test_resuming_in_the_same_folder_retrains_nothing(tiny, tmp_path):
+    out, _, before = tiny
+    shutil.copytree(out, tmp_path, dirs_exist_ok=True)
+    events = []
+    after = run_ablation(["pool", "channels"], **TINY, out=tmp_path, on_event=events.append)
+    assert events[0] == {"event": "start", "total": 0, "reused": 10, "runs": 10}
+    assert not [e for e in events if e["event"] == "run"]
+    assert after["runs"] == before["runs"]  # every timing and accuracy as first measured
+
+
+def test_a_new_study_reuses_the_full_network_already_trained(tiny, tmp_path):
+    out, _, before = tiny
+    shutil.copytree(out, tmp_path, dirs_exist_ok=True)
+    events = []
+    after = run_ablation(["layers"], **TINY, out=tmp_path, on_event=events.append)
+    trained = [(e["variant"], e["seed"]) for e in events if e["event"] == "run"]
+    assert trained == [("1 block", 0), ("1 block", 1)]
+    assert rows(after, "layers")["2 blocks"]["per_seed"] == rows(before, "pool")["max"]["per_seed"]
+    assert set(after["runs"]) > set(before["runs"])  # the other studies' runs stay in the file
+    assert (tmp_path / "layers.png").stat().st_size > 0
+
+
+def test_results_from_other_settings_are_set_aside_not_reused(tiny, tmp_path):
+    out, _, _ = tiny
+    shutil.copy(out / "results.json", tmp_path / "results.json")
+    recipe = {"epochs": 2, "limit": 400, "dry_run": False, "test_samples": 200}
+    assert _previous_runs(tmp_path / "results.json", recipe) == {}
+    assert (tmp_path / "results.replaced.json").exists() and not (tmp_path / "results.json").exists()
+
+
+def test_an_unknown_study_exits_2_naming_the_valid_ones(tmp_path, capsys):
+    assert main(["ablate", "--study", "pool,bogus", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("error: unknown study bogus; studies are pool, layers, channels, linear, kernel, dropout")
+    assert not (tmp_path / "x").exists()
+
+
+def test_flops_of_a_tiny_cnn_match_a_hand_count():
+    cfg = CNNConfig(channels=(2, 4), kernel=(3, 3), convs_per_block=1, linear=8, dropout=0.0)
+    # Multiply-adds: conv 1→2 3×3 at 28×28, pool, conv 2→4 3×3 at 14×14, pool, linear 4·7·7→8, 8→10.
+    macs = 2 * 28 * 28 * 9 + 4 * 14 * 14 * (2 * 9) + (4 * 7 * 7) * 8 + 8 * 10
+    assert count_flops(CNN(cfg)) == 2 * macs == 59744
+    # Without pooling the second conv runs at 28×28 and the linear layer sees 4·28·28 inputs.
+    unpooled = 2 * 28 * 28 * 9 + 4 * 28 * 28 * 18 + (4 * 28 * 28) * 8 + 8 * 10
+    assert count_flops(CNN(replace(cfg, pool="none"))) == 2 * unpooled
+
+
+def test_every_study_shows_the_full_network_once_under_one_canonical_key():
+    assert config_key({}) == config_key({"pool": "max"}) == config_key({"kernel": [5, 3]}) == "full"
+    assert config_key({"channels": (16, 32)}) == "channels=16/32"
+    for study, variants in STUDIES.items():
+        keys = [config_key(overrides) for _, overrides in variants]
+        assert keys.count("full") == 1 and len(set(keys)) == len(keys), study

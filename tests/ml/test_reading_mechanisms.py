@@ -1,0 +1,130 @@
+"""Each mechanism of the reading pipeline on a small synthetic case with a known answer (issue 4)."""
+
+import cv2
+import numpy as np
+
+from ml import read
+from ml.pages import compose, page_from_text
+from ml.segment import Steps, segment
+
+
+def _digit(images, labels, digit, index=0):
+    return images[np.flatnonzero(labels == digit)[index]]
+
+
+def _broken_five(images, labels):
+    """A 5 whose top bar is cut off from its body by a clean gap: two components."""
+    for index in range(40):
+        five = _digit(images, labels, 5, index).copy()
+        rows = np.flatnonzero(five.max(axis=1) > 60)
+        top, height = rows[0], rows[-1] - rows[0] + 1
+        broken = five.copy()
+        broken[top + int(0.2 * height) : top + int(0.36 * height) + 1, :] = 0
+        count, _ = cv2.connectedComponents((broken > 60).astype(np.uint8))
+        if count == 3:  # background + bar + body
+            return broken
+    raise AssertionError("no 5 in the first 40 breaks into exactly two pieces")
+
+
+def test_a_broken_five_is_merged_into_one_digit(test_digits, shipped_model):
+    images, labels = test_digits
+    broken = _broken_five(images, labels)
+    page, _ = compose([[_digit(images, labels, 3, 1), broken, _digit(images, labels, 8, 1)]],
+                      [[3, 5, 8]], digit_height=90)
+    # Without merging (and without dropping small things), the bar is a box of its own.
+    assert len(segment(page, Steps(merge=False, filter=False)).boxes) == 4
+    assert len(segment(page).boxes) == 3
+    reading = read(page, model=shipped_model)
+    assert reading.text == "358"
+
+
+def test_a_touching_pair_that_is_narrow_is_split(test_digits, shipped_model):
+    images, labels = test_digits
+    pair = [_digit(images, labels, 1, 2), _digit(images, labels, 7, 2)]
+    page, _ = compose([pair], [[1, 7]], digit_height=80, gap=-0.08)
+    assert len(segment(page).boxes) == 1
+    assert read(page, model=shipped_model).text == "17"
+
+
+def test_a_rotated_line_is_grouped_in_order(test_digits, shipped_model):
+    images, labels = test_digits
+    page, truth = page_from_text(images, labels, ["31415926", "2718"], seed=5, digit_height=50, line_gap=0.6)
+    h, w = page.shape
+    big = cv2.copyMakeBorder(page, 120, 120, 40, 40, cv2.BORDER_CONSTANT, value=255)
+    m = cv2.getRotationMatrix2D((big.shape[1] / 2, big.shape[0] / 2), 9.0, 1.0)  # 9° anticlockwise
+    rotated = cv2.warpAffine(big, m, (big.shape[1], big.shape[0]), borderValue=255)
+    reading = read(rotated, model=shipped_model)
+    assert reading.line_texts == truth["lines"]
+    # The line really is rotated: its last digit sits well above its first.
+    first, last = reading.lines[0][0].box, reading.lines[0][-1].box
+    assert first[1] - last[1] > 0.8 * first[3]
+
+
+def test_blue_ink_on_yellowish_paper_is_read(test_digits, shipped_model):
+    images, labels = test_digits
+    grey, truth = page_from_text(images, labels, ["60418"], seed=5, digit_height=70)
+    ink = (255 - grey.astype(np.float32)) / 235
+    paper, pen = np.array([190, 235, 245], np.float32), np.array([160, 70, 30], np.float32)  # BGR
+    page = (paper * (1 - ink[..., None]) + pen * ink[..., None]).clip(0, 255).astype(np.uint8)
+    assert read(page, model=shipped_model).text == truth["lines"][0]
+
+
+def test_specks_a_ruled_line_and_separators_are_not_digits(test_digits, shipped_model, rng):
+    images, labels = test_digits
+    page, truth = page_from_text(images, labels, ["1250", "0317"], seed=6, digit_height=60, gap=0.5)
+    noisy = page.copy()
+    h, w = noisy.shape
+    for _ in range(60):  # pepper specks
+        cv2.circle(noisy, (int(rng.integers(0, w)), int(rng.integers(0, h))), int(rng.integers(1, 3)), 0, -1)
+    cv2.line(noisy, (5, h - 12), (w - 5, h - 12), 40, 2)  # a ruled line under the numbers
+    first = truth["digits"][1]["box"]  # a decimal point after the first digit of line 1
+    cv2.circle(noisy, (first[0] - 12, first[1] + first[3] - 4), 4, 20, -1)
+    assert read(noisy, model=shipped_model).line_texts == truth["lines"]
+
+
+def test_a_blot_between_digits_is_not_reported(test_digits, shipped_model):
+    images, labels = test_digits
+    page, truth = page_from_text(images, labels, ["4096"], seed=0, digit_height=70, gap=1.2)
+    marked = page.copy()
+    x = truth["digits"][1]["box"][0] + truth["digits"][1]["box"][2] + 25  # in the gap after the 0
+    y = truth["digits"][1]["box"][1]
+    cv2.ellipse(marked, (x + 14, y + 35), (12, 18), 20, 0, 360, 25, -1)  # an ink blot half a digit tall
+    assert len(segment(marked).boxes) == 5  # the blot is found as a box...
+    assert read(marked, model=shipped_model).text == "4096"  # ...but not read as a digit
+
+
+def test_a_blank_photo_with_uneven_light_and_noise_reads_as_empty(shipped_model, rng):
+    h, w = 900, 1200
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    light = 235 - 60 * xx / w - 30 * yy / h
+    page = (light + rng.normal(0, 6, (h, w))).clip(0, 255).astype(np.uint8)
+    page = cv2.GaussianBlur(page, (3, 3), 0)
+    ok, jpeg = cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, 60])
+    assert read(jpeg.tobytes(), model=shipped_model).digits == []
+
+
+def _probs(digit=None, p=0.97):
+    """An 11-way probability vector: ``p`` on ``digit`` (or on "not a digit" when None)."""
+    out = np.full(11, (1 - p) / 10)
+    out[10 if digit is None else digit] = p
+    return out
+
+
+def test_choose_takes_the_most_probable_partition_of_a_line():
+    from ml.reading import choose
+    from ml.segment import Box
+
+    a, b = Box(0, 0, 30, 60), Box(30, 0, 30, 60)
+    units = [(0, 1, a), (1, 2, b), (0, 2, a.union(b))]
+    # The whole reads as "not a digit" and each half as a clear digit: two digits.
+    assert choose(units, np.stack([_probs(3), _probs(5), _probs(None)]), 60) == [0, 1]
+    # The whole reads as a clear 0 and the halves as doubtful digits: one digit.
+    assert choose(units, np.stack([_probs(1, 0.5), _probs(1, 0.5), _probs(0, 0.99)]), 60) == [2]
+    # A piece that reads as "not a digit" on its own is dropped.
+    assert choose(units, np.stack([_probs(7), _probs(None), _probs(None)]), 60) == [0]
+    # A piece much shorter than the line pays to be a digit: with 0.55 on 7 and 0.40 on "not a
+    # digit", a full-height piece is a 7 and a short one (a 5's detached bar) is not.
+    doubtful = np.r_[np.full(10, 0.005), 0.40]
+    doubtful[7] = 0.55
+    assert choose([(0, 1, Box(0, 0, 30, 60))], doubtful[None], 60) == [0]
+    assert choose([(0, 1, Box(0, 0, 30, 20))], doubtful[None], 60) == []

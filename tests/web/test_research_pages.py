@@ -1,0 +1,186 @@
+"""The Experiments and Model pages: stored results as tables and pictures; the committed study as fallback."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from ml.experiments import THESIS_ACCURACY
+from tests.web.helpers import png_bytes
+from web.registry.models import ExperimentRun, ModelVersion
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
+PNG = b"\x89PNG\r\n\x1a\n"
+MACHINE = {"processor": "test-cpu-9000", "cpu_threads": 2, "platform": "Linux-test", "python": "3.11",
+           "torch": "2.x"}
+
+
+def store(run_id: int, name: str, data: bytes) -> str:
+    return default_storage.save(f"experiments/run-{run_id}/{name}", ContentFile(data))
+
+
+def finished_run(kind: str, results: dict, files: dict[str, bytes], params: dict) -> ExperimentRun:
+    run = ExperimentRun.objects.create(kind=kind, params=params, status="done", progress=1.0,
+                                       results=results, finished=timezone.now())
+    run.artifacts = [store(run.id, name, data) for name, data in files.items()]
+    run.save()
+    return run
+
+
+def image_urls(html: str) -> list[str]:
+    return re.findall(r'<img[^>]* src="([^"]+)"', html)
+
+
+BENCHMARK_RESULTS = {
+    "kind": "benchmark", "created": "2030-01-02 03:04:05 UTC", "machine": MACHINE, "seed": 0,
+    "dry_run": False, "train_samples": 300, "test_samples": 200, "rows": [
+        {"family": "logreg", "name": "Logistic regression", "train_seconds": 12.34, "test_seconds": 0.01,
+         "accuracy": 81.23, "thesis_accuracy": 92.75, "meets_bar": False},
+        {"family": "cnn", "name": "Convolutional network", "train_seconds": 345.67, "test_seconds": 0.07,
+         "accuracy": 99.71, "thesis_accuracy": 99.64, "meets_bar": True},
+    ],
+}
+
+
+def ablation_results(study_accuracy: float = 97.12) -> dict:
+    row = {"parameters": 1234567, "flops": 2_500_000, "train_seconds_per_epoch": 1.5, "test_seconds": 0.2,
+           "accuracy_std": 0.05, "seeds_done": 2}
+    return {"kind": "ablation", "created": "2030-02-03 04:05:06 UTC", "machine": MACHINE, "epochs": 1,
+            "seeds": [0, 1], "studies": {"pool": [
+                {"variant": "max", "reference": True, **row, "accuracy_mean": study_accuracy},
+                {"variant": "avg", "reference": False, **row, "accuracy_mean": 96.5},
+                {"variant": "none", "reference": False, **row, "accuracy_mean": 95.25},
+            ]}}
+
+
+def test_the_nav_links_the_experiments_and_model_pages(client):
+    html = client.get("/").content.decode()
+    assert 'href="/experiments/"' in html and 'href="/model/"' in html
+
+
+def test_the_experiments_page_shows_the_latest_benchmark_as_table_3_3_beside_the_thesis(client):
+    finished_run("benchmark", {**BENCHMARK_RESULTS, "rows": BENCHMARK_RESULTS["rows"][:1]},
+                 {"benchmark.png": png_bytes()}, {"families": ["logreg"]})  # an older run: not shown
+    run = finished_run("benchmark", BENCHMARK_RESULTS, {"benchmark.png": png_bytes(), "results.md": b"# t\n"},
+                       {"families": ["logreg", "cnn"], "limit": 300, "epochs": 1})
+    html = client.get("/experiments/").content.decode()
+    for text in ("Logistic regression", "Convolutional network", "81.23", "99.71", "12.3", "345.7",
+                 f"{THESIS_ACCURACY['logreg']:.2f}", f"{THESIS_ACCURACY['cnn']:.2f}", "-11.52", "+0.07",
+                 "test-cpu-9000", f"experiment run #{run.id}", "logreg, cnn", "limit"):
+        assert text in html, text
+    assert "no benchmark run in this installation" not in html
+    figure = f"/experiments/runs/{run.id}/benchmark.png"
+    assert figure in image_urls(html)
+    response = client.get(figure)
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert b"".join(response.streaming_content).startswith(PNG) and "max-age" in response["Cache-Control"]
+    markdown = client.get(f"/experiments/runs/{run.id}/results.md")
+    assert b"".join(markdown.streaming_content) == b"# t\n" and "text/markdown" in markdown["Content-Type"]
+
+
+def test_the_experiments_page_shows_the_latest_ablation_figures_and_tables(client):
+    run = finished_run("ablate", ablation_results(), {"pool.png": png_bytes(), "ablation.md": b"# CNN\n"},
+                       {"studies": ["pool"], "epochs": 1, "seeds": 2})
+    html = client.get("/experiments/").content.decode()
+    for text in ("Pooling after each conv block", "97.12 ± 0.05", "96.50 ± 0.05", "1234567", "2.50",
+                 "max (full)", "test-cpu-9000", f"experiment run #{run.id}", "seeds"):
+        assert text in html, text
+    figure = f"/experiments/runs/{run.id}/pool.png"
+    assert figure in image_urls(html)
+    assert b"".join(client.get(figure).streaming_content).startswith(PNG)
+
+
+def test_only_a_finished_runs_own_files_are_served(client):
+    run = finished_run("benchmark", BENCHMARK_RESULTS, {"benchmark.png": png_bytes()}, {})
+    default_storage.save("uploads/secret.png", ContentFile(png_bytes()))
+    assert client.get(f"/experiments/runs/{run.id}/secret.png").status_code == 404
+    assert client.get(f"/experiments/runs/{run.id}/..%2F..%2Fuploads%2Fsecret.png").status_code == 404
+    ExperimentRun.objects.filter(id=run.id).update(status="running")
+    assert client.get(f"/experiments/runs/{run.id}/benchmark.png").status_code == 404
+
+
+def test_without_runs_the_page_shows_the_committed_benchmark_and_says_so(client):
+    committed = json.loads((ROOT / "docs/results/benchmark/results.json").read_text())
+    html = client.get("/experiments/").content.decode()
+    assert "no benchmark run in this installation yet" in html and "docs/results/benchmark/" in html
+    for row in committed["rows"]:
+        assert row["name"] in html and f"{row['accuracy']:.2f}" in html
+    assert f"{THESIS_ACCURACY['svm']:.2f}" in html
+    figure = "/experiments/committed/benchmark/benchmark.png"
+    assert figure in image_urls(html)
+    assert b"".join(client.get(figure).streaming_content).startswith(PNG)
+    assert client.get("/experiments/committed/benchmark/..%2F..%2F..%2Fpyproject.toml").status_code == 404
+    assert client.get("/experiments/committed/web/results.json").status_code == 404
+
+
+def test_the_committed_ablation_is_the_fallback_when_present(client, settings, tmp_path):
+    shutil.copytree(ROOT / "docs/results/benchmark", tmp_path / "benchmark")
+    settings.DIGITSCAN_COMMITTED_RESULTS = tmp_path
+    assert "No ablation has run yet" in client.get("/experiments/").content.decode()
+    (tmp_path / "ablation").mkdir()
+    (tmp_path / "ablation/results.json").write_text(json.dumps(ablation_results(98.76)))
+    (tmp_path / "ablation/pool.png").write_bytes(png_bytes())
+    html = client.get("/experiments/").content.decode()
+    assert "no ablation run in this installation yet" in html and "98.76 ± 0.05" in html
+    assert "/experiments/committed/ablation/pool.png" in image_urls(html)
+    assert b"".join(client.get("/experiments/committed/ablation/pool.png").streaming_content).startswith(PNG)
+
+
+def confusion(accuracy: float = 0.99) -> list[list[int]]:
+    matrix = [[0] * 10 for _ in range(10)]
+    for digit in range(10):
+        matrix[digit][digit] = 100
+    matrix[9][4] = 7  # nines read as fours: the page names the worst confusion of each digit
+    return matrix
+
+
+def version(name: str, *, active: bool = False, matrix: bool = True, reject: bool = False) -> ModelVersion:
+    metrics = {"accuracy": 0.9972, "samples": 1007, "per_class_accuracy": [1.0] * 9 + [100 / 107]}
+    if matrix:
+        metrics["confusion_matrix"] = confusion()
+    return ModelVersion.objects.create(
+        name=name, checkpoint=f"models/{name}.pt", sha256=name.ljust(64, "0"), family="cnn",
+        config={"reject": reject}, metrics=metrics, preprocess_signature="50f03a26d6106d8d", is_active=active,
+        training={"command": f"python -m ml train --out {name}.pt", "recipe": "served", "seconds": 797.2,
+                  "machine": "x86_64, 2 torch threads", "data": {"samples": 60000}})
+
+
+def test_the_model_page_shows_the_active_versions_card_classes_confusion_matrix_and_history(client):
+    old = version("cnn-old")
+    active = version("cnn-active", active=True, reject=True)
+    html = client.get("/model/").content.decode()
+    for text in ("cnn-active", "python -m ml train --out cnn-active.pt", "served", "797.2 s", "99.72%",
+                 "1007 images", "60000 images", "not a digit", "93.46", "4 (7×)", "50f03a26d6106d8d"):
+        assert text in html, text
+    history = html[html.index("Version history"):]
+    assert history.index("cnn-active") < history.index("cnn-old") and "<strong>active</strong>" in history
+    url = f"/model/{active.id}/confusion.png"
+    assert url in image_urls(html)
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert response.content.startswith(PNG) and len(response.content) > 5000
+    assert "max-age" in response["Cache-Control"] and response["ETag"]
+    assert client.get(url, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+    assert client.get(f"/model/{old.id}/confusion.png").content.startswith(PNG)
+
+
+def test_a_version_without_a_confusion_matrix_has_no_picture(client):
+    plain = version("cnn-plain", active=True, matrix=False)
+    html = client.get("/model/").content.decode()
+    assert "cnn-plain" in html and "/confusion.png" not in html
+    assert client.get(f"/model/{plain.id}/confusion.png").status_code == 404
+    assert client.get("/model/999999/confusion.png").status_code == 404
+
+
+def test_the_model_page_before_any_version(client):
+    html = client.get("/model/").content.decode()
+    assert "No model version is registered yet" in html and "No versions yet" in html

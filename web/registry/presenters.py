@@ -1,0 +1,197 @@
+"""What the Experiments and Model pages show, shaped for their templates, and the confusion-matrix picture.
+
+A study section is the same dict whether it comes from an ExperimentRun in the database or from the
+results committed under ``docs/results/`` (the fallback before any run here): a date, a machine, the
+parameters, tables and figure URLs.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.urls import reverse
+
+from ml.ablation import STUDY_TITLES
+from ml.experiments import FAMILY_NAMES, THESIS_ACCURACY
+from web.registry.models import ExperimentRun, ModelVersion
+
+# Where each kind's committed results live under DIGITSCAN_COMMITTED_RESULTS, and its table file.
+COMMITTED = {ExperimentRun.Kind.BENCHMARK: "benchmark", ExperimentRun.Kind.ABLATE: "ablation"}
+FILE_SUFFIXES = (".png", ".md", ".json")
+
+
+def machine_text(machine: dict | None) -> str:
+    if not machine:
+        return "not recorded"
+    m = {k: machine.get(k, "?") for k in ("processor", "cpu_threads", "platform", "python", "torch")}
+    return (f"{m['processor']}, {m['cpu_threads']} torch threads, {m['platform']}, Python {m['python']}, "
+            f"torch {m['torch']}")
+
+
+def study_from_run(run: ExperimentRun) -> dict:
+    """A finished benchmark or ablation run as a page section; figures are served from storage."""
+    names = {Path(name).name: name for name in run.artifacts}
+    files = [{"name": n, "url": reverse("experiment-file", args=[run.id, n])} for n in sorted(names)]
+    return _section(run.kind, run.results, files, source="run", date=run.finished or run.created,
+                    params=run.params, run=run)
+
+
+def study_from_committed(kind: str) -> dict | None:
+    """The results committed under docs/results/ for ``kind``, or None when there are none."""
+    folder = committed_folder(kind)
+    path = folder / "results.json"
+    if not path.is_file():
+        return None
+    results = json.loads(path.read_text())
+    files = [{"name": n, "url": reverse("experiment-committed-file", args=[COMMITTED[kind], n])}
+             for n in sorted(committed_files(kind))]
+    params = {k: results[k] for k in ("command", "seed", "seeds", "epochs", "limit", "dry_run",
+                                       "train_samples", "test_samples") if k in results}
+    return _section(kind, results, files, source="committed", date=results.get("created"), params=params,
+                    folder=f"docs/results/{COMMITTED[kind]}/")
+
+
+def committed_folder(kind: str) -> Path:
+    return Path(settings.DIGITSCAN_COMMITTED_RESULTS) / COMMITTED[kind]
+
+
+def committed_files(kind: str) -> dict[str, Path]:
+    """The committed plots and tables of ``kind`` by file name: the only files its view will serve."""
+    folder = committed_folder(kind)
+    if not folder.is_dir():
+        return {}
+    return {p.name: p for p in folder.iterdir() if p.is_file() and p.suffix in FILE_SUFFIXES}
+
+
+def _section(kind: str, results: dict, files: list[dict], **extra) -> dict:
+    figures = [f for f in files if f["name"].endswith(".png")]
+    params = extra.get("params") or {}
+    section = {"kind": kind, "what": COMMITTED[kind], "results": results,
+               "machine": machine_text(results.get("machine")), "files": files, "figures": figures, **extra,
+               "param_items": [(k, _text(v)) for k, v in params.items()]}
+    if kind == ExperimentRun.Kind.BENCHMARK:
+        section["rows"] = benchmark_rows(results)
+    else:
+        by_name = {f["name"]: f["url"] for f in figures}
+        section["studies"] = [{**study, "figure": by_name.get(f"{study['study']}.png")}
+                              for study in ablation_studies(results)]
+    return section
+
+
+def _text(value) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value))
+    return "default" if value is None else str(value)
+
+
+def benchmark_rows(results: dict) -> list[dict]:
+    """Rows in the layout of the thesis' Table 3.3: method, train time, test time, accuracy — and the
+    thesis' accuracy beside ours."""
+    rows = []
+    for row in results.get("rows", []):
+        family = row.get("family", "")
+        thesis = THESIS_ACCURACY.get(family)
+        accuracy = row.get("accuracy")
+        rows.append({
+            "family": family, "name": row.get("name") or FAMILY_NAMES.get(family, family),
+            "train_seconds": row.get("train_seconds"), "test_seconds": row.get("test_seconds"),
+            "accuracy": accuracy, "thesis_accuracy": thesis,
+            "delta": None if thesis is None or accuracy is None else round(accuracy - thesis, 2),
+            "meets_bar": row.get("meets_bar", True),
+        })
+    return rows
+
+
+def ablation_studies(results: dict) -> list[dict]:
+    """One table per study (ml.ablation's results["studies"]), in the order they were run."""
+    studies = []
+    for study, rows in (results.get("studies") or {}).items():
+        studies.append({"study": study, "title": STUDY_TITLES.get(study, study), "rows": [{
+            "variant": row.get("variant"), "reference": row.get("reference", False),
+            "parameters": row.get("parameters"), "mflops": (row.get("flops") or 0) / 1e6,
+            "train_seconds_per_epoch": row.get("train_seconds_per_epoch"),
+            "test_seconds": row.get("test_seconds"), "accuracy_mean": row.get("accuracy_mean"),
+            "accuracy_std": row.get("accuracy_std"), "seeds_done": row.get("seeds_done", 0),
+        } for row in rows]})
+    return studies
+
+
+# --- the Model page --------------------------------------------------------------------------------
+
+def model_card(version: ModelVersion) -> dict:
+    """The facts of a version's model card: how it was trained and how it does on MNIST's test set."""
+    training, metrics = version.training or {}, version.metrics or {}
+    matrix = metrics.get("confusion_matrix")
+    per_class = metrics.get("per_class_accuracy") or []
+    classes = []
+    for digit, accuracy in enumerate(per_class):
+        row = matrix[digit] if matrix and digit < len(matrix) else None
+        # The digit it is most often mistaken for: the largest count off the diagonal of its row.
+        wrong = max(((n, j) for j, n in enumerate(row or []) if j != digit), default=(0, None))
+        classes.append({"digit": digit, "accuracy": 100 * accuracy, "images": sum(row) if row else None,
+                        "errors": (sum(row) - row[digit]) if row else None,
+                        "confused_with": wrong[1] if wrong[0] else None, "confused_count": wrong[0]})
+    accuracy = metrics.get("accuracy")
+    return {
+        "version": version, "family": version.family,
+        "outputs": "10 digits and “not a digit”" if version.config.get("reject") else "10 digits",
+        "command": training.get("command"),
+        "recipe": training.get("recipe") or (training.get("params") or {}).get("recipe"),
+        "train_seconds": training.get("seconds"), "machine": training.get("machine"),
+        "train_samples": (training.get("data") or {}).get("samples"),
+        "accuracy": None if accuracy is None else 100 * accuracy,
+        "test_samples": metrics.get("samples") or (metrics.get("test_data") or {}).get("samples"),
+        "classes": classes, "has_confusion_matrix": bool(matrix),
+    }
+
+
+def version_history(versions) -> list[dict]:
+    """Every version for the history table: accuracy in percent and how it was trained."""
+    rows = []
+    for version in versions:
+        accuracy = (version.metrics or {}).get("accuracy")
+        rows.append({"version": version, "accuracy": None if accuracy is None else 100 * accuracy,
+                     "command": (version.training or {}).get("command")})
+    return rows
+
+
+def confusion_png(version: ModelVersion) -> bytes:
+    """The version's MNIST confusion matrix as a PNG (rendered once per version and process)."""
+    matrix = version.metrics["confusion_matrix"]
+    return _render_confusion(version.sha256, tuple(tuple(int(n) for n in row) for row in matrix))
+
+
+@lru_cache(maxsize=8)
+def _render_confusion(_key: str, matrix: tuple[tuple[int, ...], ...]) -> bytes:
+    import numpy as np
+    from matplotlib.colors import LogNorm
+    from matplotlib.figure import Figure  # no pyplot: no global state shared between request threads
+
+    counts = np.array(matrix)
+    n_true, n_read = counts.shape
+    labels = [str(i) for i in range(10)] + ["not a digit"]
+    fig = Figure(figsize=(6.4, 5.6), dpi=100)
+    ax = fig.add_subplot()
+    # Log colours: the diagonal holds ~1000 per cell, mistakes a handful; linear colours would hide them.
+    norm = LogNorm(vmin=0.5, vmax=max(counts.max(), 1))
+    image = ax.imshow(np.maximum(counts, 0.5), cmap="Blues", norm=norm)
+    for i in range(n_true):
+        for j in range(n_read):
+            if counts[i, j]:
+                dark = counts[i, j] > counts.max() ** 0.5
+                ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if dark else ("#b42318" if i != j else "#1d2330"))
+    ax.set_xticks(range(n_read), labels[:n_read])
+    ax.set_yticks(range(n_true), labels[:n_true])
+    ax.set_xlabel("digit read")
+    ax.set_ylabel("true digit")
+    ax.set_title(f"MNIST test set: {counts.trace()} of {counts.sum()} read right")
+    fig.colorbar(image, ax=ax, shrink=0.8, label="images (log scale)")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
