@@ -32,7 +32,7 @@ TIERS = ("photo", "clean", "scenes")  # scenes: ml.scenes, six real-world situat
 INKS = {"black": (25, 25, 30), "blue": (150, 60, 25), "pencil": (95, 95, 100)}  # BGR
 
 
-def _digit_ink(image: np.ndarray, height: int, rng: np.random.Generator, *, stroke: int) -> np.ndarray:
+def digit_ink(image: np.ndarray, height: int, *, stroke: int = 0) -> np.ndarray:
     """One MNIST digit cut to its ink, scaled to ``height`` px, with its stroke thickened or thinned."""
     rows, cols = np.nonzero(image.any(axis=1))[0], np.nonzero(image.any(axis=0))[0]
     ink = image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32) / 255
@@ -42,6 +42,13 @@ def _digit_ink(image: np.ndarray, height: int, rng: np.random.Generator, *, stro
         k = np.ones((abs(stroke) * 2 + 1,) * 2, np.uint8)
         ink = cv2.dilate(ink, k) if stroke > 0 else cv2.erode(ink, k)
     return np.clip(ink, 0, 1)
+
+
+def light_ramp(h: int, w: int, angle: float) -> np.ndarray:
+    """A linear ramp across an (h, w) page in direction ``angle``, from 0 to 1: light falling off."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    ramp = np.cos(angle) * xx / w + np.sin(angle) * yy / h
+    return (ramp - ramp.min()) / max(np.ptp(ramp), 1e-6)
 
 
 def _layout(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator, tier: str, *,
@@ -58,7 +65,7 @@ def _layout(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator, ti
         for d in digits:
             sample = images[rng.choice(np.flatnonzero(labels == d))]
             stroke = 0 if tier == "clean" else int(rng.choice([-1, 0, 0, 1, 2])) * max(1, height // 60)
-            ink = _digit_ink(sample, int(height * rng.uniform(0.9, 1.05)), rng, stroke=stroke)
+            ink = digit_ink(sample, int(height * rng.uniform(0.9, 1.05)), stroke=stroke)
             jitter = int(rng.integers(-height // 10, height // 10 + 1))
             placed.append((ink, x, y + jitter, int(d), line_no))
             # Mostly a normal gap; on photos now and then a pair that touches (negative gap).
@@ -106,9 +113,8 @@ def _photograph(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     img = paper * (1 - a) + pen * a
     # Illumination: a linear gradient in a random direction, and sometimes a soft shadow band.
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    angle = rng.uniform(0, 2 * np.pi)
-    ramp = (np.cos(angle) * xx / w + np.sin(angle) * yy / h)
-    light = 1 - rng.uniform(0.05, 0.35) * (ramp - ramp.min()) / max(np.ptp(ramp), 1e-6)
+    ramp = light_ramp(h, w, rng.uniform(0, 2 * np.pi))
+    light = 1 - rng.uniform(0.05, 0.35) * ramp
     if rng.random() < 0.4:
         edge = rng.uniform(0.2, 0.8) * w + np.tan(rng.uniform(-0.5, 0.5)) * (yy - h / 2)
         softness = rng.uniform(0.02, 0.1) * w

@@ -28,18 +28,9 @@ from typing import Any
 import cv2
 import numpy as np
 
+from .evalset import digit_ink, light_ramp
+
 KINDS = ("cheque", "sheet", "closeup", "marker", "webcam", "shadow")
-
-
-def _digit_ink(image: np.ndarray, height: int, stroke: int) -> np.ndarray:
-    rows, cols = np.nonzero(image.any(axis=1))[0], np.nonzero(image.any(axis=0))[0]
-    ink = image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32) / 255
-    ink = cv2.resize(ink, (max(1, round(ink.shape[1] * height / ink.shape[0])), height),
-                     interpolation=cv2.INTER_CUBIC)
-    if stroke:
-        k = np.ones((abs(stroke) * 2 + 1,) * 2, np.uint8)
-        ink = cv2.dilate(ink, k) if stroke > 0 else cv2.erode(ink, k)
-    return np.clip(ink, 0, 1)
 
 
 def _write(canvas: np.ndarray, text: str, x: int, y: int, height: int, images: np.ndarray,
@@ -52,7 +43,7 @@ def _write(canvas: np.ndarray, text: str, x: int, y: int, height: int, images: n
     for ch in text:
         if ch.isdigit():
             sample = images[rng.choice(np.flatnonzero(labels == int(ch)))]
-            ink = _digit_ink(sample, int(height * rng.uniform(0.92, 1.05)), stroke)
+            ink = digit_ink(sample, int(height * rng.uniform(0.92, 1.05)), stroke=stroke)
             top = y + int(rng.integers(-height // 12, height // 12 + 1))
             region = canvas[top : top + ink.shape[0], x : x + ink.shape[1]]
             np.maximum(region, ink[: region.shape[0], : region.shape[1]], out=region)
@@ -75,10 +66,7 @@ def _write(canvas: np.ndarray, text: str, x: int, y: int, height: int, images: n
 
 
 def _light(h: int, w: int, rng: np.random.Generator, *, spread: float = 0.25) -> np.ndarray:
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    angle = rng.uniform(0, 2 * np.pi)
-    ramp = np.cos(angle) * xx / w + np.sin(angle) * yy / h
-    return 1 - spread * (ramp - ramp.min()) / max(np.ptp(ramp), 1e-6)
+    return 1 - spread * light_ramp(h, w, rng.uniform(0, 2 * np.pi))
 
 
 def _render(ink: np.ndarray, paper: np.ndarray, pen: tuple[int, int, int], *, strength: float = 1.0
