@@ -155,6 +155,58 @@ def _previous_runs(path: Path, recipe: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def _previous_timing(path: Path) -> dict[str, Any] | None:
+    """The timing pass stored in ``path``, if any (it does not depend on epochs or seeds)."""
+    if not path.exists():
+        return None
+    return json.loads(path.read_text()).get("timing")
+
+
+def time_configs(configs: dict[str, Overrides], train: Split, test: Split, *, rounds: int = 3,
+                 batches: int = 6, on_event: Event | None = None) -> dict[str, Any]:
+    """Time every config's training step and test pass the same way, on a quiet machine.
+
+    The training runs of a study take hours, and wall time per run picks up whatever else the
+    machine did meanwhile. Here every config trains ``batches`` batches of the thesis recipe (after
+    one batch of warm-up) and predicts ``test``, round after round, each round in a rotated order;
+    a config's time is its median over the rounds, and its ratio to the full network is the median
+    of the per-round ratios, so slow drift of the machine affects all configs alike.
+    """
+    emit = on_event or (lambda e: None)
+    keys = list(configs)
+    batch = TrainConfig().batch_size
+    sample = train.subset(min(batches * batch, len(train)), seed=0)
+    batches = math.ceil(len(sample) / batch)
+    warm = train.subset(min(batch, len(train)), seed=1)
+    times: dict[str, dict[str, list[float]]] = {k: {"train": [], "test": []} for k in keys}
+    for r in range(rounds):
+        for key in keys[r % len(keys):] + keys[: r % len(keys)]:
+            model = build("cnn", configs[key], {"epochs": 1}, seed=r)
+            fit(model, warm, seed=r)
+            start = time.perf_counter()
+            fit(model, sample, seed=r)
+            times[key]["train"].append((time.perf_counter() - start) / batches)
+            times[key]["test"].append(evaluate(model, test)["seconds"])
+            emit({"event": "timed", "round": r + 1, "rounds": rounds, "key": key,
+                  "train_ms_per_batch": round(1e3 * times[key]["train"][-1], 1)})
+    per_epoch = math.ceil(len(train) / batch)
+    reference = FULL if FULL in times else keys[0]
+
+    def ratio(key: str, kind: str) -> float:
+        return round(statistics.median(a / b for a, b in zip(times[key][kind], times[reference][kind])), 3)
+
+    return {
+        "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": machine(), "rounds": rounds,
+        "batches": batches, "batch_size": batch, "batches_per_epoch": per_epoch,
+        "test_samples": len(test), "reference": reference,
+        "configs": {k: {"train_ms_per_batch": [round(1e3 * t, 2) for t in times[k]["train"]],
+                        "train_seconds_per_epoch": round(statistics.median(times[k]["train"]) * per_epoch, 2),
+                        "train_ratio": ratio(k, "train"),
+                        "test_seconds": round(statistics.median(times[k]["test"]), 3),
+                        "test_ratio": ratio(k, "test")} for k in keys},
+    }
+
+
 def _write_json(path: Path, results: dict) -> None:
     # Write then rename, so an interrupt mid-write never leaves a half file that breaks resuming.
     tmp = path.with_name(path.name + ".tmp")
@@ -165,7 +217,8 @@ def _write_json(path: Path, results: dict) -> None:
 def run_ablation(studies: list[str] | tuple[str, ...] = tuple(STUDIES), *, epochs: int = 10, seeds: int = 3,
                  out: str | Path, limit: int | None = None, seed0: int = 0,
                  progress_factory: Callable[[str], Progress] | None = None, dry_run: bool = False,
-                 command: str = "", on_event: Event | None = None) -> dict:
+                 command: str = "", on_event: Event | None = None, timing: bool = False,
+                 timing_rounds: int = 3, timing_batches: int = 6) -> dict:
     """Run ``studies`` over seeds ``seed0 .. seed0 + seeds - 1``; writes into ``out`` and returns results.
 
     ``limit`` trains on a random subset per seed and tests on ``max(limit // 5, 200)`` test images (as
@@ -174,6 +227,10 @@ def run_ablation(studies: list[str] | tuple[str, ...] = tuple(STUDIES), *, epoch
     limit and dry_run are reused, and the file is rewritten after every training run.
     ``on_event`` receives ``{"event": "start" | "run" | "done", ...}``; ``progress_factory(label)``
     gives the per-run training progress callback (tqdm bars on the command line).
+
+    ``timing=True`` trains nothing: it runs :func:`time_configs` (``timing_rounds`` rounds of
+    ``timing_batches`` batches per config) and stores it beside the runs; the tables then take
+    their times from it. Run it on an otherwise idle machine.
     """
     unknown = [s for s in studies if s not in STUDIES]
     if unknown or not studies:
@@ -188,18 +245,28 @@ def run_ablation(studies: list[str] | tuple[str, ...] = tuple(STUDIES), *, epoch
     if limit:
         test = test.subset(max(limit // 5, 200), seed=seed0)
     recipe = {"epochs": epochs, "limit": limit, "dry_run": dry_run, "test_samples": len(test)}
+    stored_timing = _previous_timing(out / "results.json")
     runs = _previous_runs(out / "results.json", recipe)
 
-    # Every distinct (config, seed) once, in study order, remembering where it first appears.
+    # Every distinct (config, seed) once, remembering where it first appears. Seed by seed: a run
+    # stopped part way (the full study takes many CPU-hours) still covers every study with the seeds
+    # done, rather than some studies completely and others not at all.
     plan: dict[tuple[str, int], tuple[str, str, Overrides]] = {}
-    for study in studies:
-        for label, overrides in STUDIES[study]:
-            key = config_key(overrides)
-            if key not in runs:
-                runs[key] = describe(overrides)
-            for seed in seed_list:
+    for seed in seed_list:
+        for study in studies:
+            for label, overrides in STUDIES[study]:
+                key = config_key(overrides)
+                if key not in runs:
+                    runs[key] = describe(overrides)
                 plan.setdefault((key, seed), (study, label, overrides))
     todo = [(key, seed) for key, seed in plan if str(seed) not in runs[key]["seeds"]]
+    if timing:
+        configs = {config_key(o): o for study in studies for _, o in STUDIES[study]}
+        configs = {FULL: {}, **configs} if FULL in configs else configs
+        subset = train_all.subset(limit, seed=seed0) if limit else train_all
+        stored_timing = time_configs(configs, subset, test, rounds=timing_rounds, batches=timing_batches,
+                                     on_event=emit)
+        todo = []
     emit({"event": "start", "total": len(todo), "reused": len(plan) - len(todo), "runs": len(plan)})
 
     def results() -> dict:
@@ -210,9 +277,11 @@ def run_ablation(studies: list[str] | tuple[str, ...] = tuple(STUDIES), *, epoch
             "train_config": vars(TrainConfig(epochs=epochs)),
             "complete": all(str(s) in runs[k]["seeds"] for k, s in plan),
             "studies": {study: [{"variant": label, "key": config_key(o), "reference": config_key(o) == FULL,
-                                 "overrides": o, **summarise(runs[config_key(o)], seed_list)}
+                                 "overrides": o, **summarise(runs[config_key(o)], seed_list),
+                                 "timing": (stored_timing or {}).get("configs", {}).get(config_key(o))}
                                 for label, o in STUDIES[study]] for study in studies},
             "runs": runs,
+            **({"timing": stored_timing} if stored_timing else {}),
         }
 
     subsets: dict[int, Split] = {}
@@ -243,17 +312,28 @@ def _label(row: dict) -> str:
     return f"{row['variant']} (full)" if row["reference"] else row["variant"]
 
 
+def times(row: dict) -> tuple[float, float] | None:
+    """A row's (train s/epoch, test s): from the quiet timing pass when there is one, else the mean
+    wall time of its training runs; None when it has neither."""
+    if row.get("timing"):
+        return row["timing"]["train_seconds_per_epoch"], row["timing"]["test_seconds"]
+    if row["seeds_done"]:
+        return row["train_seconds_per_epoch"], row["test_seconds"]
+    return None
+
+
 def study_table(rows: list[dict]) -> str:
-    """One study as a Markdown table; variants not trained yet show dashes."""
-    lines = ["| Variant | Parameters | FLOPs/image | Train s/epoch | Test s | Accuracy (%) mean ± std |",
-             "|---|---:|---:|---:|---:|---:|"]
+    """One study as a Markdown table; what is not measured yet shows dashes."""
+    lines = ["| Variant | Parameters | FLOPs/image | Train s/epoch | × full | Test s | × full "
+             "| Accuracy (%) mean ± std | Seeds |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        if r["seeds_done"]:
-            figures = (f"{r['train_seconds_per_epoch']:.2f} | {r['test_seconds']:.2f} | "
-                       f"{r['accuracy_mean']:.2f} ± {r['accuracy_std']:.2f}")
-        else:
-            figures = "— | — | —"
-        lines.append(f"| {_label(r)} | {r['parameters']:,} | {_flops(r['flops'])} | {figures} |")
+        t, timed = times(r), r.get("timing")
+        cells = [f"{t[0]:.2f}" if t else "—", f"{timed['train_ratio']:.2f}" if timed else "—",
+                 f"{t[1]:.2f}" if t else "—", f"{timed['test_ratio']:.2f}" if timed else "—",
+                 f"{r['accuracy_mean']:.2f} ± {r['accuracy_std']:.2f}" if r["seeds_done"] else "—",
+                 str(r["seeds_done"])]
+        lines.append(f"| {_label(r)} | {r['parameters']:,} | {_flops(r['flops'])} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
 
@@ -282,12 +362,25 @@ def write_report(results: dict, out: Path) -> None:
         md += [f"## {study}: {STUDY_TITLES[study]}", "", study_table(rows), "",
                f"![{study}]({study}.png)", ""]
         plot_study(study, rows, out / f"{study}.png")
+    timing = results.get("timing")
+    if timing:
+        tm = timing["machine"]
+        how = (f"Times come from a separate timing pass on an otherwise idle machine "
+               f"({timing['created']}, {tm['cpu_threads']} torch threads): each config trained "
+               f"{timing['batches']} batches of {timing['batch_size']} (after one of warm-up) and predicted "
+               f"{timing['test_samples']} test images, in {timing['rounds']} rounds of rotated order; "
+               f"train s/epoch = median s/batch × {timing['batches_per_epoch']} batches, test s = median "
+               "test pass, × full = median of the per-round ratios to the full network. The wall times "
+               "of the training runs themselves are in results.json; they were taken while the machine "
+               "did other work and are not compared.")
+    else:
+        how = (f"Train s/epoch = fit wall time / epochs; test s = predicting all {results['test_samples']} "
+               "test images; both are means over seeds (no timing pass yet: × full is not shown).")
     md += [
         "(full) marks the full thesis network, the reference row of every study. FLOPs/image = 2 × the "
         "multiply-adds of the convolution and linear layers for one 28×28 image (biases, activations and "
-        "pooling not counted). Accuracy: mean ± sample standard deviation (ddof=1) over "
-        f"{len(seeds)} seed(s). Train s/epoch = fit wall time / epochs; test s = predicting all "
-        f"{results['test_samples']} test images; both are means over seeds.",
+        "pooling not counted). Accuracy: mean ± sample standard deviation (ddof=1) over the seeds done "
+        f"(of {len(seeds)}). " + how,
     ]
     (out / "ablation.md").write_text("\n".join(md) + "\n")
 
@@ -299,25 +392,28 @@ def plot_study(study: str, rows: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [r for r in rows if r["seeds_done"]]
+    rows = [r for r in rows if r["seeds_done"] or r.get("timing")]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     x = list(range(len(rows)))
     labels = [_label(r) for r in rows]
     # The reference row gets its own colour so the eye finds the full network in every study.
     colours = ["tab:red" if r["reference"] else "tab:blue" for r in rows]
-    left.bar(x, [r["accuracy_mean"] for r in rows], 0.6, yerr=[r["accuracy_std"] for r in rows],
+    trained = [r["seeds_done"] > 0 for r in rows]
+    left.bar(x, [r["accuracy_mean"] or 0.0 for r in rows], 0.6, yerr=[r["accuracy_std"] or 0.0 for r in rows],
              capsize=4, color=colours)
-    if rows:
-        low = min(r["accuracy_mean"] - r["accuracy_std"] for r in rows)
+    if any(trained):
+        low = min(r["accuracy_mean"] - r["accuracy_std"] for r, t in zip(rows, trained) if t)
         left.set_ylim(max(0.0, low - 1), 100)
     left.set_title("Test accuracy (%), mean ± std over seeds")
     # One linear axis with the values written on the bars: a test pass is a few seconds beside
     # train epochs of a minute, and the labels keep the short bars readable.
-    for offset, name, label, colour in ((-0.2, "train_seconds_per_epoch", "train s/epoch", "tab:orange"),
-                                        (0.2, "test_seconds", "test s", "tab:green")):
-        bars = right.bar([i + offset for i in x], [r[name] for r in rows], 0.4, label=label, color=colour)
+    for offset, which, label, colour in ((-0.2, 0, "train s/epoch", "tab:orange"),
+                                         (0.2, 1, "test s", "tab:green")):
+        bars = right.bar([i + offset for i in x], [(times(r) or (0.0, 0.0))[which] for r in rows], 0.4,
+                         label=label, color=colour)
         right.bar_label(bars, fmt="%.3g", fontsize=8)
-    right.set_title("Time (s)")
+    right.set_title("Time (s), quiet timing pass" if any(r.get("timing") for r in rows)
+                    else "Time (s), mean wall time of the training runs")
     right.legend(loc="upper left")
     for ax in (left, right):
         ax.set_xticks(x, labels)

@@ -261,9 +261,9 @@ def cmd_ablate(args: argparse.Namespace) -> int:
         print(f"error: unknown study {', '.join(unknown) or '(none given)'}; studies are "
               f"{', '.join(STUDIES)}", file=sys.stderr)
         return 2
-    if args.epochs < 1 or args.seeds < 1:
-        print(f"error: --epochs and --seeds must be at least 1, got {args.epochs} and {args.seeds}",
-              file=sys.stderr)
+    if min(args.epochs, args.seeds, args.timing_rounds, args.timing_batches) < 1:
+        print(f"error: --epochs, --seeds, --timing-rounds and --timing-batches must be at least 1, got "
+              f"{args.epochs}, {args.seeds}, {args.timing_rounds} and {args.timing_batches}", file=sys.stderr)
         return 2
 
     def report(event: dict) -> None:
@@ -271,6 +271,9 @@ def cmd_ablate(args: argparse.Namespace) -> int:
         if event["event"] == "start":
             print(f"{event['total']} training run(s) to do, {event['reused']} reused from "
                   f"{args.out}/results.json", file=sys.stderr)
+        elif event["event"] == "timed":
+            print(f"timing round {event['round']}/{event['rounds']} {event['key']}: "
+                  f"{event['train_ms_per_batch']:.0f} ms/batch", file=sys.stderr, flush=True)
         elif event["event"] == "run":
             print(f"[{event['done']}/{event['total']}] {event['study']} {event['variant']} seed "
                   f"{event['seed']}: {event['accuracy']:.2f}%, "
@@ -279,7 +282,8 @@ def cmd_ablate(args: argparse.Namespace) -> int:
 
     results = run_ablation(studies, epochs=args.epochs, seeds=args.seeds, out=args.out, limit=args.limit,
                            seed0=args.seed, progress_factory=TqdmProgress, dry_run=args.dry_run,
-                           command=args.command_line, on_event=report)
+                           command=args.command_line, on_event=report, timing=args.timing,
+                           timing_rounds=args.timing_rounds, timing_batches=args.timing_batches)
     print(ablation_tables(results))
     print(f"wrote {args.out}/results.json, ablation.md, " + ", ".join(f"{s}.png" for s in studies))
     return 0
@@ -408,6 +412,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="train on a random subset of this size (and test on a fifth of it, at least 200)")
     a.add_argument("--seed", type=int, default=0, help="first random seed")
     a.add_argument("--dry-run", action="store_true", help="two batches per run: checks the pipeline")
+    a.add_argument("--timing", action="store_true",
+                   help="train nothing: time every config's training step and test pass in rounds on an "
+                        "idle machine, and take the tables' times from that")
+    a.add_argument("--timing-rounds", type=int, default=3, help="rounds of the timing pass")
+    a.add_argument("--timing-batches", type=int, default=6,
+                   help="timed training batches per config and round")
     a.set_defaults(func=cmd_ablate)
 
     r = sub.add_parser("read", help="read the digits in images", formatter_class=fmt)

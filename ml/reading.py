@@ -29,8 +29,11 @@ UNCERTAIN_BELOW = 0.85
 # Candidate digits: runs of at most MAX_RUN pieces, at most MAX_WIDTH line heights wide, with gaps
 # of at most MAX_GAP line heights between their pieces.
 MAX_RUN = 4
-MAX_WIDTH = 1.3
+MAX_WIDTH = 1.6
 MAX_GAP = 0.25
+# Boxes closer than JOIN_GAP line heights may be read as one digit even when both read clearly on
+# their own: the two strokes of a thin 4 broken apart each read as a confident 1.
+JOIN_GAP = 0.1
 # A box read whole is cut into pieces only when "not a digit" gets more than DOUBT_REJECT or its
 # best digit less than DOUBT_CONFIDENCE.
 DOUBT_REJECT = 0.15
@@ -217,8 +220,9 @@ def candidates(atoms: list[Box], line: list[Box], parent: list[int] | None = Non
     is the index in ``line`` of the box atom ``i`` comes from. A run is a candidate while it stays
     narrower than ``MAX_WIDTH`` line heights, its pieces are no further apart than ``MAX_GAP`` line
     heights and it is not much taller than the line; a run joining different boxes also needs one
-    of them to be ``loose`` (doubtful or short), so two clear digits are never read as one. Each box
-    stays a candidate as it is, however many pieces it was cut into.
+    of them to be ``loose`` (doubtful or short) or the two to be almost touching (``JOIN_GAP``), so
+    two clear digits apart are never read as one. Each box stays a candidate as it is, however many
+    pieces it was cut into.
     """
     parent = parent if parent is not None else list(range(len(atoms)))
     loose = loose if loose is not None else [True] * len(line)
@@ -233,6 +237,7 @@ def candidates(atoms: list[Box], line: list[Box], parent: list[int] | None = Non
             joins_loose = joins_loose or loose[parent[j]]
             if gap > MAX_GAP * line_h or unit.w > MAX_WIDTH * line_h or unit.h > 1.6 * line_h:
                 break
+            joins_loose = joins_loose or (parent[j] != parent[j - 1] and gap <= JOIN_GAP * line_h)
             if parent[j] != parent[i] and not joins_loose:
                 continue
             units.append((i, j + 1, unit))

@@ -112,6 +112,40 @@ def test_a_new_study_reuses_the_full_network_already_trained(tiny, tmp_path):
     assert (tmp_path / "layers.png").stat().st_size > 0
 
 
+def test_a_timing_pass_trains_nothing_and_gives_the_tables_their_times_and_ratios(tiny, tmp_path):
+    out, _, before = tiny
+    shutil.copytree(out, tmp_path, dirs_exist_ok=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "ml", "ablate", "--study", "pool,channels", "--epochs", "1", "--seeds", "2",
+         "--limit", str(TINY["limit"]), "--out", str(tmp_path), "--timing", "--timing-rounds", "2",
+         "--timing-batches", "1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "timing round 2/2 pool=none" in result.stderr
+    after = json.loads((tmp_path / "results.json").read_text())
+    assert after["runs"] == before["runs"]  # no training run was redone or lost
+    timing = after["timing"]
+    assert timing["rounds"] == 2 and timing["reference"] == "full"
+    # Five distinct networks (the full one shared by both studies), each timed once per round.
+    assert set(timing["configs"]) == {"full", "pool=avg", "pool=none", "channels=16/32", "channels=64/128"}
+    full = timing["configs"]["full"]
+    assert full["train_ratio"] == 1.0 and full["test_ratio"] == 1.0
+    for config in timing["configs"].values():
+        assert len(config["train_ms_per_batch"]) == 2 and config["train_seconds_per_epoch"] > 0
+    # The network without pooling does ~2.4× the full one's work per image and is slower to train.
+    assert timing["configs"]["pool=none"]["train_ratio"] > 1.2
+    none = rows(after, "pool")["none"]
+    assert none["timing"] == timing["configs"]["pool=none"]
+    table = (tmp_path / "ablation.md").read_text()
+    timed = none["timing"]
+    assert f"| {timed['train_seconds_per_epoch']:.2f} | {timed['train_ratio']:.2f} |" in table
+    assert "separate timing pass" in table
+    # A training run afterwards keeps the timing pass.
+    again = run_ablation(["pool", "channels"], **TINY, out=tmp_path)
+    assert again["timing"] == timing
+
+
 def test_results_from_other_settings_are_set_aside_not_reused(tiny, tmp_path):
     out, _, _ = tiny
     shutil.copy(out / "results.json", tmp_path / "results.json")

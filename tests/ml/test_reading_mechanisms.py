@@ -128,3 +128,49 @@ def test_choose_takes_the_most_probable_partition_of_a_line():
     doubtful[7] = 0.55
     assert choose([(0, 1, Box(0, 0, 30, 60))], doubtful[None], 60) == [0]
     assert choose([(0, 1, Box(0, 0, 30, 20))], doubtful[None], 60) == []
+
+
+def test_light_dimming_towards_the_edge_of_the_photo_is_not_read_as_ink(test_digits, shipped_model):
+    images, labels = test_digits
+    page, truth = page_from_text(images, labels, ["4096"], seed=0, digit_height=70, margin=90)
+    w = page.shape[1]
+    # A quarter of the light at the left edge, full light from 15 % of the width on.
+    light = np.clip(0.25 + 0.75 * np.arange(w) / (0.15 * w), 0.25, 1.0)
+    dim = (page.astype(np.float32) * light[None, :]).astype(np.uint8)
+    assert read(dim, model=shipped_model).text == truth["lines"][0]
+    # Estimating the paper from inside the page only takes the dim strip for a stroke.
+    assert read(dim, model=shipped_model, steps=Steps(edge_trend=False)).text != truth["lines"][0]
+
+
+def test_a_zero_with_a_faint_stretch_is_read_whole_not_as_a_six(test_digits, shipped_model):
+    images, labels = test_digits
+    pages = []
+    for seed in (1, 3, 5):
+        page, truth = page_from_text(images, labels, ["7028"], seed=seed, digit_height=70)
+        x, y, w, h = truth["digits"][1]["box"]  # the 0
+        ink = 255 - page[y : y + h, x : x + w].astype(np.float32)
+        cols = np.arange(w)[None, :]
+        # Its right side drawn with 30 % of the pressure: below the page's threshold, but the
+        # outermost columns stay firm, so the box still spans the whole 0.
+        fade = np.where((cols >= 0.5 * w) & (cols < 0.9 * w), 0.3, 1.0)
+        page[y : y + h, x : x + w] = (255 - ink * fade).astype(np.uint8)
+        pages.append(page)
+    assert [read(p, model=shipped_model).text for p in pages] == ["7028"] * 3
+    # With the binarized ink only, the crop is a C.
+    assert all(read(p, model=shipped_model, steps=Steps(faint=False)).text != "7028" for p in pages)
+
+
+def test_boxes_almost_touching_may_be_read_as_one_digit_even_when_each_reads_clearly():
+    from ml.reading import JOIN_GAP, MAX_GAP, candidates
+    from ml.segment import Box
+
+    # The two strokes of a thin 4, broken apart, each a clear 1: two separate boxes of one line.
+    left, right = Box(0, 0, 14, 60), Box(16, 0, 14, 60)
+    joined = [(i, j) for i, j, _ in candidates([left, right], [left, right], loose=[False, False])]
+    assert (0, 2) in joined  # 2 px apart: the union is a candidate, the classifier decides
+    # Further apart than JOIN_GAP but within MAX_GAP: a candidate only when one of them is loose.
+    gap = int((JOIN_GAP + MAX_GAP) / 2 * 60)
+    far = Box(14 + gap, 0, 14, 60)
+    apart = [(i, j) for i, j, _ in candidates([left, far], [left, far], loose=[False, False])]
+    assert (0, 2) not in apart  # two clear digits are not read as one
+    assert (0, 2) in [(i, j) for i, j, _ in candidates([left, far], [left, far], loose=[True, False])]
