@@ -57,6 +57,11 @@ MAX_CUTS = 4
 # A digit's crop takes in the fainter ink joined to it in its box, down to CROP_FAINT of its stroke
 # strength (Steps.faint).
 CROP_FAINT = 0.2
+# Fragments shorter than FRAGMENT_HEIGHT digit heights and at most FRAGMENT_GAP apart cluster into
+# one box when the cluster is at least FRAGMENT_MIN digit heights tall.
+FRAGMENT_HEIGHT = 0.6
+FRAGMENT_GAP = 0.2
+FRAGMENT_MIN = 0.6
 
 
 @dataclass
@@ -278,6 +283,50 @@ def typical_height(boxes: list[Box]) -> float:
     return float(order[int(np.searchsorted(weights, weights[-1] / 2))].h)
 
 
+def group_fragments(boxes: list[Box], digit_h: float) -> list[Box]:
+    """Join clusters of small fragments into one box when together they are a digit's size.
+
+    A faint or pencil digit can binarize into a handful of short pieces, none of them as tall as a
+    digit (and each dropped as a speck); fragments closer to each other than ``FRAGMENT_GAP`` digit
+    heights are joined, and a cluster at least ``0.6`` digit heights tall becomes one box. The
+    classifier (its "not a digit" output) still decides whether it is a digit.
+    """
+    small = [b for b in boxes if b.h < FRAGMENT_HEIGHT * digit_h]
+    if len(small) < 2:
+        return boxes
+    reach = FRAGMENT_GAP * digit_h
+    parent = list(range(len(small)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    order = sorted(range(len(small)), key=lambda i: small[i].x)
+    for a, i in enumerate(order):
+        for j in order[a + 1 :]:
+            if small[j].x - small[i].x2 > reach:
+                break
+            gap_y = max(small[i].y, small[j].y) - min(small[i].y2, small[j].y2)
+            if gap_y <= reach:
+                parent[root(j)] = root(i)
+    clusters: dict[int, list[Box]] = {}
+    for i, b in enumerate(small):
+        clusters.setdefault(root(i), []).append(b)
+    joined, used = [], set()
+    for members in clusters.values():
+        if len(members) < 2:
+            continue
+        union = members[0]
+        for b in members[1:]:
+            union = union.union(b)
+        if FRAGMENT_MIN * digit_h <= union.h <= 1.3 * digit_h and union.w <= 1.3 * digit_h:
+            joined.append(union)
+            used.update(id(b) for b in members)
+    return [b for b in boxes if id(b) not in used] + joined
+
+
 def merge_pieces(boxes: list[Box], digit_h: float) -> list[Box]:
     """Merge components that overlap in columns and nearly touch vertically (one broken digit)."""
     boxes = sorted(boxes, key=lambda b: b.x)
@@ -389,6 +438,7 @@ class Steps:
     choose: bool = True  # the classifier picks digits among candidate runs (ml.reading)
     edge_trend: bool = True  # the paper's light continued past the image edge (off: edge strips)
     faint: bool = True  # crops take in the faint ink joined to a digit (off: the binarized ink only)
+    fragments: bool = True  # clusters of small fragments (a faint digit in pieces) joined
 
 
 ALL_STEPS = Steps()
@@ -448,6 +498,8 @@ def segment(image: np.ndarray, steps: Steps = ALL_STEPS) -> Segmentation:
     labels, boxes = components(binarize(ink, hysteresis=steps.hysteresis))
     digit_h = typical_height(boxes)
     if steps.merge:
+        if steps.fragments:
+            boxes = group_fragments(boxes, digit_h)
         boxes = merge_pieces(boxes, digit_h)
         digit_h = typical_height(boxes)
     if steps.filter:

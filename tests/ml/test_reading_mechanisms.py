@@ -174,3 +174,30 @@ def test_boxes_almost_touching_may_be_read_as_one_digit_even_when_each_reads_cle
     apart = [(i, j) for i, j, _ in candidates([left, far], [left, far], loose=[False, False])]
     assert (0, 2) not in apart  # two clear digits are not read as one
     assert (0, 2) in [(i, j) for i, j, _ in candidates([left, far], [left, far], loose=[True, False])]
+
+
+def _shattered_three(images, labels, index):
+    """A 3 cut by two horizontal and one vertical gap: pieces side by side, none as tall as a digit."""
+    three = _digit(images, labels, 3, index).copy()
+    rows, cols = np.flatnonzero(three.max(axis=1) > 60), np.flatnonzero(three.max(axis=0) > 60)
+    for share in (0.35, 0.7):
+        r = rows[0] + int(share * (rows[-1] - rows[0] + 1))
+        three[r : r + 2, :] = 0
+    c = cols[0] + int(0.5 * (cols[-1] - cols[0] + 1))
+    three[:, c : c + 2] = 0
+    return three
+
+
+def test_a_digit_in_many_small_fragments_is_joined_and_read(test_digits, shipped_model):
+    images, labels = test_digits
+    pages = []
+    for index in (0, 1):
+        three = _shattered_three(images, labels, index)
+        count, _ = cv2.connectedComponents((three > 60).astype(np.uint8))
+        assert count - 1 >= 5  # five or more pieces
+        page, _ = compose([[_digit(images, labels, 5, 1), three, _digit(images, labels, 8, 1)]],
+                          [[5, 3, 8]], digit_height=90)
+        pages.append(page)
+    assert [read(p, model=shipped_model).text for p in pages] == ["538", "538"]
+    # Without clustering the fragments, the 3 is misread or lost.
+    assert all(read(p, model=shipped_model, steps=Steps(fragments=False)).text != "538" for p in pages)
