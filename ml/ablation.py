@@ -218,7 +218,7 @@ def run_ablation(studies: list[str] | tuple[str, ...] = tuple(STUDIES), *, epoch
                  out: str | Path, limit: int | None = None, seed0: int = 0,
                  progress_factory: Callable[[str], Progress] | None = None, dry_run: bool = False,
                  command: str = "", on_event: Event | None = None, timing: bool = False,
-                 timing_rounds: int = 3, timing_batches: int = 6) -> dict:
+                 timing_rounds: int = 3, timing_batches: int = 6, train: bool = True) -> dict:
     """Run ``studies`` over seeds ``seed0 .. seed0 + seeds - 1``; writes into ``out`` and returns results.
 
     ``limit`` trains on a random subset per seed and tests on ``max(limit // 5, 200)`` test images (as
@@ -230,7 +230,8 @@ def run_ablation(studies: list[str] | tuple[str, ...] = tuple(STUDIES), *, epoch
 
     ``timing=True`` trains nothing: it runs :func:`time_configs` (``timing_rounds`` rounds of
     ``timing_batches`` batches per config) and stores it beside the runs; the tables then take
-    their times from it. Run it on an otherwise idle machine.
+    their times from it. Run it on an otherwise idle machine. ``train=False`` only rewrites
+    results.json, the tables and the figures from what is stored (a study stopped part way).
     """
     unknown = [s for s in studies if s not in STUDIES]
     if unknown or not studies:
@@ -266,6 +267,8 @@ def run_ablation(studies: list[str] | tuple[str, ...] = tuple(STUDIES), *, epoch
         subset = train_all.subset(limit, seed=seed0) if limit else train_all
         stored_timing = time_configs(configs, subset, test, rounds=timing_rounds, batches=timing_batches,
                                      on_event=emit)
+        todo = []
+    if not train:
         todo = []
     emit({"event": "start", "total": len(todo), "reused": len(plan) - len(todo), "runs": len(plan)})
 

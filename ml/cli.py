@@ -283,7 +283,8 @@ def cmd_ablate(args: argparse.Namespace) -> int:
     results = run_ablation(studies, epochs=args.epochs, seeds=args.seeds, out=args.out, limit=args.limit,
                            seed0=args.seed, progress_factory=TqdmProgress, dry_run=args.dry_run,
                            command=args.command_line, on_event=report, timing=args.timing,
-                           timing_rounds=args.timing_rounds, timing_batches=args.timing_batches)
+                           timing_rounds=args.timing_rounds, timing_batches=args.timing_batches,
+                           train=not args.report)
     print(ablation_tables(results))
     print(f"wrote {args.out}/results.json, ablation.md, " + ", ".join(f"{s}.png" for s in studies))
     return 0
@@ -370,8 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--no-tesseract", action="store_true", help="do not run Tesseract even if installed")
     sp.add_argument("--json", action="store_true", help="print the full result as JSON")
     sp.add_argument("--without", default="", metavar="STEPS",
-                    help="comma-separated pipeline steps to switch off (ablation): background, "
-                         "hysteresis, merge, filter, cut, rotated_lines, choose")
+                    help="comma-separated pipeline steps to switch off (ablation): rescale, background, "
+                         "edge_trend, rules, hysteresis, fragments, merge, filter, cut, rotated_lines, "
+                         "faint, choose")
     sp.add_argument("--out", default=None, metavar="FILE", help="also write the full result as JSON")
     sp.add_argument("--gallery", default=None, metavar="DIR",
                     help="write annotated PNGs of the worst pages into DIR")
@@ -415,6 +417,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--timing", action="store_true",
                    help="train nothing: time every config's training step and test pass in rounds on an "
                         "idle machine, and take the tables' times from that")
+    a.add_argument("--report", action="store_true",
+                   help="train nothing: rewrite results.json, ablation.md and the figures from the runs "
+                        "stored")
     a.add_argument("--timing-rounds", type=int, default=3, help="rounds of the timing pass")
     a.add_argument("--timing-batches", type=int, default=6,
                    help="timed training batches per config and round")

@@ -141,6 +141,12 @@ def test_a_timing_pass_trains_nothing_and_gives_the_tables_their_times_and_ratio
     timed = none["timing"]
     assert f"| {timed['train_seconds_per_epoch']:.2f} | {timed['train_ratio']:.2f} |" in table
     assert "separate timing pass" in table
+    # Rewriting the report trains nothing and keeps everything.
+    assert main(["ablate", "--study", "pool,channels", "--epochs", "1", "--seeds", "3", "--limit",
+                 str(TINY["limit"]), "--out", str(tmp_path), "--report"]) == 0
+    partial = json.loads((tmp_path / "results.json").read_text())
+    assert partial["runs"] == before["runs"] and partial["timing"] == timing and not partial["complete"]
+    assert "(incomplete)" in (tmp_path / "ablation.md").read_text()
     # A training run afterwards keeps the timing pass.
     again = run_ablation(["pool", "channels"], **TINY, out=tmp_path)
     assert again["timing"] == timing
