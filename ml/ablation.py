@@ -247,6 +247,9 @@ def run_ablation(studies: list[str] | tuple[str, ...] = tuple(STUDIES), *, epoch
         test = test.subset(max(limit // 5, 200), seed=seed0)
     recipe = {"epochs": epochs, "limit": limit, "dry_run": dry_run, "test_samples": len(test)}
     stored_timing = _previous_timing(out / "results.json")
+    if (timing or not train) and (out / "results.json").exists():
+        # A report or a timing pass trains nothing: the runs, and the command, stay the training's.
+        command = json.loads((out / "results.json").read_text()).get("command") or command
     runs = _previous_runs(out / "results.json", recipe)
 
     # Every distinct (config, seed) once, remembering where it first appears. Seed by seed: a run

@@ -146,6 +146,7 @@ def test_a_timing_pass_trains_nothing_and_gives_the_tables_their_times_and_ratio
                  str(TINY["limit"]), "--out", str(tmp_path), "--report"]) == 0
     partial = json.loads((tmp_path / "results.json").read_text())
     assert partial["runs"] == before["runs"] and partial["timing"] == timing and not partial["complete"]
+    assert partial["command"] == before["command"]  # the command that trained, not the report's
     assert "(incomplete)" in (tmp_path / "ablation.md").read_text()
     # A training run afterwards keeps the timing pass.
     again = run_ablation(["pool", "channels"], **TINY, out=tmp_path)

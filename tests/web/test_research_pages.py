@@ -99,6 +99,26 @@ def test_the_experiments_page_shows_the_latest_ablation_figures_and_tables(clien
     assert b"".join(client.get(figure).streaming_content).startswith(PNG)
 
 
+def test_a_study_stopped_part_way_with_a_timing_pass_shows_its_times_ratios_and_dashes(client, settings,
+                                                                                       tmp_path):
+    results = ablation_results(98.76)
+    pool = results["studies"]["pool"]
+    # "none" not trained yet; every config timed in the quiet pass.
+    pool[2].update({"seeds_done": 0, "accuracy_mean": None, "accuracy_std": None,
+                    "train_seconds_per_epoch": None, "test_seconds": None})
+    for row, (seconds, ratio) in zip(pool, [(70.25, 1.0), (71.5, 1.02), (228.75, 3.26)]):
+        row["timing"] = {"train_seconds_per_epoch": seconds, "train_ratio": ratio, "test_seconds": 2.5,
+                         "test_ratio": 1.0}
+    settings.DIGITSCAN_COMMITTED_RESULTS = str(tmp_path)
+    (tmp_path / "ablation").mkdir()
+    (tmp_path / "ablation/results.json").write_text(json.dumps(results))
+    html = client.get("/experiments/").content.decode()
+    assert "× full" in html and "228.75" in html and "3.26" in html  # the untrained variant is timed
+    none_row = html[html.index("<td>none</td>"):].split("</tr>")[0]
+    assert "—" in none_row and "98.76" not in none_row  # no accuracy before its first seed
+    assert "70.25" in html and ">1.50<" not in html  # the timing pass's times replace the runs' own
+
+
 def test_only_a_finished_runs_own_files_are_served(client):
     run = finished_run("benchmark", BENCHMARK_RESULTS, {"benchmark.png": png_bytes()}, {})
     default_storage.save("uploads/secret.png", ContentFile(png_bytes()))

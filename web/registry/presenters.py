@@ -110,13 +110,27 @@ def ablation_studies(results: dict) -> list[dict]:
     """One table per study (ml.ablation's results["studies"]), in the order they were run."""
     studies = []
     for study, rows in (results.get("studies") or {}).items():
-        studies.append({"study": study, "title": STUDY_TITLES.get(study, study), "rows": [{
-            "variant": row.get("variant"), "reference": row.get("reference", False),
-            "parameters": row.get("parameters"), "mflops": (row.get("flops") or 0) / 1e6,
-            "train_seconds_per_epoch": row.get("train_seconds_per_epoch"),
-            "test_seconds": row.get("test_seconds"), "accuracy_mean": row.get("accuracy_mean"),
-            "accuracy_std": row.get("accuracy_std"), "seeds_done": row.get("seeds_done", 0),
-        } for row in rows]})
+        table = []
+        for row in rows:
+            # Times from the quiet timing pass when the study has one, else the training runs' own.
+            timed = row.get("timing") or {}
+            if timed:
+                seconds = (timed.get("train_seconds_per_epoch"), timed.get("test_seconds"))
+            elif row.get("seeds_done"):
+                seconds = (row.get("train_seconds_per_epoch"), row.get("test_seconds"))
+            else:
+                seconds = None
+            table.append({
+                "variant": row.get("variant"), "reference": row.get("reference", False),
+                "parameters": row.get("parameters"), "mflops": (row.get("flops") or 0) / 1e6,
+                "train_seconds_per_epoch": seconds[0] if seconds else None,
+                "test_seconds": seconds[1] if seconds else None,
+                "train_ratio": timed.get("train_ratio"), "test_ratio": timed.get("test_ratio"),
+                "accuracy_mean": row.get("accuracy_mean"), "accuracy_std": row.get("accuracy_std"),
+                "seeds_done": row.get("seeds_done", 0),
+            })
+        studies.append({"study": study, "title": STUDY_TITLES.get(study, study), "rows": table,
+                        "timed": any(r["train_ratio"] is not None for r in table)})
     return studies
 
 
