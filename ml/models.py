@@ -211,6 +211,12 @@ class TorchClassifier:
     def predict_proba(self, x: torch.Tensor, *, batch_size: int = 2048) -> np.ndarray:
         """Class probabilities (N, 10), or (N, 11) with a reject output, for pixels in [0, 1] (N, 28, 28)."""
         self.module.eval()
+        if self.family == "cnn":
+            # oneDNN's preferred layout: a third less time for the few dozen crops of a page.
+            if not getattr(self.module, "_channels_last", False):
+                self.module.to(memory_format=torch.channels_last)
+                self.module._channels_last = True
+            x = x.reshape(len(x), 1, *x.shape[-2:]).contiguous(memory_format=torch.channels_last)
         out = [self.module(x[i : i + batch_size]).exp() for i in range(0, len(x), batch_size)]
         return torch.cat(out).numpy() if out else np.zeros((0, self.outputs), np.float32)
 
