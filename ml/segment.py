@@ -331,9 +331,10 @@ def group_fragments(boxes: list[Box], digit_h: float) -> list[Box]:
     """Join clusters of small fragments into one box when together they are a digit's size.
 
     A faint or pencil digit can binarize into a handful of short pieces, none of them as tall as a
-    digit (and each dropped as a speck); fragments closer to each other than ``FRAGMENT_GAP`` digit
-    heights are joined, and a cluster at least ``0.6`` digit heights tall becomes one box. The
-    classifier (its "not a digit" output) still decides whether it is a digit.
+    digit (and each dropped as a speck); fragments shorter than ``FRAGMENT_HEIGHT`` digit heights and
+    closer to each other than ``FRAGMENT_GAP`` are joined, and a cluster at least ``FRAGMENT_MIN``
+    digit heights tall (and not much bigger than a digit) becomes one box. The classifier (its "not a
+    digit" output) still decides whether it is a digit.
     """
     small = [b for b in boxes if b.h < FRAGMENT_HEIGHT * digit_h]
     if len(small) < 2:
