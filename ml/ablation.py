@@ -270,8 +270,7 @@ def run_ablation(studies: list[str] | tuple[str, ...] = tuple(STUDIES), *, epoch
         subset = train_all.subset(limit, seed=seed0) if limit else train_all
         stored_timing = time_configs(configs, subset, test, rounds=timing_rounds, batches=timing_batches,
                                      on_event=emit)
-        todo = []
-    if not train:
+    if timing or not train:
         todo = []
     emit({"event": "start", "total": len(todo), "reused": len(plan) - len(todo), "runs": len(plan)})
 
@@ -322,9 +321,9 @@ def times(row: dict) -> tuple[float, float] | None:
     """A row's (train s/epoch, test s): from the quiet timing pass when there is one, else the mean
     wall time of its training runs; None when it has neither."""
     if row.get("timing"):
-        return row["timing"]["train_seconds_per_epoch"], row["timing"]["test_seconds"]
-    if row["seeds_done"]:
-        return row["train_seconds_per_epoch"], row["test_seconds"]
+        return row["timing"].get("train_seconds_per_epoch"), row["timing"].get("test_seconds")
+    if row.get("seeds_done"):
+        return row.get("train_seconds_per_epoch"), row.get("test_seconds")
     return None
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.urls import reverse
 
-from ml.ablation import STUDY_TITLES
+from ml.ablation import STUDY_TITLES, times
 from ml.experiments import FAMILY_NAMES, THESIS_ACCURACY
 from web.registry.models import ExperimentRun, ModelVersion
 
@@ -114,12 +114,7 @@ def ablation_studies(results: dict) -> list[dict]:
         for row in rows:
             # Times from the quiet timing pass when the study has one, else the training runs' own.
             timed = row.get("timing") or {}
-            if timed:
-                seconds = (timed.get("train_seconds_per_epoch"), timed.get("test_seconds"))
-            elif row.get("seeds_done"):
-                seconds = (row.get("train_seconds_per_epoch"), row.get("test_seconds"))
-            else:
-                seconds = None
+            seconds = times(row)
             table.append({
                 "variant": row.get("variant"), "reference": row.get("reference", False),
                 "parameters": row.get("parameters"), "mflops": (row.get("flops") or 0) / 1e6,
