@@ -65,3 +65,22 @@ def test_training_loop_indexes_tensors_not_samples(mnist):
     split = Split(train.images[:256], train.labels[:256], "test")
     model = fit(build("logreg", train={"epochs": 1}), split)
     assert evaluate(model, split)["samples"] == 256
+
+
+def test_served_cnn_folds_batchnorm_and_follows_weight_changes(mnist):
+    train, _ = mnist
+    batch = train.subset(256, seed=3)
+    model = build("cnn", {"batchnorm": True, "channels": (8, 16), "linear": 32},
+                  train={"epochs": 2, "batch_size": 64})
+    fit(model, batch)
+    x = pixels(batch.images[:16])
+    probs = model.predict_proba(x)
+    with torch.no_grad():
+        reference = model.module.eval()(x).exp().numpy()
+    assert np.allclose(probs, reference, atol=1e-5)
+    served = model._inference_module()
+    assert not any(isinstance(m, (torch.nn.BatchNorm2d, torch.nn.Dropout)) for m in served.modules())
+    # The served copy is rebuilt after the weights change in place (a training step, a reload).
+    with torch.no_grad():
+        model.module.head[-1].bias[0] += 50.0
+    assert (model.predict_proba(x).argmax(1) == 0).all()

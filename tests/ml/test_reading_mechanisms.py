@@ -230,3 +230,22 @@ def test_the_short_sides_of_a_printed_box_are_not_read_as_ones(test_digits, ship
     # stand beside the amount like two 1s.
     monkeypatch.setattr(ml.segment, "frame_sides", lambda boxes, rules, digit_h: boxes)
     assert read(page, model=shipped_model).text == "185380571"
+
+
+def test_a_big_bold_digit_in_a_small_image_keeps_its_bar(test_digits, shipped_model, monkeypatch):
+    """A small image (a canvas drawing, a cropped photo) is not shrunk; its digits' height must still be
+    measured, or a marker 2's long bottom bar is taken for a ruled line and removed."""
+    import ml.segment
+
+    images, labels = test_digits
+    twos = []
+    for index in range(8):
+        page, _ = compose([[_digit(images, labels, 2, index)]], [[2]], digit_height=150, margin=50)
+        twos.append(cv2.erode(page, np.ones((9, 9), np.uint8)))  # marker-bold strokes
+    assert max(twos[0].shape) <= ml.segment.PROBE_SIDE
+    assert [read(page, model=shipped_model).text for page in twos] == ["2"] * 8
+    measured = ml.segment.work_scale
+    # Taking the digits to be WORK_HEIGHT tall, as an image too small to shrink once was:
+    monkeypatch.setattr(ml.segment, "work_scale", lambda gray: (1.0, float(ml.segment.WORK_HEIGHT)))
+    assert sum(read(page, model=shipped_model).text != "2" for page in twos) >= 3
+    assert measured(twos[0])[1] > 120

@@ -1,8 +1,9 @@
 import cv2
 import numpy as np
+import pytest
 
 from ml.pages import page_from_text
-from ml.segment import segment
+from ml.segment import segment, shrink
 from tests.conftest import iou
 
 
@@ -60,3 +61,16 @@ def test_blue_ink_on_tinted_paper_under_uneven_light_is_found(test_digits):
     colour = (paper * (1 - ink[..., None]) + pen * ink[..., None]) * light[..., None]
     seg = segment(colour.clip(0, 255).astype(np.uint8))
     assert len(seg.boxes) == 4
+
+
+@pytest.mark.parametrize("shape, scale", [((1200, 1600), 0.3), ((1201, 1599), 0.26), ((600, 800), 0.5),
+                                          ((300, 400), 0.8)])
+def test_shrink_by_halvings_matches_an_area_resize(rng, shape, scale):
+    # A smooth page with sharp strokes: what shrink sees.
+    gray = cv2.GaussianBlur(rng.integers(0, 256, shape, dtype=np.uint8), (0, 0), 3)
+    cv2.line(gray, (10, 10), (shape[1] - 20, shape[0] - 30), 0, 4)
+    size = (round(shape[1] * scale), round(shape[0] * scale))
+    direct = cv2.resize(gray, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    shrunk = shrink(gray, scale)
+    assert shrunk.shape == direct.shape[:2] and shrunk.dtype == np.uint8
+    assert np.abs(shrunk - direct).mean() < 2.0
