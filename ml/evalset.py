@@ -1,10 +1,10 @@
 """An evaluation set of photo-like pages built from MNIST **test** digits, and a scorer for ``read``.
 
 ``generate`` writes ``page-NNNN.jpg`` (or ``.png`` for the clean tier) with ``page-NNNN.json`` ground
-truth (lines, and per digit its value, box and line) into a folder. The photo tier varies what phones
-vary: paper colour and illumination gradients, a hand's shadow, sensor noise, blur, JPEG quality 55–95,
-black, blue or pencil ink, a few degrees of rotation, thicker and thinner strokes, neighbouring pairs
-that touch. The clean tier is a flat scan: white paper, black ink, no rotation, PNG.
+truth (lines, and per digit its value, box, line and index in the MNIST test set) into a folder.
+The photo tier varies what phones vary: paper colour and illumination gradients, a hand's shadow,
+sensor noise, blur, JPEG quality 55–95, black, blue or pencil ink, a few degrees of rotation, thicker and
+thinner strokes, neighbouring pairs that touch. The clean tier is a flat scan: white paper, black ink, no rotation, PNG.
 
 ``score`` reads every page with :func:`ml.read` and compares with the truth: digit accuracy
 (1 − edit distance / digits), exact pages, exact lines, box precision and recall at IoU ≥ 0.5, and
@@ -63,24 +63,25 @@ def _layout(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator, ti
         truth_lines.append("".join(str(d) for d in digits))
         x = margin
         for d in digits:
-            sample = images[rng.choice(np.flatnonzero(labels == d))]
+            index = int(rng.choice(np.flatnonzero(labels == d)))
+            sample = images[index]
             stroke = 0 if tier == "clean" else int(rng.choice([-1, 0, 0, 1, 2])) * max(1, height // 60)
             ink = digit_ink(sample, int(height * rng.uniform(0.9, 1.05)), stroke=stroke)
             jitter = int(rng.integers(-height // 10, height // 10 + 1))
-            placed.append((ink, x, y + jitter, int(d), line_no))
+            placed.append((ink, x, y + jitter, int(d), line_no, index))
             # Mostly a normal gap; on photos now and then a pair that touches (negative gap).
             touching = tier == "photo" and rng.random() < 0.12
             gap = -0.06 if touching else rng.uniform(0.15, 0.5)
             x += ink.shape[1] + int(gap * height)
         y += int(height * rng.uniform(1.5, 2.0))
-    width = max(x for _, x, _, _, _ in placed) + max(p[0].shape[1] for p in placed) + margin
+    width = max(p[1] for p in placed) + max(p[0].shape[1] for p in placed) + margin
     canvas = np.zeros((y + margin, width), np.float32)
     digits = []
-    for ink, x, y0, d, line_no in placed:
+    for ink, x, y0, d, line_no, index in placed:
         region = canvas[y0 : y0 + ink.shape[0], x : x + ink.shape[1]]
         np.maximum(region, ink[: region.shape[0], : region.shape[1]], out=region)
         r, c = np.nonzero(ink > 0.2)
-        digits.append({"digit": d, "line": line_no,
+        digits.append({"digit": d, "line": line_no, "mnist_test_index": index,
                        "box": [int(x + c.min()), int(y0 + r.min()), int(np.ptp(c) + 1), int(np.ptp(r) + 1)]})
     return canvas, {"lines": truth_lines, "digits": digits}
 

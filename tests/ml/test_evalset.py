@@ -21,6 +21,9 @@ def test_pages_are_reproducible_and_their_truth_fits_the_page(tier, test_digits)
         assert 0 <= x and 0 <= y and x + bw <= w and y + bh <= h
         # The box holds ink: darker than the page's median brightness.
         assert a[y : y + bh, x : x + bw].min() < np.median(a) - 40
+        # And names the MNIST test digit drawn there (to tell a misread page digit from a digit
+        # the classifier misreads on MNIST itself).
+        assert labels[d["mnist_test_index"]] == d["digit"]
     assert (quality == 0) == (tier == "clean") and (tier == "clean" or 55 <= quality <= 95)
 
 
