@@ -4,7 +4,8 @@
 truth (lines, and per digit its value, box, line and index in the MNIST test set) into a folder.
 The photo tier varies what phones vary: paper colour and illumination gradients, a hand's shadow,
 sensor noise, blur, JPEG quality 55–95, black, blue or pencil ink, a few degrees of rotation, thicker and
-thinner strokes, neighbouring pairs that touch. The clean tier is a flat scan: white paper, black ink, no rotation, PNG.
+thinner strokes, neighbouring pairs that touch. The clean tier is a flat scan: white paper, black ink,
+no rotation, PNG.
 
 ``score`` reads every page with :func:`ml.read` and compares with the truth: digit accuracy
 (1 − edit distance / digits), exact pages, exact lines, box precision and recall at IoU ≥ 0.5, and
