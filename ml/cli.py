@@ -261,9 +261,10 @@ def cmd_ablate(args: argparse.Namespace) -> int:
         print(f"error: unknown study {', '.join(unknown) or '(none given)'}; studies are "
               f"{', '.join(STUDIES)}", file=sys.stderr)
         return 2
-    if min(args.epochs, args.seeds, args.timing_rounds, args.timing_batches) < 1:
-        print(f"error: --epochs, --seeds, --timing-rounds and --timing-batches must be at least 1, got "
-              f"{args.epochs}, {args.seeds}, {args.timing_rounds} and {args.timing_batches}", file=sys.stderr)
+    if min(args.epochs, args.seeds, args.timing_rounds, args.timing_batches, args.jobs) < 1:
+        print(f"error: --epochs, --seeds, --timing-rounds, --timing-batches and --jobs must be at least 1, "
+              f"got {args.epochs}, {args.seeds}, {args.timing_rounds}, {args.timing_batches} and {args.jobs}",
+              file=sys.stderr)
         return 2
 
     def report(event: dict) -> None:
@@ -284,7 +285,7 @@ def cmd_ablate(args: argparse.Namespace) -> int:
                            seed0=args.seed, progress_factory=TqdmProgress, dry_run=args.dry_run,
                            command=args.command_line, on_event=report, timing=args.timing,
                            timing_rounds=args.timing_rounds, timing_batches=args.timing_batches,
-                           train=not args.report)
+                           train=not args.report, jobs=args.jobs)
     print(ablation_tables(results))
     print(f"wrote {args.out}/results.json, ablation.md, " + ", ".join(f"{s}.png" for s in studies))
     return 0
@@ -414,6 +415,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="train on a random subset of this size (and test on a fifth of it, at least 200)")
     a.add_argument("--seed", type=int, default=0, help="first random seed")
     a.add_argument("--dry-run", action="store_true", help="two batches per run: checks the pipeline")
+    a.add_argument("--jobs", type=int, default=1,
+                   help="training runs at a time, in worker processes sharing the torch threads")
     a.add_argument("--timing", action="store_true",
                    help="train nothing: time every config's training step and test pass in rounds on an "
                         "idle machine, and take the tables' times from that")

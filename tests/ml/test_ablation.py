@@ -184,3 +184,27 @@ def test_every_study_shows_the_full_network_once_under_one_canonical_key():
     for study, variants in STUDIES.items():
         keys = [config_key(overrides) for _, overrides in variants]
         assert keys.count("full") == 1 and len(set(keys)) == len(keys), study
+
+
+def test_two_jobs_train_every_run_once_in_worker_processes(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "ml", "ablate", "--study", "pool", "--epochs", "1", "--seeds", "2",
+         "--limit", str(TINY["limit"]), "--out", str(tmp_path), "--jobs", "2"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["complete"]
+    # Three pooling variants × two seeds, each reported once as it finished, each with its figures.
+    finished = [line for line in result.stderr.splitlines() if line.startswith("[") and "/6]" in line]
+    assert sorted(int(line[1 : line.index("/")]) for line in finished) == [1, 2, 3, 4, 5, 6]
+    for key in ("full", "pool=avg", "pool=none"):
+        seeds = results["runs"][key]["seeds"]
+        assert sorted(seeds) == ["0", "1"]
+        assert all(0 <= run["accuracy"] <= 100 and run["train_seconds"] > 0 for run in seeds.values())
+    assert (tmp_path / "pool.png").stat().st_size > 0
+
+
+def test_jobs_below_one_exit_2(tmp_path, capsys):
+    assert main(["ablate", "--study", "pool", "--jobs", "0", "--out", str(tmp_path)]) == 2
+    assert "--jobs" in capsys.readouterr().err
