@@ -128,6 +128,14 @@ def train_one(overrides: Overrides, seed: int, train: Split, test: Split, *, epo
             "test_seconds": metrics["seconds"], "accuracy": round(100 * metrics["accuracy"], 4)}
 
 
+def _splits(limit: int | None, seed0: int) -> tuple[Split, Split]:
+    """The training split and the test split the study uses (a fifth of ``limit``, at least 200)."""
+    train_all, test = load_mnist()
+    if limit:
+        test = test.subset(max(limit // 5, 200), seed=seed0)
+    return train_all, test
+
+
 # A worker process's MNIST splits, loaded once per process (see _train_in_worker).
 _WORKER_DATA: dict[tuple, tuple[Split, Split]] = {}
 
@@ -141,10 +149,7 @@ def _train_in_worker(overrides: Overrides, seed: int, *, limit: int | None, seed
                      label: str) -> dict[str, float]:
     """``train_one`` in a worker process of ``run_ablation(jobs=N)``, on the same splits as in-process."""
     if (limit, seed0) not in _WORKER_DATA:
-        train_all, test = load_mnist()
-        if limit:
-            test = test.subset(max(limit // 5, 200), seed=seed0)
-        _WORKER_DATA[limit, seed0] = (train_all, test)
+        _WORKER_DATA[limit, seed0] = _splits(limit, seed0)
     train_all, test = _WORKER_DATA[limit, seed0]
     train = train_all.subset(limit, seed=seed) if limit else train_all
     progress = progress_factory(label) if progress_factory else None
@@ -272,9 +277,7 @@ def run_ablation(studies: list[str] | tuple[str, ...] = tuple(STUDIES), *, epoch
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     seed_list = list(range(seed0, seed0 + seeds))
-    train_all, test = load_mnist()
-    if limit:
-        test = test.subset(max(limit // 5, 200), seed=seed0)
+    train_all, test = _splits(limit, seed0)
     recipe = {"epochs": epochs, "limit": limit, "dry_run": dry_run, "test_samples": len(test)}
     stored_timing = _previous_timing(out / "results.json")
     if (timing or not train) and (out / "results.json").exists():
