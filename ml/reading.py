@@ -26,9 +26,10 @@ from .segment import ALL_STEPS, Box, Steps, segment
 # Digits whose top probability is below this are marked uncertain (and drawn in orange). Calibrated
 # on generated photo pages (docs/results/reading.md): 3 % of digits flagged, most misreads among them.
 UNCERTAIN_BELOW = 0.85
-# Candidate digits: runs of at most MAX_RUN pieces, at most MAX_WIDTH line heights wide, with gaps
+# Candidate digits (a digit may have been cut into several pieces, see segment.CUTS_PER_DIGIT): runs of
+# at most MAX_RUN pieces, at most MAX_WIDTH line heights wide, with gaps
 # of at most MAX_GAP line heights between their pieces.
-MAX_RUN = 4
+MAX_RUN = 6
 MAX_WIDTH = 1.6
 MAX_GAP = 0.25
 # Boxes closer than JOIN_GAP line heights may be read as one digit even when both read clearly on
