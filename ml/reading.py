@@ -21,14 +21,14 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .checkpoint import DEFAULT_CHECKPOINT, LoadedModel, load_checkpoint
 from .preprocess import batch_to_mnist
-from .segment import ALL_STEPS, Box, Steps, segment
+from .segment import ALL_STEPS, DIGIT_WIDTH, Box, Steps, segment
 
 # Digits whose top probability is below this are marked uncertain (and drawn in orange). Calibrated
 # on generated photo pages (docs/results/reading.md): 3 % of digits flagged, most misreads among them.
 UNCERTAIN_BELOW = 0.85
-# Candidate digits (a digit may have been cut into several pieces, see segment.CUTS_PER_DIGIT): runs of
-# at most MAX_RUN pieces, at most MAX_WIDTH line heights wide, with gaps
-# of at most MAX_GAP line heights between their pieces.
+# Candidate digits: runs of at most MAX_RUN pieces (a digit may have been cut into several, see
+# segment.CUTS_PER_DIGIT), at most MAX_WIDTH line heights wide, with gaps of at most MAX_GAP line
+# heights between their pieces.
 MAX_RUN = 6
 MAX_WIDTH = 1.6
 MAX_GAP = 0.25
@@ -42,8 +42,6 @@ DOUBT_CONFIDENCE = 0.85
 # A candidate shorter than SHORT line heights pays SHORT_PENALTY (a log-probability) to be a digit.
 SHORT = 0.55
 SHORT_PENALTY = float(np.log(0.2))
-# The typical width of a digit, in line heights.
-DIGIT_WIDTH = 0.6
 # Every digit read costs DIGIT_COST, so a box is only split into more digits when the pieces read
 # clearly better than the whole (the two halves of a 0 both look like 1s).
 DIGIT_COST = float(np.log(0.6))

@@ -56,8 +56,10 @@ SPLIT_ASPECT = 0.45
 # No cut piece is narrower than this share of a digit height (0.15 measured 0.12 points of digits
 # worse on photo pages: the right cut between touching digits can be that close to another).
 MIN_PIECE = 0.12
-# At most MAX_CUTS cuts per box, or CUTS_PER_DIGIT per digit width (0.6 digit heights) it spans if
-# that is more: in three touching digits the minima inside a 0's loop used to take all four cuts.
+# The typical width of a handwritten digit, in digit heights.
+DIGIT_WIDTH = 0.6
+# At most MAX_CUTS cuts per box, or CUTS_PER_DIGIT per digit width it spans if that is more: in three
+# touching digits the minima inside a 0's loop used to take all four cuts.
 MAX_CUTS = 4
 CUTS_PER_DIGIT = 3.0
 # A digit's crop takes in the fainter ink joined to it in its box, down to CROP_FAINT of its stroke
@@ -437,7 +439,7 @@ def cut_pieces(box: Box, ink: np.ndarray, labels: np.ndarray, line_h: float) -> 
     right = np.r_[inner[1:], np.inf]
     minima = np.flatnonzero((inner <= left) & (inner < right)) + min_piece
     cuts: list[int] = []
-    most = max(MAX_CUTS, round(CUTS_PER_DIGIT * box.w / (0.6 * ref)))
+    most = max(MAX_CUTS, round(CUTS_PER_DIGIT * box.w / (DIGIT_WIDTH * ref)))
     for c in sorted(minima, key=lambda c: profile[c]):
         if all(abs(c - o) >= min_piece for o in cuts):
             cuts.append(int(c))
