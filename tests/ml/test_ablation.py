@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ml.ablation import STUDIES, _previous_runs, config_key, count_flops, run_ablation
+from ml.ablation import (
+    STUDIES,
+    _previous_runs,
+    config_key,
+    count_flops,
+    difference_text,
+    run_ablation,
+    versus_full,
+)
 from ml.cli import main
 from ml.models import CNN, CNNConfig
 
@@ -53,6 +61,42 @@ def test_every_variant_has_mean_and_std_over_two_seeds_and_the_per_seed_values(t
             for r in row["per_seed"]:
                 assert r["train_seconds_per_epoch"] > 0 and r["test_seconds"] > 0
                 assert 0 <= r["accuracy"] <= 100
+
+
+def test_every_variant_is_compared_with_the_full_network_of_its_study(tiny):
+    out, _, results = tiny
+    for study, reference in (("pool", "max"), ("channels", "32/64")):
+        table = rows(results, study)
+        assert table[reference]["versus_full"] is None
+        base = [s["accuracy"] for s in table[reference]["per_seed"]]
+        for variant, row in table.items():
+            if variant == reference:
+                continue
+            mine = [s["accuracy"] for s in row["per_seed"]]
+            comparison = row["versus_full"]
+            gap = statistics.fmean(mine) - statistics.fmean(base)
+            assert comparison["delta"] == pytest.approx(gap, abs=1e-3)
+            assert comparison["p"] is not None and 0 <= comparison["p"] <= 1  # two seeds on each side
+    assert "| Δ vs full (points) |" in (out / "ablation.md").read_text()
+
+
+def test_the_difference_to_the_full_network_is_welchs_t_test():
+    from scipy import stats
+
+    # Three seeds each, a clear gap: 0.22 points at a spread of 0.02–0.05.
+    better, full = [99.30, 99.35, 99.40], [99.10, 99.12, 99.14]
+    comparison = versus_full(better, full)
+    assert comparison["delta"] == pytest.approx(0.23, abs=1e-4)
+    assert comparison["p"] == pytest.approx(stats.ttest_ind(better, full, equal_var=False).pvalue, abs=1e-4)
+    assert comparison["p"] < 0.05 and 0 < comparison["ci95"][0] < 0.23 < comparison["ci95"][1]
+    # A gap of 0.16 inside seed noise of ±0.2: no evidence of a difference, the interval spans zero.
+    noisy = versus_full([99.05, 99.25, 99.45], [99.42, 99.02, 98.82])
+    assert noisy["p"] > 0.3 and noisy["ci95"][0] < 0 < noisy["ci95"][1]
+    # One seed on either side: a difference but no test; nothing trained: nothing to say.
+    assert versus_full([99.2], full) == {"delta": pytest.approx(0.08, abs=1e-4), "p": None, "ci95": None}
+    assert versus_full([], full) is None
+    assert difference_text(comparison) == "+0.23 (p 0.008)"
+    assert difference_text({"delta": -0.18, "p": None}) == "−0.18" and difference_text(None) == "—"
 
 
 def test_the_full_network_is_trained_once_per_seed_and_shared_by_both_studies(tiny):

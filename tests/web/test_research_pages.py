@@ -99,6 +99,23 @@ def test_the_experiments_page_shows_the_latest_ablation_figures_and_tables(clien
     assert b"".join(client.get(figure).streaming_content).startswith(PNG)
 
 
+def test_the_ablation_tables_compare_each_variant_with_the_full_network(client, settings, tmp_path):
+    results = ablation_results()
+    pool = results["studies"]["pool"]
+    # Stored before the comparison existed: the page works it out from the per-seed accuracies.
+    for row, accuracy in zip(pool, ([99.10, 99.12, 99.14], [99.30, 99.35, 99.40], [99.0])):
+        row["per_seed"] = [{"seed": i, "accuracy": a} for i, a in enumerate(accuracy)]
+    settings.DIGITSCAN_COMMITTED_RESULTS = str(tmp_path)
+    (tmp_path / "ablation").mkdir()
+    (tmp_path / "ablation/results.json").write_text(json.dumps(results))
+    html = client.get("/experiments/").content.decode()
+    assert "Δ vs full (points)" in html and "Welch" in html
+    cells = {name: html[html.index(f"<td>{name}"):].split("</tr>")[0] for name in ("max", "avg", "none")}
+    assert "+0.23 (p 0.008)" in cells["avg"]  # three seeds each: the t-test's p
+    assert "−0.12" in cells["none"] and "(p" not in cells["none"]  # one seed: no test
+    assert "(p" not in cells["max"] and "+" not in cells["max"]  # the reference row
+
+
 def test_a_study_stopped_part_way_with_a_timing_pass_shows_its_times_ratios_and_dashes(client, settings,
                                                                                        tmp_path):
     results = ablation_results(98.76)
