@@ -202,12 +202,15 @@ def versus_full(accuracy: list[float], reference: list[float]) -> dict[str, Any]
     return result
 
 
-def _compare_to_full(rows: list[dict]) -> list[dict]:
-    """Each row of a study with ``versus_full`` against the study's reference row (None on that row)."""
-    ref = next((r for r in rows if r["reference"]), None)
-    base = [s["accuracy"] for s in ref["per_seed"]] if ref else []
+def compare_to_full(rows: list[dict]) -> list[dict]:
+    """Each row of a study with ``versus_full`` against the study's reference row (None on that row).
+
+    Rows are changed in place; one without ``per_seed`` (nothing trained yet) counts as no seeds.
+    """
+    ref = next((r for r in rows if r.get("reference")), None)
+    base = [s["accuracy"] for s in (ref or {}).get("per_seed") or []]
     for row in rows:
-        mine = [s["accuracy"] for s in row["per_seed"]]
+        mine = [s["accuracy"] for s in row.get("per_seed") or []]
         row["versus_full"] = None if row is ref else versus_full(mine, base)
     return rows
 
@@ -353,7 +356,7 @@ def run_ablation(studies: list[str] | tuple[str, ...] = tuple(STUDIES), *, epoch
             "train_samples": min(limit, len(train_all)) if limit else len(train_all),
             "train_config": vars(TrainConfig(epochs=epochs)),
             "complete": all(str(s) in runs[k]["seeds"] for k, s in plan),
-            "studies": {study: _compare_to_full([
+            "studies": {study: compare_to_full([
                 {"variant": label, "key": config_key(o), "reference": config_key(o) == FULL, "overrides": o,
                  **summarise(runs[config_key(o)], seed_list),
                  "timing": (stored_timing or {}).get("configs", {}).get(config_key(o))}

@@ -15,7 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.urls import reverse
 
-from ml.ablation import STUDY_TITLES, difference_text, times, versus_full
+from ml.ablation import STUDY_TITLES, compare_to_full, difference_text, times
 from ml.experiments import FAMILY_NAMES, THESIS_ACCURACY
 from web.registry.models import ExperimentRun, ModelVersion
 
@@ -111,12 +111,10 @@ def ablation_studies(results: dict) -> list[dict]:
     studies = []
     for study, rows in (results.get("studies") or {}).items():
         table = []
-        ref = next((r for r in rows if r.get("reference")), None)
-        base = [s["accuracy"] for s in (ref or {}).get("per_seed") or []]
-        for row in rows:
+        if any("versus_full" not in row for row in rows):
             # Results stored before the comparison existed get it from their per-seed accuracies.
-            comparison = row["versus_full"] if "versus_full" in row else (
-                None if row is ref else versus_full([s["accuracy"] for s in row.get("per_seed") or []], base))
+            rows = compare_to_full([dict(row) for row in rows])
+        for row in rows:
             # Times from the quiet timing pass when the study has one, else the training runs' own.
             timed = row.get("timing") or {}
             seconds = times(row)
@@ -127,7 +125,7 @@ def ablation_studies(results: dict) -> list[dict]:
                 "test_seconds": seconds[1] if seconds else None,
                 "train_ratio": timed.get("train_ratio"), "test_ratio": timed.get("test_ratio"),
                 "accuracy_mean": row.get("accuracy_mean"), "accuracy_std": row.get("accuracy_std"),
-                "seeds_done": row.get("seeds_done", 0), "difference": difference_text(comparison),
+                "seeds_done": row.get("seeds_done", 0), "difference": difference_text(row["versus_full"]),
             })
         studies.append({"study": study, "title": STUDY_TITLES.get(study, study), "rows": table,
                         "timed": any(r["train_ratio"] is not None for r in table)})
