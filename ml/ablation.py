@@ -22,7 +22,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,11 @@ from .models import CNNConfig, TrainConfig, build, count_parameters
 from .train import Progress, evaluate, fit
 
 Overrides = dict[str, Any]
+
+
+class StudyError(ValueError):
+    """A study that cannot start as asked (the command line reports it and exits 2)."""
+
 Event = Callable[[dict[str, Any]], None]
 
 # Each study is an ordered list of (variant label, CNNConfig overrides). Every study includes the full
@@ -279,6 +284,14 @@ def time_configs(configs: dict[str, Overrides], train: Split, test: Split, *, ro
     }
 
 
+def estimate_seconds(timing: dict[str, Any] | None, key: str, epochs: int) -> float | None:
+    """A training run's wall time on an idle machine, by the timing pass: the epochs and one test pass."""
+    config = (timing or {}).get("configs", {}).get(key)
+    if config is None:
+        return None
+    return config["train_seconds_per_epoch"] * epochs + config["test_seconds"]
+
+
 def _write_json(path: Path, results: dict) -> None:
     # Write then rename, so an interrupt mid-write never leaves a half file that breaks resuming.
     tmp = path.with_name(path.name + ".tmp")
@@ -290,7 +303,8 @@ def run_ablation(studies: list[str] | tuple[str, ...] = tuple(STUDIES), *, epoch
                  out: str | Path, limit: int | None = None, seed0: int = 0,
                  progress_factory: Callable[[str], Progress] | None = None, dry_run: bool = False,
                  command: str = "", on_event: Event | None = None, timing: bool = False,
-                 timing_rounds: int = 3, timing_batches: int = 6, train: bool = True, jobs: int = 1) -> dict:
+                 timing_rounds: int = 3, timing_batches: int = 6, train: bool = True, jobs: int = 1,
+                 until: float | None = None, slowdown: float | None = None) -> dict:
     """Run ``studies`` over seeds ``seed0 .. seed0 + seeds - 1``; writes into ``out`` and returns results.
 
     ``limit`` trains on a random subset per seed and tests on ``max(limit // 5, 200)`` test images (as
@@ -309,6 +323,13 @@ def run_ablation(studies: list[str] | tuple[str, ...] = tuple(STUDIES), *, epoch
     (on 2 cores, two 1-thread runs finish about 1.2× as many runs per hour as one 2-thread run). Each
     run's own training time is then inflated by the others; the tables' times come from the timing
     pass, which never runs in parallel. ``progress_factory`` must then be picklable (a class).
+
+    ``until`` (a ``time.time()`` deadline) is for a study that spans working sessions, where a run
+    still going at the end is lost: the runs left are trained longest first, and one is started only
+    if its timing-pass estimate × ``slowdown`` ends before ``until`` (``slowdown`` defaults to
+    ``jobs``: a run given 1/jobs of the threads takes about jobs times as long; measured 1.85–2.2 for
+    two 1-thread runs on 2 cores). It needs the timing pass. The runs that would not fit are left
+    for the next call, and counted in the ``done`` event's ``left``.
     """
     unknown = [s for s in studies if s not in STUDIES]
     if unknown or not studies:
@@ -347,6 +368,20 @@ def run_ablation(studies: list[str] | tuple[str, ...] = tuple(STUDIES), *, epoch
                                      on_event=emit)
     if timing or not train:
         todo = []
+
+    estimates = {key: estimate_seconds(stored_timing, key, epochs) for key, _ in todo}
+    factor = slowdown if slowdown is not None else float(jobs)
+    if until is not None and todo:
+        untimed = sorted(key for key, seconds in estimates.items() if seconds is None)
+        if untimed:
+            raise StudyError(f"a deadline needs every run's time from the timing pass, and "
+                             f"{', '.join(untimed)} has none in {out / 'results.json'}: run --timing first")
+        # Longest first: the long runs start while there is still time for them; short ones fill the end.
+        todo.sort(key=lambda run: -estimates[run[0]])
+
+    def fits(key: str) -> bool:
+        return until is None or time.time() + estimates[key] * factor <= until
+
     emit({"event": "start", "total": len(todo), "reused": len(plan) - len(todo), "runs": len(plan)})
 
     def results() -> dict:
@@ -372,27 +407,46 @@ def run_ablation(studies: list[str] | tuple[str, ...] = tuple(STUDIES), *, epoch
         emit({"event": "run", "done": done, "total": len(todo), "study": study, "variant": label,
               "key": key, "seed": seed, **row})
 
-    if jobs > 1 and len(todo) > 1:
+    pending = list(todo)
+
+    def next_run() -> tuple[str, int] | None:
+        # The first run in order that still fits (without a deadline, simply the next one). A run that
+        # does not fit now never will, but a shorter one after it may.
+        for i, (key, _) in enumerate(pending):
+            if fits(key):
+                return pending.pop(i)
+        return None
+
+    done = 0
+    parallel = jobs > 1 and len(todo) > 1
+    if parallel:
         threads = max(1, torch.get_num_threads() // jobs)
         pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_worker_init, initargs=(threads,))
         try:
-            futures = {}
-            for key, seed in todo:  # started in plan order, at most ``jobs`` at a time
-                study, label, overrides = plan[key, seed]
-                futures[pool.submit(_train_in_worker, overrides, seed, limit=limit, seed0=seed0,
-                                    epochs=epochs, dry_run=dry_run, progress_factory=progress_factory,
-                                    label=f"{study} {label} seed {seed}")] = (key, seed)
-            for done, future in enumerate(as_completed(futures), 1):
-                record(done, *futures[future], future.result())
+            running: dict[Any, tuple[str, int]] = {}
+
+            def start() -> None:  # at most ``jobs`` runs at a time, each chosen when a worker frees up
+                while len(running) < jobs and (run := next_run()) is not None:
+                    study, label, overrides = plan[run]
+                    running[pool.submit(_train_in_worker, overrides, run[1], limit=limit, seed0=seed0,
+                                        epochs=epochs, dry_run=dry_run, progress_factory=progress_factory,
+                                        label=f"{study} {label} seed {run[1]}")] = run
+
+            start()
+            while running:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    done += 1
+                    record(done, *running.pop(future), future.result())
+                start()
         finally:
             # A failed run stops the study: runs not started are dropped, finished ones are kept.
             pool.shutdown(wait=True, cancel_futures=True)
-        todo_in_process: list[tuple[str, int]] = []
-    else:
-        todo_in_process = todo
     subsets: dict[int, Split] = {}
-    for done, (key, seed) in enumerate(todo_in_process, 1):
+    while not parallel and (run := next_run()) is not None:
+        key, seed = run
+        done += 1
         study, label, overrides = plan[key, seed]
         # One training subset per seed, the same for every config, so configs differ only in config.
         if seed not in subsets:
@@ -404,7 +458,7 @@ def run_ablation(studies: list[str] | tuple[str, ...] = tuple(STUDIES), *, epoch
     final = results()
     _write_json(out / "results.json", final)
     write_report(final, out)
-    emit({"event": "done", "total": len(todo), "complete": final["complete"]})
+    emit({"event": "done", "total": len(todo), "left": len(pending), "complete": final["complete"]})
     return final
 
 

@@ -1,10 +1,13 @@
 """The CNN ablation study: a tiny grid end to end through the CLI, resuming, and the FLOP counter."""
 
+import argparse
+import datetime
 import json
 import shutil
 import statistics
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,7 +23,7 @@ from ml.ablation import (
     run_ablation,
     versus_full,
 )
-from ml.cli import main
+from ml.cli import main, parse_deadline
 from ml.models import CNN, CNNConfig
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -252,3 +255,76 @@ def test_two_jobs_train_every_run_once_in_worker_processes(tmp_path):
 def test_jobs_below_one_exit_2(tmp_path, capsys):
     assert main(["ablate", "--study", "pool", "--jobs", "0", "--out", str(tmp_path)]) == 2
     assert "--jobs" in capsys.readouterr().err
+
+
+def timed_folder(out, per_epoch):
+    """``out`` with a real timing pass of the pooling study, its seconds per epoch then set by hand.
+
+    Real runs at this size take a second or two whatever the estimate says, so the test chooses
+    estimates that put the deadline between the networks."""
+    run_ablation(["pool"], **dict(TINY, seeds=1), out=out, timing=True, timing_rounds=1, timing_batches=1)
+    stored = json.loads((out / "results.json").read_text())
+    for key, seconds in per_epoch.items():
+        stored["timing"]["configs"][key].update(train_seconds_per_epoch=seconds, test_seconds=0.0)
+    (out / "results.json").write_text(json.dumps(stored))
+
+
+def test_a_deadline_trains_the_longest_runs_that_fit_first_and_leaves_the_rest_for_next_time(tmp_path):
+    timed_folder(tmp_path, {"full": 1.0, "pool=avg": 2.0, "pool=none": 10_000.0})
+
+    def run(until, **kwargs):
+        events = []
+        results = run_ablation(["pool"], **dict(TINY, seeds=1), out=tmp_path, until=time.time() + until,
+                               on_event=events.append, **kwargs)
+        return [e["key"] for e in events if e["event"] == "run"], events[-1], results
+
+    # Estimates × 400: the full network's 400 s end within the 600 s, average pooling's 800 s do not.
+    trained, done, results = run(600, slowdown=400)
+    assert trained == ["full"] and done["left"] == 2 and not results["complete"]
+    # Without a slowdown (one job: 1×), average pooling fits; no pooling (10,000 s) still does not.
+    trained, done, results = run(600)
+    assert trained == ["pool=avg"] and done["left"] == 1
+    assert results["runs"]["pool=none"]["seeds"] == {} and not results["complete"]
+    # Given the time, the run left is trained, and the two done before are kept, not redone.
+    trained, done, results = run(86_400)
+    assert trained == ["pool=none"] and done["left"] == 0 and results["complete"]
+    assert all(results["runs"][key]["seeds"]["0"]["accuracy"] > 0 for key in ("full", "pool=avg"))
+
+
+def test_a_deadline_orders_two_workers_longest_first_and_says_what_is_left(tmp_path):
+    timed_folder(tmp_path, {"full": 1.0, "pool=avg": 3.0, "pool=none": 10_000.0})
+    result = subprocess.run(
+        [sys.executable, "-m", "ml", "ablate", "--study", "pool", "--epochs", "1", "--seeds", "2",
+         "--limit", str(TINY["limit"]), "--out", str(tmp_path), "--jobs", "2", "--until", "+60m"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "6 training run(s) to do" in result.stderr and "longest first" in result.stderr
+    assert "2 run(s) left, as they would not end by" in result.stderr
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert {key: sorted(run["seeds"]) for key, run in results["runs"].items()} == {
+        "full": ["0", "1"], "pool=avg": ["0", "1"], "pool=none": []}
+    # The two average-pooling runs (3 s/epoch) are started first, the full network's (1 s/epoch) only
+    # as a worker frees up, so the first run to finish is one of them.
+    finished = [line.split("]")[1].split(":")[0].strip() for line in result.stderr.splitlines()
+                if line.startswith("[")]
+    assert len(finished) == 4 and finished[0] in ("pool avg seed 0", "pool avg seed 1"), finished
+
+
+def test_a_deadline_without_a_timing_pass_exits_2_before_training(tmp_path, capsys):
+    assert main(["ablate", "--study", "pool", "--epochs", "1", "--seeds", "1", "--limit", str(TINY["limit"]),
+                 "--out", str(tmp_path), "--until", "+2h"]) == 2
+    err = capsys.readouterr().err
+    assert "a deadline needs every run's time from the timing pass" in err and "--timing" in err
+    assert not (tmp_path / "results.json").exists()  # nothing trained, nothing written
+
+
+def test_deadlines_are_a_clock_time_a_date_or_a_duration():
+    now = datetime.datetime(2026, 11, 30, 21, 0).timestamp()
+    assert parse_deadline("21:30", now) == now + 1800
+    assert parse_deadline("20:00", now) == now + 23 * 3600  # already past today: tomorrow
+    assert parse_deadline("+90m", now) == now + 5400 and parse_deadline("+2h", now) == now + 7200
+    assert parse_deadline("2026-12-01 08:00", now) == now + 11 * 3600
+    for bad in ("soon", "+0m", "25:00", "+2d"):
+        with pytest.raises(argparse.ArgumentTypeError, match="is not a deadline"):
+            parse_deadline(bad, now)
