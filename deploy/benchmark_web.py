@@ -41,7 +41,7 @@ DB = "digitscan_bench"
 def sample_png() -> bytes:
     """A typical small upload: two lines of real MNIST digits (about 10 KB as PNG)."""
     from ml.data import load_mnist
-    from ml.pages import page_from_text
+    from ml.synth.compose import page_from_text
 
     _, test = load_mnist()
     page, _ = page_from_text(test.images.numpy(), test.labels.numpy(), ["4071", "392"], seed=3,
@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    from worker.celery import app
+    from web.celery import app
 
     app.control.purge()
     baseline = baseline_read_ms(sample_png())  # before the stack starts: the machine is quiet
@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         results["overload"] = overload(client, rate=rate, seconds=min(args.seconds, 10))
     finally:
         stack.stop()
-    from ml.experiments import machine
+    from ml.machine import machine
 
     given = argv if argv is not None else sys.argv[1:]
     m = machine()

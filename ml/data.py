@@ -4,10 +4,9 @@ Search order (DESIGN.md): ``$MNIST_DIR``, then ``../shared/datasets/mnist`` rela
 root, then torchvision's download into a cache folder (for users with internet). Everything lands in
 memory as ``uint8`` tensors so training loops index whole batches, never single Python samples.
 
->>> from ml.data import load_mnist
->>> train, test = load_mnist()            # doctest: +SKIP
->>> train.images.shape, train.labels.shape  # doctest: +SKIP
-(torch.Size([60000, 28, 28]), torch.Size([60000]))
+>>> train, test = load_mnist()
+>>> train.images.shape, test.labels.shape
+(torch.Size([60000, 28, 28]), torch.Size([10000]))
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from ml import paths
 
 # Mean and standard deviation of MNIST training pixels scaled to [0, 1]. Defined once, used by every
 # torch model and by preprocessing at read time, so training and serving can never disagree.
@@ -76,7 +75,15 @@ def _find(directory: Path, stem: str) -> Path | None:
 
 
 def read_idx(path: Path, *, magic: int) -> np.ndarray:
-    """Parse one IDX file (optionally gzipped) into a numpy array, checking its header."""
+    """Parse one IDX file (optionally gzipped) into a numpy array, checking its header.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "labels-idx1-ubyte"
+    ...     _ = path.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 9]))
+    ...     read_idx(path, magic=2049).tolist()
+    [7, 2, 9]
+    """
     with _open(path) as f:
         raw = f.read()
     found = int.from_bytes(raw[:4], "big")
@@ -112,16 +119,16 @@ def _load_split(directory: Path, split: str) -> Split:
     )
 
 
-def candidate_dirs() -> list[Path]:
+def _candidate_dirs() -> list[Path]:
     """Where MNIST is looked for, in order (the download cache comes last)."""
     dirs = []
     if os.environ.get("MNIST_DIR"):
         dirs.append(Path(os.environ["MNIST_DIR"]).expanduser())
-    dirs.append(PROJECT_ROOT.parent / "shared" / "datasets" / "mnist")
+    dirs.append(paths.PROJECT_ROOT.parent / "shared" / "datasets" / "mnist")
     return dirs
 
 
-def download_cache() -> Path:
+def _download_cache() -> Path:
     return Path(os.environ.get("DIGITSCAN_CACHE", Path.home() / ".cache" / "digitscan")) / "mnist"
 
 
@@ -134,17 +141,21 @@ def _download(cache: Path) -> Path:
 
 
 def find_mnist(*, download: bool = True) -> Path:
-    """The first folder holding all four IDX files, downloading as a last resort."""
+    """The first folder holding all four IDX files, downloading as a last resort.
+
+    >>> find_mnist(download=False).is_dir()
+    True
+    """
     tried = []
-    for directory in candidate_dirs() + [download_cache() / "MNIST" / "raw"]:
+    for directory in _candidate_dirs() + [_download_cache() / "MNIST" / "raw"]:
         if all(_find(directory, stem) for pair in SPLITS.values() for stem in pair[:2]):
             return directory
         tried.append(f"{directory} (missing or incomplete)")
     if download:
         try:
-            return _download(download_cache())
+            return _download(_download_cache())
         except Exception as exc:  # noqa: BLE001 - any failure becomes part of the one clear error
-            tried.append(f"torchvision download into {download_cache()} ({type(exc).__name__}: {exc})")
+            tried.append(f"torchvision download into {_download_cache()} ({type(exc).__name__}: {exc})")
     raise DataNotFoundError(
         "MNIST not found. Tried:\n  - " + "\n  - ".join(tried)
         + "\nSet MNIST_DIR to a folder holding the four IDX files (optionally .gz)."
@@ -155,14 +166,14 @@ _CACHE: dict[str, tuple[Split, Split]] = {}
 
 
 def load_mnist(directory: str | Path | None = None, *, download: bool = True) -> tuple[Split, Split]:
-    """Return ``(train, test)``; cached per folder for the life of the process."""
+    """Return ``(train, test)``; cached per folder for the life of the process.
+
+    >>> train, test = load_mnist()
+    >>> len(train), len(test), test.images.dtype
+    (60000, 10000, torch.uint8)
+    """
     folder = Path(directory) if directory else find_mnist(download=download)
     key = str(folder)
     if key not in _CACHE:
         _CACHE[key] = (_load_split(folder, "train"), _load_split(folder, "test"))
     return _CACHE[key]
-
-
-def to_float(images: torch.Tensor) -> torch.Tensor:
-    """uint8 (N, 28, 28) → normalised float32 (N, 1, 28, 28), as every torch model expects."""
-    return ((images.float() / 255.0 - MNIST_MEAN) / MNIST_STD).unsqueeze(1)

@@ -22,7 +22,8 @@ def test_digits(mnist):
 
 @pytest.fixture(scope="session")
 def shipped_model():
-    from ml.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint
+    from ml.models.checkpoint import load_checkpoint
+    from ml.paths import DEFAULT_CHECKPOINT
 
     return load_checkpoint(DEFAULT_CHECKPOINT)
 

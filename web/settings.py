@@ -24,6 +24,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from web.uploads import limits
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -190,10 +192,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-# --- uploads --------------------------------------------------------------------------------------
-DIGITSCAN_MAX_UPLOAD_BYTES = env_int("DIGITSCAN_MAX_UPLOAD_BYTES", 2 * 1024 * 1024)
-# Decompression bombs: a 2 MB PNG can claim 100k × 100k pixels; refuse before decoding.
-DIGITSCAN_MAX_PIXELS = env_int("DIGITSCAN_MAX_PIXELS", 25_000_000)
+# --- uploads (the defaults and why: web/uploads/limits.py) ----------------------------------------
+DIGITSCAN_MAX_UPLOAD_BYTES = env_int("DIGITSCAN_MAX_UPLOAD_BYTES", limits.MAX_UPLOAD_BYTES)
+DIGITSCAN_MAX_PIXELS = env_int("DIGITSCAN_MAX_PIXELS", limits.MAX_PIXELS)
 # The checkpoint registered as the first ModelVersion when none exists (tests point it at a tiny one).
 DIGITSCAN_DEFAULT_CHECKPOINT = env_str("DIGITSCAN_DEFAULT_CHECKPOINT", "")
 
@@ -236,7 +237,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
-# --- Celery (read by worker/celery.py through the CELERY_ namespace) ------------------------------
+# --- Celery (read by web/celery.py through the CELERY_ namespace) ---------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 BROKER_DIR = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):

@@ -6,28 +6,24 @@ Each function takes a run's checked params (``web.registry.params``), writes ml'
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
-from ml.train import Progress
-
-Report = Callable[..., None]  # report(progress=0.3, line="cnn: epoch 2/14 ...")
+from ml.progress import Progress, Report, to_report
+from ml.study.ablation.run import run_ablation
+from ml.study.benchmark import benchmark as run_benchmark
+from ml.study.requests import AblationRequest, BenchmarkRequest
 
 
 def benchmark(*, params: dict, out, report: Report, command: str = "") -> dict:
-    """ml.experiments.benchmark for ``params["families"]``; progress moves family by family."""
-    from ml.experiments import benchmark as run
-
-    families = params["families"]
-    share = 1 / len(families)
+    """ml.study.benchmark for ``params["families"]``; progress moves family by family."""
+    request = BenchmarkRequest(families=tuple(params["families"]), epochs=params["epochs"],
+                               limit=params["limit"], seed=params["seed"], dry_run=params["dry_run"])
+    share = 1 / len(request.families)
 
     def progress_factory(family: str) -> Progress:
-        index = families.index(family)
-        report(progress=index * share, line=f"{family}: training ({index + 1}/{len(families)})")
-        return _within(report, start=index * share, share=share, label=family)
+        index = request.families.index(family)
+        report(progress=index * share, line=f"{family}: training ({index + 1}/{len(request.families)})")
+        return to_report(report, start=index * share, share=share, label=family)
 
-    results = run(families, out=out, epochs=params["epochs"], seed=params["seed"], limit=params["limit"],
-                  dry_run=params["dry_run"], progress_factory=progress_factory, command=command)
+    results = run_benchmark(request, out=out, progress_factory=progress_factory, command=command)
     report(line=f"trained on {results['train_samples']} images, tested on {results['test_samples']}")
     for row in results["rows"]:
         report(line=f"{row['family']}: test accuracy {row['accuracy']:.2f}% (thesis "
@@ -37,10 +33,11 @@ def benchmark(*, params: dict, out, report: Report, command: str = "") -> dict:
 
 
 def ablation(*, params: dict, out, report: Report, command: str = "") -> dict:
-    """ml.ablation.run_ablation for ``params["studies"]``; progress moves model by model, and within each
+    """ml.study.ablation.run for ``params["studies"]``; progress moves model by model, and within each
     model batch by batch (a full-MNIST model trains for many minutes)."""
-    from ml.ablation import run_ablation
-
+    request = AblationRequest(studies=tuple(params["studies"]), epochs=params["epochs"],
+                              seeds=params["seeds"], limit=params["limit"], seed0=params["seed0"],
+                              dry_run=params["dry_run"])
     total, started = [0], [0]
 
     def on_event(event: dict) -> None:
@@ -57,29 +54,6 @@ def ablation(*, params: dict, out, report: Report, command: str = "") -> dict:
     def progress_factory(label: str) -> Progress:
         started[0] += 1
         share = 1 / max(total[0], started[0])
-        return _within(report, start=(started[0] - 1) * share, share=share, label=label)
+        return to_report(report, start=(started[0] - 1) * share, share=share, label=label)
 
-    return run_ablation(params["studies"], epochs=params["epochs"], seeds=params["seeds"], out=out,
-                        limit=params["limit"], seed0=params["seed0"], dry_run=params["dry_run"],
-                        command=command, on_event=on_event, progress_factory=progress_factory)
-
-
-def _within(report: Report, *, start: float, share: float, label: str) -> Progress:
-    """ml's training events of one family → its slice of the bar (at most a write a second) and a log
-    line per epoch."""
-    last = [0.0]
-
-    def on_event(event: dict) -> None:
-        kind = event.get("event")
-        if kind == "epoch":
-            report(progress=start + share * event["epoch"] / event["epochs"],
-                   line=f"{label}: epoch {event['epoch']}/{event['epochs']}, loss {event['loss']:.4f}")
-        elif kind == "batch" and time.monotonic() - last[0] > 1.0:
-            last[0] = time.monotonic()
-            done = (event["epoch"] - 1 + event["step"] / event["steps"]) / event["epochs"]
-            report(progress=start + share * done)
-        elif kind in ("start", "done"):
-            verb = "fitting" if kind == "start" else "fitted"
-            report(line=f"{label}: {verb} on {event['samples']} samples")
-
-    return on_event
+    return run_ablation(request, out, command=command, on_event=on_event, progress_factory=progress_factory)

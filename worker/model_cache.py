@@ -16,7 +16,7 @@ import torch
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-import ml
+from ml.models.checkpoint import LoadedModel, load_checkpoint
 from web.registry.models import ModelVersion
 from web.registry.selectors import model_version_active_id
 from web.registry.services import model_version_ensure_active
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Active:
     version: ModelVersion
-    model: ml.checkpoint.LoadedModel
+    model: LoadedModel
 
 
 _current: Active | None = None
@@ -58,7 +58,7 @@ def local_checkpoint(version: ModelVersion) -> Path:
 
 
 def load(version: ModelVersion) -> Active:
-    model = ml.load_checkpoint(local_checkpoint(version))
+    model = load_checkpoint(local_checkpoint(version))
     log.info("worker %s loaded model version %s (%s)", os.getpid(), version.pk, version.name)
     return Active(version=version, model=model)
 

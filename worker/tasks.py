@@ -21,7 +21,10 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-import ml
+from ml.reading.annotate import annotate
+from ml.reading.decode import ImageError, decode_image
+from ml.reading.reader import read
+from web.celery import RECOGNIZE, RUN_ABLATION, RUN_BENCHMARK, TRAIN_MODEL, app
 from web.errors import ApplicationError
 from web.registry import services as registry
 from web.registry.models import ExperimentRun
@@ -29,7 +32,6 @@ from web.registry.params import run_params
 from web.uploads import services
 from web.uploads.selectors import upload_ids_never_started
 from worker import experiments, model_cache, training
-from worker.celery import app
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +73,7 @@ class RecognizeTask(app.Task):
                                  message=f"reading failed ({type(exc).__name__}: {exc})")
 
 
-@app.task(name="worker.tasks.recognize", base=RecognizeTask, bind=True, max_retries=2, default_retry_delay=2)
+@app.task(name=RECOGNIZE, base=RecognizeTask, bind=True, max_retries=2, default_retry_delay=2)
 def recognize(self, upload_id: str) -> str:
     """Read the digits of upload ``upload_id``; safe to run any number of times for the same id."""
     upload = services.upload_start(upload_id=upload_id)
@@ -83,7 +85,7 @@ def recognize(self, upload_id: str) -> str:
         return _fail(upload_id, "timeout", f"reading took longer than {_limits(self.request)[1]:g} s")
     except FileNotFoundError:
         return _fail(upload_id, "missing_image", "the uploaded image is no longer in storage")
-    except ml.ImageError as exc:
+    except ImageError as exc:
         return _fail(upload_id, "corrupt_image", f"the image cannot be read: {exc}")
     except Exception as exc:  # noqa: BLE001 - anything else may be transient (storage, database)
         if self.request.retries < self.max_retries:
@@ -96,8 +98,8 @@ def recognize(self, upload_id: str) -> str:
 
 
 def _limits(request) -> tuple[float, float]:
-    """(hard, soft) time limits of this delivery: those in the message (stamped where it was sent,
-    i.e. by the web's settings), else this worker's settings."""
+    """(hard, soft) time limits of this delivery: those in the message (stamped by a sender that has
+    the task registered: beat, a worker), else this worker's settings (the site sends by name)."""
     hard, soft = getattr(request, "timelimit", None) or (None, None)
     return (hard or settings.CELERY_TASK_TIME_LIMIT, soft or settings.CELERY_TASK_SOFT_TIME_LIMIT)
 
@@ -110,10 +112,10 @@ def _fail(upload_id: str, code: str, message: str) -> str:
 def _read_and_record(upload) -> None:
     with default_storage.open(upload.image.name, "rb") as f:
         data = f.read()
-    image = ml.decode_image(data, max_pixels=settings.DIGITSCAN_MAX_PIXELS)
+    image = decode_image(data, max_pixels=settings.DIGITSCAN_MAX_PIXELS)
     current = model_cache.active()
-    reading = ml.read(image, model=current.model)
-    annotated = ml.annotate(image, reading)
+    reading = read(image, model=current.model)
+    annotated = annotate(image, reading)
     services.upload_finish(upload_id=upload.id, reading=reading.to_dict(), timings=reading.timings_ms,
                            annotated_png=encode(annotated, ".png"),
                            thumbnail_jpeg=encode(thumbnail(annotated), ".jpg"), model_version=current.version)
@@ -223,7 +225,7 @@ def _run_job(run_id: int, kind: str, body: Callable[[ExperimentRun], str]) -> st
     return "failed"
 
 
-@_training_job("worker.tasks.train_model", ExperimentRun.Kind.TRAIN)
+@_training_job(TRAIN_MODEL, ExperimentRun.Kind.TRAIN)
 def train_model(self, run_id: int) -> str:
     """Run retrain ExperimentRun ``run_id``: train, register the version, activate it if not worse."""
     return _run_job(run_id, ExperimentRun.Kind.TRAIN, _train_and_register)
@@ -236,7 +238,7 @@ def _train_and_register(run) -> str:
     active = model_cache.active()
     with tempfile.TemporaryDirectory() as tmp:
         outcome = training.retrain(params=run.params, active=active.model, report=report,
-                                   out=Path(tmp) / f"cnn-run{run.id}.pt")
+                                   out=Path(tmp) / f"cnn-run{run.id}.pt", run_id=run.id)
         version = registry.model_version_register(path=outcome.path, name=f"cnn-run{run.id}")
     promoted = registry.model_version_promote_if_better(version=version, accuracy=outcome.accuracy,
                                                         baseline=outcome.baseline)
@@ -257,13 +259,13 @@ def retrain_periodically(**params) -> int:
     return registry.experiment_run_create(params=params).id
 
 
-@_training_job("worker.tasks.run_benchmark", ExperimentRun.Kind.BENCHMARK)
+@_training_job(RUN_BENCHMARK, ExperimentRun.Kind.BENCHMARK)
 def run_benchmark(self, run_id: int) -> str:
     """Run benchmark ExperimentRun ``run_id``: the six-family comparison; table and plot to storage."""
     return _run_job(run_id, ExperimentRun.Kind.BENCHMARK, lambda run: _study(run, experiments.benchmark))
 
 
-@_training_job("worker.tasks.run_ablation", ExperimentRun.Kind.ABLATE)
+@_training_job(RUN_ABLATION, ExperimentRun.Kind.ABLATE)
 def run_ablation(self, run_id: int) -> str:
     """Run ablation ExperimentRun ``run_id``: the CNN ablation studies; tables and plots to storage."""
     return _run_job(run_id, ExperimentRun.Kind.ABLATE, lambda run: _study(run, experiments.ablation))

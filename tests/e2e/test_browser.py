@@ -25,7 +25,7 @@ pytestmark = [
 @pytest.fixture
 def page_of_digits(tmp_path, test_digits):
     """A PNG page of real handwritten MNIST digits in two lines, and what it says."""
-    from ml.pages import page_from_text
+    from ml.synth.compose import page_from_text
 
     images, labels = test_digits
     page, truth = page_from_text(images, labels, ["9021", "3345678"], seed=11, digit_height=48)

@@ -14,17 +14,17 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ml.ablation import (
-    STUDIES,
-    _previous_runs,
-    config_key,
-    count_flops,
-    difference_text,
-    run_ablation,
-    versus_full,
-)
-from ml.cli import main, parse_deadline
-from ml.models import CNN, CNNConfig
+from ml.cli import main
+from ml.models.config import CNNConfig
+from ml.models.nets import CNN
+from ml.models.size import count_flops
+from ml.study.ablation.grid import STUDIES, config_key
+from ml.study.ablation.report import difference_text
+from ml.study.ablation.run import run_ablation
+from ml.study.ablation.schedule import Schedule, parse_deadline
+from ml.study.ablation.stats import versus_full
+from ml.study.ablation.store import previous_runs
+from ml.study.requests import AblationRequest, TimingPass
 
 ROOT = Path(__file__).resolve().parents[2]
 # Two studies sharing the full network, two seeds, one epoch on 400 images: ten training runs of
@@ -32,8 +32,12 @@ ROOT = Path(__file__).resolve().parents[2]
 TINY = {"epochs": 1, "seeds": 2, "limit": 400}
 
 
+def tiny(*studies: str, seeds: int = TINY["seeds"]) -> AblationRequest:
+    return AblationRequest(studies=studies, epochs=TINY["epochs"], seeds=seeds, limit=TINY["limit"])
+
+
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
+def tiny_study(tmp_path_factory):
     out = tmp_path_factory.mktemp("ablation")
     result = subprocess.run(
         [sys.executable, "-m", "ml", "ablate", "--study", "pool,channels", "--epochs", "1", "--seeds", "2",
@@ -48,8 +52,8 @@ def rows(results, study):
     return {row["variant"]: row for row in results["studies"][study]}
 
 
-def test_every_variant_has_mean_and_std_over_two_seeds_and_the_per_seed_values(tiny):
-    _, _, results = tiny
+def test_every_variant_has_mean_and_std_over_two_seeds_and_the_per_seed_values(tiny_study):
+    _, _, results = tiny_study
     assert (results["epochs"], results["seeds"], results["limit"]) == (1, [0, 1], 400)
     assert results["complete"] and results["machine"]["cpu_threads"] >= 1
     assert "ablate --study pool,channels" in results["command"]
@@ -66,8 +70,8 @@ def test_every_variant_has_mean_and_std_over_two_seeds_and_the_per_seed_values(t
                 assert 0 <= r["accuracy"] <= 100
 
 
-def test_every_variant_is_compared_with_the_full_network_of_its_study(tiny):
-    out, _, results = tiny
+def test_every_variant_is_compared_with_the_full_network_of_its_study(tiny_study):
+    out, _, results = tiny_study
     for study, reference in (("pool", "max"), ("channels", "32/64")):
         table = rows(results, study)
         assert table[reference]["versus_full"] is None
@@ -102,8 +106,8 @@ def test_the_difference_to_the_full_network_is_welchs_t_test():
     assert difference_text({"delta": -0.18, "p": None}) == "−0.18" and difference_text(None) == "—"
 
 
-def test_the_full_network_is_trained_once_per_seed_and_shared_by_both_studies(tiny):
-    _, result, results = tiny
+def test_the_full_network_is_trained_once_per_seed_and_shared_by_both_studies(tiny_study):
+    _, result, results = tiny_study
     assert rows(results, "pool")["max"]["reference"] and rows(results, "channels")["32/64"]["reference"]
     assert rows(results, "pool")["max"]["per_seed"] == rows(results, "channels")["32/64"]["per_seed"]
     assert sorted(results["runs"]) == sorted(
@@ -112,8 +116,8 @@ def test_the_full_network_is_trained_once_per_seed_and_shared_by_both_studies(ti
     assert "10 training run(s) to do, 0 reused" in result.stderr and "[10/10]" in result.stderr
 
 
-def test_parameters_and_flops_grow_with_width_and_without_pooling(tiny):
-    _, _, results = tiny
+def test_parameters_and_flops_grow_with_width_and_without_pooling(tiny_study):
+    _, _, results = tiny_study
     channels, pool = rows(results, "channels"), rows(results, "pool")
     params = [channels[v]["parameters"] for v in ("16/32", "32/64", "64/128")]
     flops = [channels[v]["flops"] for v in ("16/32", "32/64", "64/128")]
@@ -125,8 +129,8 @@ def test_parameters_and_flops_grow_with_width_and_without_pooling(tiny):
     assert pool["avg"]["parameters"] == pool["max"]["parameters"]
 
 
-def test_each_study_gets_a_valid_png_and_a_markdown_table_with_a_row_per_variant(tiny):
-    out, result, _ = tiny
+def test_each_study_gets_a_valid_png_and_a_markdown_table_with_a_row_per_variant(tiny_study):
+    out, result, _ = tiny_study
     for study in ("pool", "channels"):
         with Image.open(out / f"{study}.png") as image:
             image.verify()
@@ -137,21 +141,21 @@ def test_each_study_gets_a_valid_png_and_a_markdown_table_with_a_row_per_variant
     assert "2 × the multiply-adds" in markdown and "![pool](pool.png)" in markdown
 
 
-def test_resuming_in_the_same_folder_retrains_nothing(tiny, tmp_path):
-    out, _, before = tiny
+def test_resuming_in_the_same_folder_retrains_nothing(tiny_study, tmp_path):
+    out, _, before = tiny_study
     shutil.copytree(out, tmp_path, dirs_exist_ok=True)
     events = []
-    after = run_ablation(["pool", "channels"], **TINY, out=tmp_path, on_event=events.append)
+    after = run_ablation(tiny("pool", "channels"), tmp_path, on_event=events.append)
     assert events[0] == {"event": "start", "total": 0, "reused": 10, "runs": 10}
     assert not [e for e in events if e["event"] == "run"]
     assert after["runs"] == before["runs"]  # every timing and accuracy as first measured
 
 
-def test_a_new_study_reuses_the_full_network_already_trained(tiny, tmp_path):
-    out, _, before = tiny
+def test_a_new_study_reuses_the_full_network_already_trained(tiny_study, tmp_path):
+    out, _, before = tiny_study
     shutil.copytree(out, tmp_path, dirs_exist_ok=True)
     events = []
-    after = run_ablation(["layers"], **TINY, out=tmp_path, on_event=events.append)
+    after = run_ablation(tiny("layers"), tmp_path, on_event=events.append)
     trained = [(e["variant"], e["seed"]) for e in events if e["event"] == "run"]
     assert trained == [("1 block", 0), ("1 block", 1)]
     assert rows(after, "layers")["2 blocks"]["per_seed"] == rows(before, "pool")["max"]["per_seed"]
@@ -159,8 +163,8 @@ def test_a_new_study_reuses_the_full_network_already_trained(tiny, tmp_path):
     assert (tmp_path / "layers.png").stat().st_size > 0
 
 
-def test_a_timing_pass_trains_nothing_and_gives_the_tables_their_times_and_ratios(tiny, tmp_path):
-    out, _, before = tiny
+def test_a_timing_pass_trains_nothing_and_gives_the_tables_their_times_and_ratios(tiny_study, tmp_path):
+    out, _, before = tiny_study
     shutil.copytree(out, tmp_path, dirs_exist_ok=True)
     result = subprocess.run(
         [sys.executable, "-m", "ml", "ablate", "--study", "pool,channels", "--epochs", "1", "--seeds", "2",
@@ -196,15 +200,15 @@ def test_a_timing_pass_trains_nothing_and_gives_the_tables_their_times_and_ratio
     assert partial["command"] == before["command"]  # the command that trained, not the report's
     assert "(incomplete)" in (tmp_path / "ablation.md").read_text()
     # A training run afterwards keeps the timing pass.
-    again = run_ablation(["pool", "channels"], **TINY, out=tmp_path)
+    again = run_ablation(tiny("pool", "channels"), tmp_path)
     assert again["timing"] == timing
 
 
-def test_results_from_other_settings_are_set_aside_not_reused(tiny, tmp_path):
-    out, _, _ = tiny
+def test_results_from_other_settings_are_set_aside_not_reused(tiny_study, tmp_path):
+    out, _, _ = tiny_study
     shutil.copy(out / "results.json", tmp_path / "results.json")
     recipe = {"epochs": 2, "limit": 400, "dry_run": False, "test_samples": 200}
-    assert _previous_runs(tmp_path / "results.json", recipe) == {}
+    assert previous_runs(tmp_path / "results.json", recipe) == {}
     assert (tmp_path / "results.replaced.json").exists() and not (tmp_path / "results.json").exists()
 
 
@@ -262,7 +266,7 @@ def timed_folder(out, per_epoch):
 
     Real runs at this size take a second or two whatever the estimate says, so the test chooses
     estimates that put the deadline between the networks."""
-    run_ablation(["pool"], **dict(TINY, seeds=1), out=out, timing=True, timing_rounds=1, timing_batches=1)
+    run_ablation(tiny("pool", seeds=1), out, mode="timing", timing=TimingPass(rounds=1, batches=1))
     stored = json.loads((out / "results.json").read_text())
     for key, seconds in per_epoch.items():
         stored["timing"]["configs"][key].update(train_seconds_per_epoch=seconds, test_seconds=0.0)
@@ -274,8 +278,8 @@ def test_a_deadline_trains_the_longest_runs_that_fit_first_and_leaves_the_rest_f
 
     def run(until, **kwargs):
         events = []
-        results = run_ablation(["pool"], **dict(TINY, seeds=1), out=tmp_path, until=time.time() + until,
-                               on_event=events.append, **kwargs)
+        results = run_ablation(tiny("pool", seeds=1), tmp_path, on_event=events.append,
+                               schedule=Schedule(until=time.time() + until, **kwargs))
         return [e["key"] for e in events if e["event"] == "run"], events[-1], results
 
     # Estimates × 400: the full network's 400 s end within the 600 s, average pooling's 800 s do not.

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from ml import checkpoint, preprocess
-from ml.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from ml.models import build
-from ml.train import fit, pixels
+from ml.models import checkpoint, preprocess
+from ml.models.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from ml.models.classifiers import build
+from ml.training.train import fit, pixels
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_shipped_checkpoint_is_small_and_self_describing():
 
 @pytest.mark.slow
 def test_shipped_checkpoint_still_reaches_its_recorded_accuracy(shipped_model, mnist):
-    from ml.train import evaluate
+    from ml.training.evaluate import evaluate
 
     _, test = mnist
     metrics = evaluate(shipped_model.classifier, test)

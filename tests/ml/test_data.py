@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from ml import data
+from ml import data, paths
 
 
 def test_real_mnist_has_the_documented_shapes_and_label_counts(mnist):
@@ -40,7 +40,7 @@ def test_mnist_dir_takes_precedence_and_wrong_sizes_are_rejected(tmp_path, monke
 
 def test_missing_data_names_every_place_tried(tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_DIR", str(tmp_path / "nowhere"))
-    monkeypatch.setattr(data, "PROJECT_ROOT", tmp_path / "project")
+    monkeypatch.setattr(paths, "PROJECT_ROOT", tmp_path / "project")
     monkeypatch.setenv("DIGITSCAN_CACHE", str(tmp_path / "cache"))
     with pytest.raises(data.DataNotFoundError) as err:
         data.find_mnist(download=False)

@@ -3,7 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from ml.evalset import box_matches, edit_distance, generate, make_page, score
+from ml.study.score_pages import box_matches, edit_distance, score
+from ml.synth.evalset import generate
+from ml.synth.photo import make_page
 from tests.ml.test_cli import run_ml
 
 
@@ -58,7 +60,7 @@ def test_pages_and_score_pages_commands(tmp_path):
 
 
 def test_scenes_cover_six_situations_with_digit_only_truth(test_digits):
-    from ml.scenes import KINDS, make_scene
+    from ml.synth.scenes import KINDS, make_scene
 
     images, labels = test_digits
     for k, kind in enumerate(KINDS):

@@ -3,8 +3,11 @@ import pytest
 import torch
 
 from ml.data import Split
-from ml.models import FAMILIES, CNNConfig, build, count_parameters
-from ml.train import evaluate, fit, pixels
+from ml.models.classifiers import build
+from ml.models.config import FAMILIES, CNNConfig
+from ml.models.size import count_parameters
+from ml.training.evaluate import evaluate
+from ml.training.train import fit, pixels
 
 
 @pytest.mark.parametrize("family", FAMILIES)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from ml.preprocess import SETTINGS, batch_to_mnist, centre_of_mass, signature, to_mnist
+from ml.models.preprocess import SETTINGS, batch_to_mnist, centre_of_mass, signature, to_mnist
 
 
 def test_centre_of_mass_lands_at_14_14_wherever_the_ink_was(rng):

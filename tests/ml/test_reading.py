@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from ml import ImageError, annotate, decode_image, read
-from ml.pages import page_from_text
+from ml.reading.params import ReaderParams
+from ml.synth.compose import page_from_text
 from tests.conftest import iou
 
 
@@ -86,7 +87,7 @@ def test_digits_under_the_threshold_are_marked_uncertain(test_digits, shipped_mo
     cv2.circle(blob, (blob.shape[1] - 30, 30), 18, 0, -1)  # a scribbled-out blot beside the number
     # Put the threshold at the median confidence: some digits fall under it, some don't.
     threshold = float(np.median([d.confidence for d in read(blob, model=shipped_model).digits]))
-    reading = read(blob, model=shipped_model, uncertain_below=threshold)
+    reading = read(blob, model=shipped_model, params=ReaderParams(uncertain_below=threshold))
     assert any(d.uncertain for d in reading.digits) and any(not d.uncertain for d in reading.digits)
     for d in reading.digits:
         assert d.uncertain == (d.confidence < threshold)
@@ -105,8 +106,8 @@ def _mnist_digit(images, labels, digit, index=0):
 
 @pytest.mark.parametrize("first, second, index", [(4, 7, 3), (2, 8, 2)])
 def test_a_touching_pair_is_split_and_read_as_two_digits(test_digits, shipped_model, first, second, index):
-    from ml.pages import compose
-    from ml.segment import segment
+    from ml.reading.segment import segment
+    from ml.synth.compose import compose
 
     images, labels = test_digits
     pair = [_mnist_digit(images, labels, first, index), _mnist_digit(images, labels, second, index)]

@@ -4,8 +4,11 @@ import cv2
 import numpy as np
 
 from ml import read
-from ml.pages import compose, page_from_text
-from ml.segment import Steps, segment
+from ml.reading.boxes import Box
+from ml.reading.params import ReaderParams, SegmentParams, Steps
+from ml.reading.segment import segment, work_scale
+from ml.reading.split import Candidate, candidates, choose
+from ml.synth.compose import compose, page_from_text
 
 
 def _digit(images, labels, digit, index=0):
@@ -46,10 +49,7 @@ def test_a_touching_pair_that_is_narrow_is_split(test_digits, shipped_model):
     assert read(page, model=shipped_model).text == "17"
 
 
-def test_three_touching_digits_get_cuts_enough_for_both_junctions(test_digits, shipped_model, monkeypatch):
-    import ml.reading
-    import ml.segment
-
+def test_three_touching_digits_get_cuts_enough_for_both_junctions(test_digits, shipped_model):
     images, labels = test_digits
     triple = [_digit(images, labels, 0, 1), _digit(images, labels, 8, 4), _digit(images, labels, 5, 7)]
     page, _ = compose([triple], [[0, 8, 5]], digit_height=80, gap=-0.08)
@@ -57,10 +57,8 @@ def test_three_touching_digits_get_cuts_enough_for_both_junctions(test_digits, s
     assert read(page, model=shipped_model).text == "085"
     # With at most four cuts a box, the minima inside the 0's loop use them up, the 8 and the 5 stay
     # one piece, and the pair is read as one digit.
-    monkeypatch.setattr(ml.segment, "CUTS_PER_DIGIT", 0.0)
-    monkeypatch.setattr(ml.segment, "MIN_PIECE", 0.15)
-    monkeypatch.setattr(ml.reading, "MAX_RUN", 4)
-    assert len(read(page, model=shipped_model).text) < 3
+    coarse = ReaderParams(max_run=4, segment=SegmentParams(cuts_per_digit=0.0, min_piece=0.15))
+    assert len(read(page, model=shipped_model, params=coarse).text) < 3
 
 
 def test_a_rotated_line_is_grouped_in_order(test_digits, shipped_model):
@@ -128,11 +126,8 @@ def _probs(digit=None, p=0.97):
 
 
 def test_choose_takes_the_most_probable_partition_of_a_line():
-    from ml.reading import choose
-    from ml.segment import Box
-
     a, b = Box(0, 0, 30, 60), Box(30, 0, 30, 60)
-    units = [(0, 1, a), (1, 2, b), (0, 2, a.union(b))]
+    units = [Candidate(0, 1, a), Candidate(1, 2, b), Candidate(0, 2, a.union(b))]
     # The whole reads as "not a digit" and each half as a clear digit: two digits.
     assert choose(units, np.stack([_probs(3), _probs(5), _probs(None)]), 60) == [0, 1]
     # The whole reads as a clear 0 and the halves as doubtful digits: one digit.
@@ -143,8 +138,8 @@ def test_choose_takes_the_most_probable_partition_of_a_line():
     # digit", a full-height piece is a 7 and a short one (a 5's detached bar) is not.
     doubtful = np.r_[np.full(10, 0.005), 0.40]
     doubtful[7] = 0.55
-    assert choose([(0, 1, Box(0, 0, 30, 60))], doubtful[None], 60) == [0]
-    assert choose([(0, 1, Box(0, 0, 30, 20))], doubtful[None], 60) == []
+    assert choose([Candidate(0, 1, Box(0, 0, 30, 60))], doubtful[None], 60) == [0]
+    assert choose([Candidate(0, 1, Box(0, 0, 30, 20))], doubtful[None], 60) == []
 
 
 def test_light_dimming_towards_the_edge_of_the_photo_is_not_read_as_ink(test_digits, shipped_model):
@@ -181,15 +176,13 @@ def test_a_zero_with_a_faint_stretch_is_read_whole_not_as_a_six(test_digits, shi
 
 
 def test_boxes_almost_touching_may_be_read_as_one_digit_even_when_each_reads_clearly():
-    from ml.reading import JOIN_GAP, MAX_GAP, candidates
-    from ml.segment import Box
-
+    params = ReaderParams()
     # The two strokes of a thin 4, broken apart, each a clear 1: two separate boxes of one line.
     left, right = Box(0, 0, 14, 60), Box(16, 0, 14, 60)
     joined = [(i, j) for i, j, _ in candidates([left, right], [left, right], loose=[False, False])]
     assert (0, 2) in joined  # 2 px apart: the union is a candidate, the classifier decides
-    # Further apart than JOIN_GAP but within MAX_GAP: a candidate only when one of them is loose.
-    gap = int((JOIN_GAP + MAX_GAP) / 2 * 60)
+    # Further apart than join_gap but within max_gap: a candidate only when one of them is loose.
+    gap = int((params.join_gap + params.max_gap) / 2 * 60)
     far = Box(14 + gap, 0, 14, 60)
     apart = [(i, j) for i, j, _ in candidates([left, far], [left, far], loose=[False, False])]
     assert (0, 2) not in apart  # two clear digits are not read as one
@@ -235,33 +228,30 @@ def test_a_margin_rule_and_ruled_lines_are_not_read_and_do_not_break_the_lines(t
     assert read(page, model=shipped_model, steps=Steps(rules=False)).line_texts != truth["lines"]
 
 
-def test_the_short_sides_of_a_printed_box_are_not_read_as_ones(test_digits, shipped_model, monkeypatch):
-    import ml.segment
-
+def test_the_short_sides_of_a_printed_box_are_not_read_as_ones(test_digits, shipped_model):
     images, labels = test_digits
     page, truth = page_from_text(images, labels, ["8538057"], seed=4, digit_height=40, margin=40)
     cv2.rectangle(page, (12, 28), (page.shape[1] - 13, 96), 60, 2)  # a cheque's amount box
     assert read(page, model=shipped_model).text == "8538057"
     # Its long sides are rules and go; without recognising what is left as the box's sides, they
     # stand beside the amount like two 1s.
-    monkeypatch.setattr(ml.segment, "frame_sides", lambda boxes, rules, digit_h: boxes)
-    assert read(page, model=shipped_model).text == "185380571"
+    keep_uprights = ReaderParams(segment=SegmentParams(frame_side_aspect=0.0))
+    assert read(page, model=shipped_model, params=keep_uprights).text == "185380571"
 
 
-def test_a_big_bold_digit_in_a_small_image_keeps_its_bar(test_digits, shipped_model, monkeypatch):
+def test_a_big_bold_digit_in_a_small_image_keeps_its_bar(test_digits, shipped_model):
     """A small image (a canvas drawing, a cropped photo) is not shrunk; its digits' height must still be
     measured, or a marker 2's long bottom bar is taken for a ruled line and removed."""
-    import ml.segment
-
     images, labels = test_digits
     twos = []
     for index in range(8):
         page, _ = compose([[_digit(images, labels, 2, index)]], [[2]], digit_height=150, margin=50)
         twos.append(cv2.erode(page, np.ones((9, 9), np.uint8)))  # marker-bold strokes
-    assert max(twos[0].shape) <= ml.segment.PROBE_SIDE
+    assert max(twos[0].shape) <= SegmentParams().probe_side
     assert [read(page, model=shipped_model).text for page in twos] == ["2"] * 8
-    measured = ml.segment.work_scale
-    # Taking the digits to be WORK_HEIGHT tall, as an image too small to shrink once was:
-    monkeypatch.setattr(ml.segment, "work_scale", lambda gray: (1.0, float(ml.segment.WORK_HEIGHT)))
-    assert sum(read(page, model=shipped_model).text != "2" for page in twos) >= 3
-    assert measured(twos[0])[1] > 120
+    # Taking the digits to be work_height tall, as an image too small to shrink once was (no digit
+    # this tall can be measured):
+    unmeasured = ReaderParams(segment=SegmentParams(min_probe_height=10_000))
+    assert work_scale(twos[0], params=unmeasured.segment) == (1.0, 40.0)
+    assert sum(read(page, model=shipped_model, params=unmeasured).text != "2" for page in twos) >= 3
+    assert work_scale(twos[0])[1] > 120

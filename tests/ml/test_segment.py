@@ -2,8 +2,9 @@ import cv2
 import numpy as np
 import pytest
 
-from ml.pages import page_from_text
-from ml.segment import segment, shrink
+from ml.reading.ink import shrink
+from ml.reading.segment import segment
+from ml.synth.compose import page_from_text
 from tests.conftest import iou
 
 

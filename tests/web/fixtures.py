@@ -17,8 +17,8 @@ def tiny_checkpoint(tmp_path_factory):
 
     The flow tests check plumbing, not accuracy, so they need no trained model and no MNIST.
     """
-    from ml.checkpoint import save_checkpoint
-    from ml.models import build
+    from ml.models.checkpoint import save_checkpoint
+    from ml.models.classifiers import build
 
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("checkpoints") / "tiny-cnn.pt"

@@ -44,8 +44,8 @@ def test_ordinary_users_cannot_open_the_admin(alice_client):
 def test_register_model_command_adds_and_activates_a_checkpoint(tmp_path):
     from django.core.management import CommandError, call_command
 
-    from ml.checkpoint import save_checkpoint
-    from ml.models import build
+    from ml.models.checkpoint import save_checkpoint
+    from ml.models.classifiers import build
     from web.registry.models import ModelVersion
 
     path = save_checkpoint(build("cnn", {"channels": (8, 16), "linear": 16}), tmp_path / "mine.pt",

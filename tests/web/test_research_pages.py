@@ -12,7 +12,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from ml.experiments import THESIS_ACCURACY
+from ml.study.thesis import THESIS_ACCURACY
 from tests.web.helpers import png_bytes
 from web.registry.models import ExperimentRun, ModelVersion
 

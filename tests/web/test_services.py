@@ -121,8 +121,8 @@ def test_the_default_checkpoint_is_registered_once_and_active(tiny_checkpoint):
 
 
 def test_exactly_one_version_is_active(tmp_path, tiny_checkpoint):
-    from ml.checkpoint import save_checkpoint
-    from ml.models import build
+    from ml.models.checkpoint import save_checkpoint
+    from ml.models.classifiers import build
 
     first = model_version_ensure_active()
     other = model_version_register(path=save_checkpoint(build("cnn", {"channels": (8, 16), "linear": 16}),

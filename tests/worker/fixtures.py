@@ -28,7 +28,7 @@ def worker_env(settings, tmp_path, tiny_checkpoint) -> dict[str, str]:
 @pytest.fixture
 def start_worker(worker_env, tmp_path):
     """Start real workers (``start_worker(**env)``); each is stopped when the test ends."""
-    from worker.celery import app
+    from web.celery import app
 
     app.control.purge()  # messages left by an earlier run name uploads that no longer exist
     started: list[WorkerProcess] = []

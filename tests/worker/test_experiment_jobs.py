@@ -89,7 +89,7 @@ def test_a_schedule_added_in_the_admin_is_sent_by_the_database_scheduler_and_que
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
     from django_celery_beat.schedulers import DatabaseScheduler
 
-    from worker.celery import app
+    from web.celery import app
 
     worker = start_worker(queues="training")
     every_second = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.SECONDS)

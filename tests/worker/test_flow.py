@@ -50,8 +50,8 @@ def test_an_upload_is_read_by_a_real_worker_over_redis_and_postgres(client, redi
 def test_a_running_worker_switches_to_a_newly_activated_version(client, redis_postgres_worker, tmp_path):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from ml.checkpoint import save_checkpoint
-    from ml.models import build
+    from ml.models.checkpoint import save_checkpoint
+    from ml.models.classifiers import build
     from web.registry.services import model_version_activate, model_version_register
 
     def read_once() -> dict:

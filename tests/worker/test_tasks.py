@@ -103,7 +103,7 @@ def test_an_image_that_no_longer_decodes_fails_as_corrupt(png):
 
 
 def test_the_shipped_model_reads_a_page_of_handwritten_digits(settings, test_digits, alice):
-    from ml.pages import page_from_text
+    from ml.synth.compose import page_from_text
 
     settings.DIGITSCAN_DEFAULT_CHECKPOINT = str(ml.DEFAULT_CHECKPOINT)
     images, labels = test_digits

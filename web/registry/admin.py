@@ -12,11 +12,17 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from ml.experiments import FAMILY_NAMES
-from ml.models import FAMILIES
+from ml.models.config import FAMILIES
+from ml.study.thesis import FAMILY_NAMES
 from web.errors import ApplicationError
 from web.registry.models import AblationRun, BenchmarkRun, ExperimentRun, ModelVersion
-from web.registry.params import ABLATION_DEFAULTS, STUDIES, ablation_params, benchmark_params
+from web.registry.params import (
+    ABLATION_DEFAULTS,
+    BENCHMARK_DEFAULTS,
+    STUDIES,
+    ablation_params,
+    benchmark_params,
+)
 from web.registry.services import (
     TRAIN_DEFAULTS,
     experiment_run_abandon,
@@ -126,27 +132,28 @@ class BenchmarkRunForm(StudyRunForm):
     kind = ExperimentRun.Kind.BENCHMARK
     check = staticmethod(benchmark_params)
     families = forms.MultipleChoiceField(
-        choices=[(f, f"{f}: {FAMILY_NAMES[f]}") for f in FAMILIES], initial=list(FAMILIES),
+        choices=[(f, f"{f}: {FAMILY_NAMES[f]}") for f in FAMILIES], initial=BENCHMARK_DEFAULTS["families"],
         widget=forms.CheckboxSelectMultiple)
     epochs = forms.IntegerField(min_value=1, required=False, help_text="blank: each family's own epochs")
     limit = forms.IntegerField(min_value=1, required=False, help_text=(
         "train on a random subset of this many MNIST images and test on a fifth as many (at least 200); "
         "blank: all 60,000 and 10,000 (the whole comparison takes about half an hour on 2 cores)"))
-    seed = forms.IntegerField(initial=0)
+    seed = forms.IntegerField(initial=BENCHMARK_DEFAULTS["seed"])
     dry_run = forms.BooleanField(required=False, help_text="two batches per family: checks the pipeline")
 
 
 class AblationRunForm(StudyRunForm):
     kind = ExperimentRun.Kind.ABLATE
     check = staticmethod(ablation_params)
-    studies = forms.MultipleChoiceField(choices=[(s, s) for s in STUDIES], initial=list(STUDIES),
-                                        widget=forms.CheckboxSelectMultiple)
+    studies = forms.MultipleChoiceField(
+        choices=[(s, s) for s in STUDIES], initial=ABLATION_DEFAULTS["studies"],
+        widget=forms.CheckboxSelectMultiple)
     epochs = forms.IntegerField(min_value=1, initial=ABLATION_DEFAULTS["epochs"])
     seeds = forms.IntegerField(min_value=1, initial=ABLATION_DEFAULTS["seeds"],
                                help_text="each variant is trained this many times, seeds seed0, seed0 + 1, …")
     limit = forms.IntegerField(min_value=1, required=False, help_text="train on this many MNIST images; "
                                                                         "blank: all 60,000")
-    seed0 = forms.IntegerField(initial=0)
+    seed0 = forms.IntegerField(initial=ABLATION_DEFAULTS["seed0"])
     dry_run = forms.BooleanField(required=False, help_text="two batches per model: checks the pipeline")
 
 

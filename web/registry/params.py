@@ -7,41 +7,32 @@ one shape, lists, with every default filled in, so a run's row says exactly what
 
 from __future__ import annotations
 
-from ml import ablation
-from ml.models import FAMILIES
+from dataclasses import asdict
+
+from ml.models.config import FAMILIES
+from ml.study.ablation.grid import STUDIES as _STUDIES
+from ml.study.requests import AblationRequest, BenchmarkRequest
+from ml.training.recipes import TrainRequest
 from web.errors import ApplicationError
 
-STUDIES = tuple(ablation.STUDIES)  # pool, layers, channels, linear, kernel, dropout
+STUDIES = tuple(_STUDIES)  # pool, layers, channels, linear, kernel, dropout
 
-# What a retrain may be asked for, with defaults; anything else in params is refused.
-TRAIN_DEFAULTS: dict = {
-    "recipe": "served",  # ml.recipes name
-    "epochs": None,  # None: the recipe's
-    "limit": None,  # train on a random subset of this many MNIST images (None: all 60,000)
-    "test_limit": None,  # evaluate on a subset of the MNIST test set (None: all 10,000)
-    "feedback": True,  # add the digits of accepted feedback to the training data
-    "dry_run": False,  # two batches only: checks the pipeline in seconds
-    "seed": 0,
-}
 
-# ml.experiments.benchmark's arguments.
-BENCHMARK_DEFAULTS: dict = {
-    "families": list(FAMILIES),
-    "epochs": None,  # None: each family's own (the study's configuration)
-    "limit": None,  # a random subset of this many training images, a fifth of it (at least 200) to test
-    "seed": 0,
-    "dry_run": False,
-}
+def _defaults(request, *, drop: tuple[str, ...] = ()) -> dict:
+    """A request dataclass of ml's as JSON-shaped defaults (tuples as lists), without ``drop``."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(request).items() if k not in drop}
 
-# ml.ablation.run_ablation's arguments.
-ABLATION_DEFAULTS: dict = {
-    "studies": list(STUDIES),
-    "epochs": 10,
-    "seeds": 3,  # each variant is trained with seeds seed0, seed0 + 1, ...; the tables show mean and spread
-    "limit": None,
-    "seed0": 0,
-    "dry_run": False,
-}
+
+# What a retrain may be asked for: ml.training.recipes.TrainRequest's fields and defaults (what they
+# mean is said there; a retrain is always of the CNN), and whether the digits of accepted feedback are
+# added to the training data. Anything else in params is refused.
+TRAIN_DEFAULTS: dict = {**_defaults(TrainRequest(), drop=("family",)), "feedback": True}
+
+# ml.study.requests.BenchmarkRequest's fields and defaults (the per-epoch diagnosis is the command line's).
+BENCHMARK_DEFAULTS: dict = _defaults(BenchmarkRequest(), drop=("per_epoch",))
+
+# ml.study.requests.AblationRequest's fields and defaults.
+ABLATION_DEFAULTS: dict = _defaults(AblationRequest())
 
 
 def train_params(params: dict | None) -> dict:

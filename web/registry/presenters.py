@@ -15,8 +15,11 @@ from pathlib import Path
 from django.conf import settings
 from django.urls import reverse
 
-from ml.ablation import STUDY_TITLES, compare_to_full, difference_text, times
-from ml.experiments import FAMILY_NAMES, THESIS_ACCURACY
+from ml.models.config import NOT_A_DIGIT, class_names
+from ml.study.ablation.grid import STUDY_TITLES
+from ml.study.ablation.report import difference_text, times
+from ml.study.ablation.stats import compare_to_full
+from ml.study.thesis import FAMILY_NAMES, THESIS_ACCURACY
 from web.registry.models import ExperimentRun, ModelVersion
 
 # Where each kind's committed results live under DIGITSCAN_COMMITTED_RESULTS, and its table file.
@@ -107,7 +110,7 @@ def benchmark_rows(results: dict) -> list[dict]:
 
 
 def ablation_studies(results: dict) -> list[dict]:
-    """One table per study (ml.ablation's results["studies"]), in the order they were run."""
+    """One table per study (ml.study.ablation's results["studies"]), in the order they were run."""
     studies = []
     for study, rows in (results.get("studies") or {}).items():
         table = []
@@ -185,7 +188,7 @@ def _render_confusion(_key: str, matrix: tuple[tuple[int, ...], ...]) -> bytes:
 
     counts = np.array(matrix)
     n_true, n_read = counts.shape
-    labels = [str(i) for i in range(10)] + ["not a digit"]
+    labels = [str(c) for c in class_names(NOT_A_DIGIT + 1)]
     fig = Figure(figsize=(6.4, 5.6), dpi=100)
     ax = fig.add_subplot()
     # Log colours: the diagonal holds ~1000 per cell, mistakes a handful; linear colours would hide them.

@@ -13,7 +13,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-import ml
+from ml.paths import DEFAULT_CHECKPOINT
+from web.celery import RUN_ABLATION, RUN_BENCHMARK, TRAIN_MODEL, enqueue
 from web.errors import ApplicationError
 from web.registry.models import ExperimentRun, ModelVersion
 from web.registry.params import TRAIN_DEFAULTS, run_params, train_params  # noqa: F401 - re-exported
@@ -22,24 +23,36 @@ from web.registry.selectors import experiment_run_open, model_version_active
 
 def default_checkpoint_path() -> Path:
     """The checkpoint registered first: ``DIGITSCAN_DEFAULT_CHECKPOINT`` or the one shipped with ml."""
-    return Path(settings.DIGITSCAN_DEFAULT_CHECKPOINT or ml.DEFAULT_CHECKPOINT)
+    return Path(settings.DIGITSCAN_DEFAULT_CHECKPOINT or DEFAULT_CHECKPOINT)
 
 
 def model_version_register(*, path: Path, activate: bool = False, name: str | None = None) -> ModelVersion:
     """Copy the checkpoint at ``path`` into storage and record it; the same bytes give the same row.
 
     The checkpoint is loaded first, so a file that ml cannot use (wrong format, preprocessing signature
-    mismatch) raises ``ml.CheckpointError`` and is never registered.
+    mismatch) raises ``ml.models.checkpoint.CheckpointError`` and is never registered.
     """
     data = Path(path).read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     existing = ModelVersion.objects.filter(sha256=digest).first()
     if existing is None:
-        meta = ml.load_checkpoint(path).meta
+        meta = _checkpoint_meta(path)
         existing = _create_version(data=data, digest=digest, meta=meta, name=name or Path(path).stem)
     if activate and not existing.is_active:
         model_version_activate(version=existing)
     return existing
+
+
+def _checkpoint_meta(path: Path) -> dict:
+    """The description stored in the checkpoint at ``path``, after ml has rebuilt the model from it.
+
+    Imported here, not at the top: loading a checkpoint needs torch, and only the processes that
+    register models (workers, ``manage.py register_model``) call this; the site's web processes never
+    load torch (tests/test_structure.py checks that).
+    """
+    from ml.models.checkpoint import load_checkpoint
+
+    return load_checkpoint(path).meta
 
 
 def _create_version(*, data: bytes, digest: str, meta: dict, name: str) -> ModelVersion:
@@ -139,15 +152,14 @@ def _busy(kind: str, other: ExperimentRun | None) -> ApplicationError:
                                     "a time: wait for it to finish, or mark it failed if its worker is gone")
 
 
+# The task that runs each kind of ExperimentRun, by name (web.celery).
+RUN_TASKS = {ExperimentRun.Kind.TRAIN: TRAIN_MODEL, ExperimentRun.Kind.ABLATE: RUN_ABLATION,
+             ExperimentRun.Kind.BENCHMARK: RUN_BENCHMARK}
+
+
 def experiment_run_enqueue(*, run: ExperimentRun) -> None:
-    def send() -> None:
-        from worker import tasks  # see uploads.services._enqueue_recognition: no cycle
-
-        task = {ExperimentRun.Kind.TRAIN: tasks.train_model, ExperimentRun.Kind.ABLATE: tasks.run_ablation,
-                ExperimentRun.Kind.BENCHMARK: tasks.run_benchmark}[run.kind]
-        task.delay(run.id)
-
-    transaction.on_commit(send)
+    """Queue ``run`` on the training queue once the transaction commits."""
+    transaction.on_commit(lambda: enqueue(RUN_TASKS[run.kind], run.id))
 
 
 def experiment_run_start(*, run_id: int) -> ExperimentRun | None:

@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from web.celery import RECOGNIZE, enqueue
 from web.errors import ApplicationError
 from web.registry.models import ModelVersion
 from web.uploads.models import Feedback, Upload
@@ -46,12 +47,8 @@ def upload_create(*, owner: Owner, image_file: File | None, source: str = Upload
 
 
 def _enqueue_recognition(upload_id: uuid.UUID) -> None:
-    # Imported here: worker.tasks imports these services to record outcomes (web → worker → ml, and
-    # the worker calls back into web's services), so a module-level import would be circular.
-    from worker.tasks import recognize
-
     try:
-        recognize.delay(str(upload_id))
+        enqueue(RECOGNIZE, str(upload_id))
     except Exception:  # noqa: BLE001 - the upload is saved; the reaper queues it again later
         # The person already has their upload and its page; failing the request now would help nobody.
         log.exception("could not queue upload %s (broker down?); the reaper will queue it again", upload_id)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-import ml
+from ml.reading.decode import ImageError, decode_image
 from web.errors import ApplicationError
 
 # The first bytes of each accepted format; the file name and the client's content type are not trusted.
@@ -77,8 +77,8 @@ def check_image(*, data: bytes, max_bytes: int, max_pixels: int) -> CheckedImage
     try:
         # A full decode, EXIF orientation included: a truncated or broken file is refused now,
         # not discovered later by a worker.
-        upright = ml.decode_image(data, max_pixels=max_pixels)
-    except ml.ImageError as exc:
+        upright = decode_image(data, max_pixels=max_pixels)
+    except ImageError as exc:
         raise ApplicationError("corrupt_image", f"the image cannot be decoded: {exc}") from exc
     return CheckedImage(data=data, kind=kind, width=upright.shape[1], height=upright.shape[0])
 

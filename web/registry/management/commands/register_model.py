@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-import ml
+from ml.models.checkpoint import CheckpointError
 from web.registry.services import model_version_activate, model_version_register
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, checkpoint: Path, activate: bool, **options) -> None:
         try:
             version = model_version_register(path=checkpoint)
-        except (OSError, ml.CheckpointError) as exc:
+        except (OSError, CheckpointError) as exc:
             raise CommandError(str(exc)) from exc
         if activate:
             version = model_version_activate(version=version)

@@ -1,0 +1,63 @@
+"""``pages``, ``score-pages`` and ``bench-read``: the reading study's evaluation sets, their scores, and
+the speed of ``read``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ml.models.checkpoint import load_checkpoint
+from ml.paths import DEFAULT_CHECKPOINT
+from ml.reading.params import Steps
+from ml.study.bench_read import bench_read, bench_table
+from ml.study.gallery import gallery
+from ml.study.score_pages import score, score_tables
+from ml.synth.evalset import generate
+
+
+def cmd_pages(args: argparse.Namespace) -> int:
+    with tqdm(total=args.n, desc=f"{args.tier} pages", file=sys.stderr) as bar:
+        generate(args.out, n=args.n, seed=args.seed, tier=args.tier, progress=lambda i: bar.update(1))
+    print(f"wrote {args.n} {args.tier} pages with ground truth to {args.out}")
+    return 0
+
+
+def cmd_score_pages(args: argparse.Namespace) -> int:
+    off = [name.strip() for name in (args.without or "").split(",") if name.strip()]
+    unknown = [name for name in off if name not in Steps.names()]
+    if unknown:
+        print(f"error: unknown step(s) {', '.join(unknown)}; steps are {', '.join(Steps.names())}",
+              file=sys.stderr)
+        return 2
+    model = load_checkpoint(args.checkpoint or DEFAULT_CHECKPOINT)
+    steps = Steps(**{name: False for name in off})
+    total = len(list(Path(args.folder).glob("page-*.json")))
+    with tqdm(total=total, desc="scoring", file=sys.stderr) as bar:
+        result = score(args.folder, model=model, tesseract=not args.no_tesseract, steps=steps,
+                       progress=lambda i: bar.update(1))
+    result["without"] = off
+    result["model"] = model.name
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=1))
+    if args.gallery:
+        gallery(args.folder, result["failures"][: args.worst], args.gallery, model=model, steps=steps)
+    print(json.dumps(result) if args.json else score_tables(result))
+    return 0
+
+
+def cmd_bench_read(args: argparse.Namespace) -> int:
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    model = load_checkpoint(args.checkpoint or DEFAULT_CHECKPOINT)
+    result = bench_read(size=(width, height), digits=args.digits, runs=args.runs, seed=args.seed, model=model,
+                        wrap=lambda runs: tqdm(runs, desc="bench-read", file=sys.stderr),
+                        command=args.command_line)
+    print(bench_table(result))
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=1))
+    return 0

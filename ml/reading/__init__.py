@@ -1,0 +1,8 @@
+"""The serving path: an image → a Reading (decode, segment, cut and choose, annotate).
+
+Where things are: ``decode`` (bytes → pixels), ``params`` (every tuning number and step switch),
+``ink`` (paper, rules, threshold), ``components`` (boxes, broken digits, specks), ``lines``,
+``split`` (touching digits: cuts, candidate runs, the most probable partition), ``boxes`` (the crop of
+each digit), ``segment`` (the pipeline), ``reader`` (``read``), ``result`` (``Reading``, ``Digit``),
+``annotate``. Only ``reader`` needs torch; the web process imports ``decode`` alone.
+"""

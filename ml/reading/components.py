@@ -1,0 +1,173 @@
+"""From ink to digit boxes: connected components, the page's digit height, broken digits joined, and
+what is no digit's size or shape dropped.
+
+>>> import numpy as np
+>>> mask = np.zeros((60, 60), np.uint8); mask[10:50, 20:30] = 1; mask[5, 5] = 1
+>>> labels, boxes = components(mask)
+>>> [b.as_list() for b in boxes], typical_height(boxes)
+([[20, 10, 10, 40]], 40.0)
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .boxes import Box
+from .params import SEGMENT, SegmentParams
+
+
+def components(mask: np.ndarray, *, params: SegmentParams = SEGMENT) -> tuple[np.ndarray, list[Box]]:
+    """Connected components as boxes (8-connectivity), with tiny noise dropped.
+
+    >>> mask = np.zeros((30, 30), np.uint8); mask[5:25, 5:9] = 1; mask[5:25, 20:24] = 1
+    >>> [b.x for b in components(mask)[1]]
+    [5, 20]
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    boxes = []
+    min_area = max(params.min_area, mask.size // params.min_area_divisor)
+    for i in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= min_area) + 1:
+        x, y, w, h, area = (int(v) for v in stats[i])
+        boxes.append(Box(x, y, w, h, [int(i)], area))
+    return labels, boxes
+
+
+def typical_height(boxes: list[Box], *, params: SegmentParams = SEGMENT) -> float:
+    """The height of a digit on this page: the ink-weighted median of the component heights.
+
+    Weighting by ink keeps many specks (little ink each) from dragging the estimate down, while
+    the digits, which carry most of the ink on a page of numbers, decide it.
+
+    >>> typical_height([Box(0, 0, 10, 40, area=200), Box(20, 0, 3, 3, area=9), Box(30, 0, 3, 3, area=9)])
+    40.0
+    """
+    # Ruled lines, margins and the grid they make are not digits, however much ink they hold: long
+    # and thin, or a big box that is almost empty.
+    boxes = [b for b in boxes if b.w <= params.height_max_aspect * b.h
+             and b.h <= params.height_max_elongation * b.w and b.area >= params.height_min_fill * b.w * b.h]
+    if not boxes:
+        return 0.0
+    order = sorted(boxes, key=lambda b: b.h)
+    weights = np.cumsum([max(b.area, 1) for b in order])
+    return float(order[int(np.searchsorted(weights, weights[-1] / 2))].h)
+
+
+def frame_sides(boxes: list[Box], rules: np.ndarray, digit_h: float, *,
+                params: SegmentParams = SEGMENT) -> list[Box]:
+    """Drop the short sides of a frame whose long sides were rules: thin upright strokes that meet a
+    horizontal rule at their top and at their bottom (a 1 standing on an underline meets one only).
+
+    >>> rules = np.zeros((100, 100), np.uint8); rules[10, :] = rules[60, :] = 1
+    >>> [b.x for b in frame_sides([Box(5, 10, 4, 50), Box(40, 15, 20, 40)], rules, 40.0)]
+    [40]
+    """
+    if not rules.any():
+        return boxes
+    near = max(2, int(params.frame_reach * digit_h))
+
+    def meets(box: Box, row: int) -> bool:
+        band = rules[max(0, row - near) : row + near + 1, max(0, box.x - near) : box.x2 + near]
+        return bool(band.any())
+
+    return [b for b in boxes
+            if not (b.w <= params.frame_side_aspect * b.h and meets(b, b.y) and meets(b, b.y2 - 1))]
+
+
+def group_fragments(boxes: list[Box], digit_h: float, *, params: SegmentParams = SEGMENT) -> list[Box]:
+    """Join clusters of small fragments into one box when together they are a digit's size.
+
+    A faint or pencil digit can binarize into a handful of short pieces, none of them as tall as a
+    digit (and each dropped as a speck); fragments shorter than ``fragment_height`` digit heights and
+    closer to each other than ``fragment_gap`` are joined, and a cluster ``fragment_min`` to
+    ``fragment_max`` digit heights tall (and not much wider than a digit) becomes one box. The
+    classifier (its "not a digit" output) still decides whether it is a digit.
+
+    >>> pieces = [Box(0, 0, 10, 15, area=50), Box(0, 17, 10, 15, area=50)]   # two halves of a stroke
+    >>> [b.as_list() for b in group_fragments(pieces, 40.0)]
+    [[0, 0, 10, 32]]
+    """
+    small = [b for b in boxes if b.h < params.fragment_height * digit_h]
+    if len(small) < 2:
+        return boxes
+    joined, used = [], set()
+    for members in _clusters(small, params.fragment_gap * digit_h):
+        if len(members) < 2:
+            continue
+        union = members[0]
+        for b in members[1:]:
+            union = union.union(b)
+        tallest = params.fragment_max * digit_h
+        if params.fragment_min * digit_h <= union.h <= tallest and union.w <= tallest:
+            joined.append(union)
+            used.update(id(b) for b in members)
+    return [b for b in boxes if id(b) not in used] + joined
+
+
+def _clusters(small: list[Box], reach: float) -> list[list[Box]]:
+    """``small`` in groups of boxes at most ``reach`` apart (one after another, union-find)."""
+    parent = list(range(len(small)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    order = sorted(range(len(small)), key=lambda i: small[i].x)
+    for a, i in enumerate(order):
+        for j in order[a + 1 :]:
+            if small[j].x - small[i].x2 > reach:
+                break
+            gap_y = max(small[i].y, small[j].y) - min(small[i].y2, small[j].y2)
+            if gap_y <= reach:
+                parent[root(j)] = root(i)
+    clusters: dict[int, list[Box]] = {}
+    for i, b in enumerate(small):
+        clusters.setdefault(root(i), []).append(b)
+    return list(clusters.values())
+
+
+def merge_pieces(boxes: list[Box], digit_h: float, *, params: SegmentParams = SEGMENT) -> list[Box]:
+    """Merge components that overlap in columns and nearly touch vertically (one broken digit).
+
+    >>> bar, body = Box(10, 0, 20, 6), Box(8, 10, 22, 30)   # a 5's detached bar above its body
+    >>> [b.as_list() for b in merge_pieces([bar, body], 40.0)]
+    [[8, 0, 22, 40]]
+    """
+    boxes = sorted(boxes, key=lambda b: b.x)
+    while (pair := _mergeable(boxes, digit_h, params)) is not None:
+        i, j = pair
+        boxes[i] = boxes[i].union(boxes[j])
+        del boxes[j]
+    return boxes
+
+
+def _mergeable(boxes: list[Box], digit_h: float, params: SegmentParams) -> tuple[int, int] | None:
+    """The first pair (i, j) of ``boxes`` (sorted by x) that is one broken digit, or None."""
+    for i, a in enumerate(boxes):
+        for j in range(i + 1, len(boxes)):
+            b = boxes[j]
+            if b.x > a.x2:
+                break
+            overlap = min(a.x2, b.x2) - max(a.x, b.x)
+            gap = max(a.y, b.y) - min(a.y2, b.y2)
+            if (overlap >= params.merge_overlap * min(a.w, b.w) and gap < params.merge_gap * digit_h
+                    and a.union(b).h <= params.merge_height * digit_h):
+                return i, j
+    return None
+
+
+def is_digit_like(box: Box, digit_h: float, *, params: SegmentParams = SEGMENT) -> bool:
+    """False for specks, dots, dashes and ruled lines: things that are not a digit's size or shape.
+
+    >>> is_digit_like(Box(0, 0, 20, 40), 40.0), is_digit_like(Box(0, 0, 4, 4), 40.0)
+    (True, False)
+    """
+    if box.h < params.min_height_ratio * digit_h:
+        return False
+    if box.w > params.max_line_aspect * box.h:  # a ruled line or an underline
+        return False
+    if box.h > params.max_height_ratio * digit_h:  # a frame, a margin rule, a drawing: far taller than digits
+        return False
+    return True

@@ -1,0 +1,230 @@
+"""Every number the reader is tuned by, and the switches of its steps, as frozen dataclasses.
+
+The functions of ``ml.reading`` take these as parameters instead of reading module globals, so a test
+or an experiment that wants other values passes other parameters (``dataclasses.replace``). Lengths
+are in *digit heights* (the page's typical digit height, measured by ``typical_height``) or *line
+heights* (the median box height of one line) unless the name says pixels. Where a value was measured,
+the comment gives the measurement (figures: ``docs/results/reading.md``, photo and clean pages of
+500, scenes of 300); "not tuned" marks a value chosen by eye on the first pages and not revisited.
+
+>>> from dataclasses import replace
+>>> replace(ReaderParams(), max_run=4).max_run, SegmentParams().work_height
+(4, 40)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Steps:
+    """Which pipeline steps run; everything on is the product, the rest is for the ablation study.
+
+    ``python -m ml score-pages DIR --without STEP`` switches one off (table in docs/results/reading.md).
+    """
+
+    rescale: bool = True  # large photos shrunk to the digits' size first (off: full resolution)
+    background: bool = True  # ink relative to the local paper (off: relative to white)
+    hysteresis: bool = True  # faint ink that joins strong ink counts (off: one threshold)
+    merge: bool = True  # pieces of a broken digit merged by geometry
+    filter: bool = True  # specks, dots and ruled lines dropped by size and shape
+    cut: bool = True  # wide boxes over-segmented for touching digits
+    rotated_lines: bool = True  # lines grouped box to box, tolerating rotation (off: by row bands)
+    choose: bool = True  # the classifier picks digits among candidate runs (ml.reading.split)
+    edge_trend: bool = True  # the paper's light continued past the image edge (off: edge strips)
+    faint: bool = True  # crops take in the faint ink joined to a digit (off: the binarized ink only)
+    fragments: bool = True  # clusters of small fragments (a faint digit in pieces) joined
+    rules: bool = True  # straight ruled lines, margin rules and frames subtracted from the ink
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+
+ALL_STEPS = Steps()
+
+
+@dataclass(frozen=True)
+class SegmentParams:
+    """The segmenter's numbers (``ml.reading.segment`` and the modules it calls)."""
+
+    # --- ink and paper (ml.reading.ink) ---
+    # Ink darker than the paper by less than this share of the paper's brightness is never ink: it
+    # keeps JPEG noise and paper texture of a blank page from becoming digits (tests: a blank noisy
+    # photo with uneven light reads as empty).
+    min_contrast: float = 0.18
+    # Pages are segmented with digits about this many pixels tall: big enough for MNIST's 20 px box,
+    # small enough that a 2-megapixel photo of big digits is read in tens of milliseconds.
+    work_height: int = 40
+    # The digit height is probed on the image shrunk to this long side (cheap, and digits of an A4
+    # sheet are still a dozen pixels there).
+    probe_side: int = 480
+    # Digits shorter than this at the probe's scale cannot be measured: the image keeps every pixel
+    # and its digits are taken to be ``work_height`` tall.
+    min_probe_height: int = 8
+    # The paper is estimated on a copy whose short side is about this many pixels: 80 measured better
+    # and faster than 120 or 200 on photo pages.
+    paper_side: int = 80
+    # The closing that estimates the paper is this many work digit heights wide (wider than any
+    # stroke or blot): 1.5 measured best of 0.8, 1.5 and 2.5 on photo pages and scenes...
+    paper_kernel: float = 1.5
+    # ...at least this many pixels of the reduced copy and at least its short side divided by
+    # ``paper_page_divisor`` (not tuned).
+    paper_min_kernel: int = 7
+    paper_page_divisor: int = 12
+    # Straight ink this many digit heights long is a rule, not a stroke: subtracting it took the ruled
+    # sheet scenes from 88.4 % to 98.0 % of digits and cheques from 98.1 % to 99.5 %.
+    rule_length: float = 2.5
+    # Openings weaker than this share of ``min_contrast`` are the paper's own residue, not rules.
+    rule_floor: float = 0.5
+    # A frame's short side: an upright at most this share as wide as tall that meets a removed
+    # horizontal rule at its top and its bottom, within ``frame_reach`` digit heights (a cheque's
+    # amount box; its sides were read as two 1s before, a test). 0 keeps every upright.
+    frame_side_aspect: float = 0.35
+    frame_reach: float = 0.08
+
+    # --- threshold (ml.reading.ink.binarize) ---
+    # Otsu's threshold on the ink map is scaled by ``otsu_scale`` and clamped to [min_contrast,
+    # max_threshold], so a blank page stays blank and a page of heavy ink keeps its thin strokes
+    # (not tuned).
+    otsu_scale: float = 0.8
+    max_threshold: float = 0.5
+    # With hysteresis, ink down to this share of the threshold (and never below ``weak_floor`` ×
+    # ``min_contrast``) joins firm ink up to ``reach`` pixels away along faint ink: without it, photo
+    # pages lose 0.13 points of digits and 1.6 of exact pages.
+    hysteresis: float = 0.6
+    weak_floor: float = 0.75
+    reach: int = 4
+
+    # --- components and boxes (ml.reading.components) ---
+    # Components smaller than this many pixels, or than the image's pixels / ``min_area_divisor``,
+    # are noise (not tuned).
+    min_area: int = 4
+    min_area_divisor: int = 200_000
+    # Boxes left out of the digit-height estimate: wider than ``height_max_aspect`` heights or taller
+    # than ``height_max_elongation`` widths (ruled lines, margins), or inked on less than
+    # ``height_min_fill`` of their area (a grid's frame) (not tuned).
+    height_max_aspect: float = 5.0
+    height_max_elongation: float = 15.0
+    height_min_fill: float = 0.04
+    # Fragments shorter than ``fragment_height`` digit heights and at most ``fragment_gap`` apart
+    # cluster into one box when the cluster is ``fragment_min`` to ``fragment_max`` digit heights tall
+    # (and at most ``fragment_max`` wide): a faint digit binarized into pieces (a test: a shattered 3 is
+    # lost without it; the ruled-sheet scenes lose 0.5 points of digits).
+    fragment_height: float = 0.6
+    fragment_gap: float = 0.2
+    fragment_min: float = 0.6
+    fragment_max: float = 1.3
+    # Two components are one broken digit when they share at least ``merge_overlap`` of the narrower
+    # one's columns, are less than ``merge_gap`` digit heights apart vertically and together at most
+    # ``merge_height`` tall: without merging, photo pages lose 0.5 points of digits and clean pages 0.4.
+    merge_overlap: float = 0.5
+    merge_gap: float = 0.35
+    merge_height: float = 1.3
+    # Boxes shorter than ``min_height_ratio`` digit heights are specks, dots or commas; wider than
+    # ``max_line_aspect`` of their height, a ruled line or an underline; taller than
+    # ``max_height_ratio`` digit heights, a frame, a margin rule or a drawing. Without this filter
+    # clean pages lose 0.24 points of digits.
+    min_height_ratio: float = 0.4
+    max_line_aspect: float = 4.0
+    max_height_ratio: float = 2.2
+
+    # --- cutting boxes that may hold touching digits (ml.reading.split.cut_pieces) ---
+    # The typical width of a handwritten digit, in digit heights: sets how many cuts a wide box gets
+    # and what a dropped box costs the reader (ReaderParams.reject_penalty).
+    digit_width: float = 0.6
+    # A box at least this many digit heights wide may hold touching digits and gets cut candidates.
+    split_aspect: float = 0.45
+    # No cut piece is narrower than this share of a digit height, nor than ``min_piece_px`` pixels:
+    # 0.15 measured 0.12 points of digits worse on photo pages (the right cut between touching digits
+    # can be that close to another).
+    min_piece: float = 0.12
+    min_piece_px: int = 3
+    # At most ``max_cuts`` cuts per box, or ``cuts_per_digit`` per digit width it spans if that is
+    # more: in three touching digits the minima inside a 0's loop used to take all four cuts (photo
+    # pages 98.82 → 99.08 % over six sets of 500 with the finer cuts).
+    max_cuts: int = 4
+    cuts_per_digit: float = 3.0
+    # A box is cut as if it were at least ``cut_ref`` line heights tall (a short box in a line of tall
+    # digits), and its column profile is smoothed over ``profile_blur`` of that (not tuned).
+    cut_ref: float = 0.8
+    profile_blur: float = 0.06
+
+    # --- lines (ml.reading.lines) ---
+    # A box joins a line when it overlaps the line's nearest box vertically by more than this share of
+    # the smaller height (a test reads a line rotated 9°).
+    line_overlap: float = 0.4
+    # The naive grouping of the ablation (Steps.rotated_lines off): centres within this many digit
+    # heights of the previous box's.
+    row_band: float = 0.5
+
+    # --- crops (ml.reading.boxes.Segmentation.crop) ---
+    # A digit's crop takes in the fainter ink joined to it in its box, down to ``crop_faint`` of its
+    # stroke strength (and never below ``crop_faint_floor`` × ``min_contrast``), keeping
+    # ``crop_keep_away`` pixels from other components: a pencil 0 whose pale side fell under the
+    # threshold was read as 6 without it (a test; the ruled-sheet scenes 97.7 → 98.0 % of digits).
+    crop_faint: float = 0.2
+    crop_faint_floor: float = 0.5
+    crop_keep_away: int = 5
+    # Re-cutting a digit at a box a reading recorded (feedback): the components holding at least
+    # this share of the most-inked one's pixels in the box are the digit's (not tuned).
+    box_at_share: float = 0.2
+
+
+@dataclass(frozen=True)
+class ReaderParams:
+    """The reader's numbers: which runs of pieces are candidates, how a line's partition is scored,
+    when a digit is uncertain (``ml.reading.split``, ``ml.reading.reader``)."""
+
+    # Digits whose top probability is below this are marked uncertain (orange box, "?"). Calibrated on
+    # the seed-11 photo pages: 2.9 % of digits flagged, 63 % of the misread ones among them (0.80
+    # flags 2.0 % and catches 58 %, 0.90 flags 4.9 % and catches 68 %).
+    uncertain_below: float = 0.85
+    # Candidate digits are runs of at most ``max_run`` pieces (with the finer cuts a digit may be cut
+    # into several), at most ``max_width`` line heights wide (a wide 0 touching a 3) and
+    # ``max_height`` tall, with gaps of at most ``max_gap`` line heights between their pieces.
+    max_run: int = 6
+    max_width: float = 1.6
+    max_height: float = 1.6
+    max_gap: float = 0.25
+    # Boxes closer than this many line heights may be read as one digit even when both read clearly
+    # on their own: the two strokes of a thin 4 broken apart each read as a confident 1 (a test).
+    join_gap: float = 0.1
+    # A box read whole is cut into pieces only when "not a digit" gets more than ``doubt_reject`` or
+    # its best digit less than ``doubt_confidence`` (cutting boxes that read clearly lost 0.02–0.09
+    # points on every set).
+    doubt_reject: float = 0.15
+    doubt_confidence: float = 0.85
+    # A candidate shorter than ``short`` line heights pays log(``short_prior``) to be a digit: the
+    # detached bar of a 5 is not a 7 (a test).
+    short: float = 0.55
+    short_prior: float = 0.2
+    # Every digit read costs log(``digit_prior``), so a box is split into more digits only when the
+    # pieces read clearly better than the whole (the two halves of a 0 both look like 1s); log 0.5
+    # and log 0.8 measured no better.
+    digit_prior: float = 0.6
+    # A candidate of digit height pays log(``reject_prior``) per digit width to be "not a digit": on a
+    # page of numbers most such things are digits, and dropping a box must not be a cheap way out of
+    # reading two touching digits.
+    reject_prior: float = 0.1
+    # The segmenter's numbers, which the reader also uses (the digit width).
+    segment: SegmentParams = field(default_factory=SegmentParams)
+
+    @property
+    def short_penalty(self) -> float:
+        return float(np.log(self.short_prior))
+
+    @property
+    def digit_cost(self) -> float:
+        return float(np.log(self.digit_prior))
+
+    @property
+    def reject_penalty(self) -> float:
+        return float(np.log(self.reject_prior))
+
+
+SEGMENT = SegmentParams()
+READER = ReaderParams()

@@ -1,0 +1,133 @@
+"""An image → lines of digit boxes in reading order, plus the ink each digit's crop is cut from.
+
+The pipeline, step by step (each step a function in the module named, so tests and the reading
+benchmark can look at each; their numbers are in :mod:`ml.reading.params`):
+
+0. :func:`work_scale`: a probe finds the digits' height; big photos are shrunk (``ink.shrink``) so
+   digits are about ``work_height`` px tall.
+1. ``ink.ink_map``: grey levels → ink strength in [0, 1], relative to the paper estimated by a
+   morphological closing wider than any stroke (so uneven light, shadows and tinted paper drop out),
+   with the page's light continued past the image edge so a dim border is not ink;
+   ``ink.remove_rules`` then subtracts straight ink much longer than a digit (ruled lines, a margin
+   rule, the long sides of a printed box; ``components.frame_sides`` drops the short ones).
+2. ``ink.binarize``: a global threshold on the ink map (Otsu, clamped so a blank page stays blank),
+   with hysteresis so pale stretches joined to firm strokes count.
+3. ``components.components``: connected components; ``components.group_fragments`` joins a faint
+   digit's fragments, ``components.merge_pieces`` a broken digit's pieces that share columns, and
+   ``components.is_digit_like`` drops specks and ruled lines by size relative to the typical digit
+   height on the page.
+4. ``lines.group_lines``: boxes grouped into lines by vertical overlap, lines top to bottom, digits
+   left to right.
+5. ``split.cut_pieces``: a box wide enough to hold touching digits is over-segmented at its thinnest
+   columns; the reader (``ml.reading.reader``) lets the classifier decide which runs of pieces (and
+   of neighbouring boxes) are single digits.
+6. ``boxes.Segmentation.crop``: a box's own ink, neighbours masked out, faint ink joined to it taken in.
+
+>>> import numpy as np, cv2
+>>> page = np.full((80, 160), 255, np.uint8)
+>>> _ = cv2.rectangle(page, (20, 20), (30, 60), 0, -1); _ = cv2.rectangle(page, (90, 20), (110, 60), 0, -1)
+>>> [[b.x for b in line] for line in segment(page).lines]
+[[20, 90]]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .boxes import Box, Segmentation
+from .components import (
+    components,
+    frame_sides,
+    group_fragments,
+    is_digit_like,
+    merge_pieces,
+    typical_height,
+)
+from .ink import binarize, ink_map, remove_rules, shrink, to_gray
+from .lines import group_lines, group_rows, line_height
+from .params import ALL_STEPS, SEGMENT, SegmentParams, Steps
+from .split import cut_pieces
+
+
+def work_scale(gray: np.ndarray, *, params: SegmentParams = SEGMENT) -> tuple[float, float]:
+    """How much to shrink ``gray`` so its digits are about ``work_height`` px tall (never enlarged), and
+    the digits' height in ``gray``'s pixels.
+
+    A probe at ``probe_side`` px finds the digit height cheaply; a phone photo of a few large digits is
+    then segmented at a fraction of its 2 megapixels, while an A4 sheet of small digits keeps its
+    resolution. An image no larger than the probe is measured as it is and not shrunk (shrinking such
+    small images too measured slightly worse on clean and photo pages). Pages with nothing digit-sized
+    at the probe's scale are not shrunk, and their digits are taken to be ``work_height`` px tall.
+
+    >>> page = np.full((1200, 1600), 255, np.uint8); page[400:800, 700:800] = 0   # one 400 px stroke
+    >>> work_scale(page)
+    (0.1, 400.0)
+    """
+    h, w = gray.shape
+    probe = min(1.0, params.probe_side / max(h, w))
+    probed = shrink(gray, probe) if probe < 1 else gray
+    _, boxes = components(binarize(ink_map(probed, params=params), params=params), params=params)
+    digit_h = typical_height(boxes, params=params)
+    if digit_h < params.min_probe_height:  # too small to measure at the probe: keep every pixel
+        return 1.0, float(params.work_height)
+    if probe == 1.0:
+        return 1.0, digit_h
+    return min(1.0, params.work_height / (digit_h / probe)), digit_h / probe
+
+
+def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParams = SEGMENT) -> Segmentation:
+    """Find the digits of ``image`` (grey or BGR uint8) as lines of boxes in reading order.
+
+    Boxes are in the pixels of the work resolution (see :func:`work_scale`);
+    :meth:`Segmentation.image_box` gives them in the image's pixels.
+
+    >>> import cv2
+    >>> page = np.full((120, 400), 255, np.uint8)
+    >>> for x in (40, 140, 240): _ = cv2.rectangle(page, (x, 30), (x + 12, 90), 0, -1)
+    >>> seg = segment(page)
+    >>> [seg.image_box(b) for b in seg.lines[0]]
+    [[40, 30, 13, 61], [140, 30, 13, 61], [240, 30, 13, 61]]
+    """
+    if image.size == 0:
+        raise ValueError(f"segment got an empty image of shape {image.shape}")
+    gray = to_gray(image)
+    probed, digits_tall = work_scale(gray, params=params)
+    scale = probed if steps.rescale else 1.0
+    if scale < 1.0:
+        gray = shrink(gray, scale)
+    # The digits' height in the pixels segmented: work_height once shrunk; more in a small image of
+    # big digits, which is not shrunk, or without rescaling; never taken as less (rules stay long).
+    digit_px = max(float(params.work_height), digits_tall * scale)
+    if steps.background:
+        ink = ink_map(gray, edge_trend=steps.edge_trend, params=params)
+    else:
+        ink = 1.0 - gray.astype(np.float32) / 255
+    rules = None
+    if steps.rules:
+        ink, rules = remove_rules(ink, digit_px, params=params)
+    labels, boxes = components(binarize(ink, hysteresis=steps.hysteresis, params=params), params=params)
+    lines = _lines(boxes, rules, steps, params)
+    for line in lines:
+        line_h = line_height(line)
+        for b in line:
+            b.pieces = cut_pieces(b, ink, labels, line_h, params=params) if steps.cut else []
+    return Segmentation(lines, ink, labels, scale, faint=steps.faint, params=params)
+
+
+def _lines(boxes: list[Box], rules: np.ndarray | None, steps: Steps,
+           params: SegmentParams) -> list[list[Box]]:
+    """The components as lines of digit-like boxes: frames' sides dropped, fragments and broken digits
+    joined, specks and ruled lines filtered out, as ``steps`` says."""
+    digit_h = typical_height(boxes, params=params)
+    if rules is not None:
+        boxes = frame_sides(boxes, rules, digit_h, params=params)
+    if steps.merge:
+        if steps.fragments:
+            boxes = group_fragments(boxes, digit_h, params=params)
+        boxes = merge_pieces(boxes, digit_h, params=params)
+        digit_h = typical_height(boxes, params=params)
+    if steps.filter:
+        boxes = [b for b in boxes if is_digit_like(b, digit_h, params=params)]
+    if steps.rotated_lines:
+        return group_lines(boxes, params=params)
+    return group_rows(boxes, digit_h, params=params)

@@ -1,0 +1,222 @@
+"""Touching and broken digits: where boxes are cut, which runs of pieces could be one digit, and which
+partition of a line into digits and non-digits the classifier finds most probable.
+
+1. :func:`cut_pieces` over-segments a box wide enough to hold touching digits at its thinnest columns.
+2. :func:`candidates`: every run of neighbouring pieces (and of neighbouring boxes) that could be one
+   digit, as :class:`Candidate` runs.
+3. The reader classifies each candidate; :func:`choose` keeps, line by line, the most probable
+   partition (touching digits split, a broken 5 joined, a blot dropped).
+
+>>> a, b = Box(0, 0, 30, 60), Box(30, 0, 30, 60)
+>>> [(c.start, c.end) for c in candidates([a, b], [a.union(b)], [0, 0], [True])]
+[(0, 1), (1, 2), (0, 2)]
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import cv2
+import numpy as np
+
+from ml.models.config import DIGIT_CLASSES, NOT_A_DIGIT
+
+from .boxes import Box, member
+from .lines import line_height
+from .params import READER, SEGMENT, ReaderParams, SegmentParams
+
+
+def cut_pieces(box: Box, ink: np.ndarray, labels: np.ndarray, line_h: float, *,
+               params: SegmentParams = SEGMENT) -> list[Box]:
+    """Over-segment a box that may hold touching digits: cut it at its thinnest columns.
+
+    Cuts go at the deepest local minima of the box's column ink profile, each piece at least
+    ``min_piece`` of a digit height wide. The pieces are only candidates: :func:`choose` decides,
+    with the classifier, which runs of them are digits (a wide 0 or 2 is put back together, a
+    touching pair stays apart). Returns [] when the box is too narrow to hold two digits.
+
+    >>> rings = np.zeros((50, 80), np.uint8)                                # two touching 0s
+    >>> _ = cv2.circle(rings, (22, 25), 15, 255, 4); _ = cv2.circle(rings, (52, 25), 15, 255, 4)
+    >>> pieces = cut_pieces(Box(5, 8, 65, 35), rings / 255.0, np.zeros((50, 80), np.int32), 35.0)
+    >>> len(pieces), 37 in [p.x for p in pieces]                            # one cut where they touch
+    (6, True)
+    """
+    ref = max(box.h, params.cut_ref * line_h)
+    min_piece = max(params.min_piece_px, int(params.min_piece * ref))
+    if box.w < params.split_aspect * ref or box.w < 2 * min_piece:
+        return []
+    region = ink[box.y : box.y2, box.x : box.x2]
+    if box.labels:
+        region = region * member(labels[box.y : box.y2, box.x : box.x2], box.labels)
+    k = max(3, int(ref * params.profile_blur)) | 1
+    profile = cv2.blur(region.sum(axis=0, dtype=np.float32).reshape(1, -1), (k, 1)).ravel()
+    inner = profile[min_piece : box.w - min_piece + 1]
+    if inner.size == 0:
+        return []
+    most = max(params.max_cuts, round(params.cuts_per_digit * box.w / (params.digit_width * ref)))
+    cuts = _deepest_minima(profile, inner, min_piece, most)
+    pieces, start = [], 0
+    for cut in sorted(cuts) + [box.w]:
+        piece = region[:, start:cut]
+        rows = np.nonzero(piece.max(axis=1) > 0)[0]
+        if len(rows):
+            pieces.append(Box(box.x + start, box.y + int(rows[0]), cut - start,
+                              int(rows[-1] - rows[0] + 1), list(box.labels), int((piece > 0).sum())))
+        start = cut
+    return pieces if len(pieces) > 1 else []
+
+
+def _deepest_minima(profile: np.ndarray, inner: np.ndarray, min_piece: int, most: int) -> list[int]:
+    """Up to ``most`` local minima of ``inner`` (= ``profile`` without ``min_piece`` columns at each
+    end; plateaus count once), deepest first, each at least ``min_piece`` from those already taken."""
+    left = np.r_[np.inf, inner[:-1]]
+    right = np.r_[inner[1:], np.inf]
+    minima = np.flatnonzero((inner <= left) & (inner < right)) + min_piece
+    cuts: list[int] = []
+    for c in sorted(minima, key=lambda c: profile[c]):
+        if all(abs(c - o) >= min_piece for o in cuts):
+            cuts.append(int(c))
+        if len(cuts) == most:
+            break
+    return cuts
+
+
+def doubtful(p: np.ndarray, *, params: ReaderParams = READER) -> bool:
+    """Whether a box read whole might not be one digit: the reject output has a say, or no digit
+    is clearly ahead. Only such boxes are cut (clear digits cost nothing more).
+
+    >>> doubtful(np.r_[np.full(10, 0.001), 0.99]), doubtful(np.r_[0.99, np.full(10, 0.001)])
+    (True, False)
+    """
+    return bool(p[NOT_A_DIGIT] > params.doubt_reject or p[:DIGIT_CLASSES].max() < params.doubt_confidence)
+
+
+class Candidate(NamedTuple):
+    """Pieces ``start`` to ``end`` (exclusive) of a line joined into one candidate digit, ``box``."""
+
+    start: int
+    end: int
+    box: Box
+
+
+def candidates(atoms: list[Box], line: list[Box], parent: list[int] | None = None,
+               loose: list[bool] | None = None, *, params: ReaderParams = READER) -> list[Candidate]:
+    """Every run of up to ``max_run`` neighbouring pieces of a line that could be one digit.
+
+    ``atoms`` are the line's boxes, with doubtful ones replaced by their cut pieces; ``parent[i]``
+    is the index in ``line`` of the box atom ``i`` comes from. A run is a candidate while it stays
+    narrower than ``max_width`` line heights, its pieces are no further apart than ``max_gap`` line
+    heights and it is not much taller than the line; a run joining different boxes also needs one
+    of them to be ``loose`` (doubtful or short) or the two to be almost touching (``join_gap``), so
+    two clear digits apart are never read as one. Each box stays a candidate as it is, however many
+    pieces it was cut into.
+
+    >>> one, two = Box(0, 0, 14, 60), Box(40, 0, 14, 60)          # two clear 1s, well apart
+    >>> [(c.start, c.end) for c in candidates([one, two], [one, two], loose=[False, False])]
+    [(0, 1), (1, 2)]
+    """
+    parent = parent if parent is not None else list(range(len(atoms)))
+    loose = loose if loose is not None else [True] * len(line)
+    line_h = line_height(line)
+    units: list[Candidate] = []
+    for i in range(len(atoms)):
+        units += _runs_from(i, atoms, parent, loose, line_h, params)
+    # Each box whole: its own object, whose probabilities are already known.
+    for k, box in enumerate(line):
+        span = [i for i, p in enumerate(parent) if p == k]
+        start, end = span[0], span[-1] + 1
+        units = [u for u in units if (u.start, u.end) != (start, end)]
+        units.append(Candidate(start, end, box))
+    return units
+
+
+def _runs_from(i: int, atoms: list[Box], parent: list[int], loose: list[bool], line_h: float,
+               params: ReaderParams) -> list[Candidate]:
+    """The candidate runs that start at piece ``i``, shortest first."""
+    unit, joins_loose = atoms[i], loose[parent[i]]
+    runs = [Candidate(i, i + 1, unit)]
+    for j in range(i + 1, min(i + params.max_run, len(atoms))):
+        gap = atoms[j].x - unit.x2
+        unit = unit.union(atoms[j])
+        joins_loose = joins_loose or loose[parent[j]]
+        if (gap > params.max_gap * line_h or unit.w > params.max_width * line_h
+                or unit.h > params.max_height * line_h):
+            break
+        joins_loose = joins_loose or (parent[j] != parent[j - 1] and gap <= params.join_gap * line_h)
+        if parent[j] != parent[i] and not joins_loose:
+            continue
+        runs.append(Candidate(i, j + 1, unit))
+    return runs
+
+
+def line_candidates(line: list[Box], whole: list[np.ndarray], *, params: ReaderParams = READER
+                    ) -> list[Candidate]:
+    """The candidates of one line, given each box's probabilities read whole (``whole[k]`` for
+    ``line[k]``): doubtful boxes are replaced by their cut pieces, and doubtful or short boxes may
+    join their neighbours (a detached bar).
+
+    >>> one = [Box(0, 0, 30, 60, pieces=[Box(0, 0, 15, 60), Box(15, 0, 15, 60)])]
+    >>> [(c.start, c.end) for c in line_candidates(one, [np.r_[np.zeros(10), 1.0]])]
+    [(0, 1), (1, 2), (0, 2)]
+    """
+    line_h = line_height(line)
+    shaky = [doubtful(p, params=params) for p in whole]
+    loose = [shaky[k] or b.h < params.short * line_h for k, b in enumerate(line)]
+    atoms, parent = [], []
+    for k, b in enumerate(line):
+        parts = b.pieces if b.pieces and shaky[k] else [b]
+        atoms += parts
+        parent += [k] * len(parts)
+    return candidates(atoms, line, parent, loose, params=params)
+
+
+def choose(units: list[Candidate], probs: np.ndarray, line_h: float, *,
+           params: ReaderParams = READER) -> list[int]:
+    """The most probable reading of a line: a partition of its pieces into digits and non-digits.
+
+    Each run of pieces is either a digit, scored by the log-probability of its best digit, or not a
+    digit, scored by the log-probability of the reject class; a run much shorter than the line's
+    digits pays ``short_penalty`` to be a digit (the detached bar of a 5 is not a 7). Dynamic
+    programming over the pieces finds the best-scoring partition; the indices of the runs read as
+    digits are returned, left to right.
+
+    >>> a, b = Box(0, 0, 30, 60), Box(30, 0, 30, 60)
+    >>> clear = lambda d: np.eye(11)[d] * 0.97 + 0.003                  # 0.97 on class d
+    >>> choose([Candidate(0, 1, a), Candidate(1, 2, b), Candidate(0, 2, a.union(b))],
+    ...        np.stack([clear(3), clear(5), clear(10)]), 60)           # the whole is "not a digit"
+    [0, 1]
+    """
+    n = max(u.end for u in units)
+    best = np.full(n + 1, -np.inf)
+    best[0] = 0.0
+    back: list[tuple[int, int, bool] | None] = [None] * (n + 1)
+    for k, unit in sorted(enumerate(units), key=lambda e: e[1].end):
+        for score, is_digit in _options(unit, probs[k], line_h, params):
+            if best[unit.start] + score > best[unit.end]:
+                best[unit.end], back[unit.end] = best[unit.start] + score, (unit.start, k, is_digit)
+    chosen, j = [], n
+    while j > 0:
+        i, k, is_digit = back[j]
+        if is_digit:
+            chosen.append(k)
+        j = i
+    return chosen[::-1]
+
+
+def _options(unit: Candidate, p: np.ndarray, line_h: float, params: ReaderParams
+             ) -> tuple[tuple[float, bool], ...]:
+    """(score, is a digit) of each way ``unit`` may be read, for :func:`choose`."""
+    short = unit.box.h < params.short * line_h
+    digit = float(np.log(max(p[:DIGIT_CLASSES].max(), 1e-9))) + params.digit_cost
+    if short:
+        digit += params.short_penalty
+    reject = float(np.log(max(p[NOT_A_DIGIT], 1e-9)))
+    if not short:
+        # Per digit's width it covers: a wide box dropped would take several digits with it.
+        widths = unit.box.w / (params.segment.digit_width * line_h)
+        reject += params.reject_penalty * max(1.0, widths)
+    # Only a single piece or a whole box may be "not a digit": dropping a run of several pieces at
+    # once would be a cheap way out of reading the digits among them.
+    if unit.end - unit.start == 1 or unit.box.pieces:
+        return (digit, True), (reject, False)
+    return ((digit, True),)

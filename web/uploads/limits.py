@@ -1,0 +1,10 @@
+"""What an upload may be: its size in bytes and its pixels. The defaults are here; an environment
+variable of the same name changes each (read in web/settings.py, listed in deploy/env.example), and
+web/uploads/validation.py refuses what is over them before anything is stored.
+"""
+
+# DIGITSCAN_MAX_UPLOAD_BYTES: 2 MB, a scan or a screenshot of a page of numbers with room to spare.
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+# DIGITSCAN_MAX_PIXELS: decompression bombs. A 2 MB PNG can claim 100k × 100k pixels; the header's size
+# is checked before anything is decoded. 25 Mpx is a 6000 × 4000 camera photo.
+MAX_PIXELS = 25_000_000
