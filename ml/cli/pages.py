@@ -13,9 +13,10 @@ from tqdm import tqdm
 from ml.models.checkpoint import load_checkpoint
 from ml.paths import DEFAULT_CHECKPOINT
 from ml.reading.params import Steps
-from ml.study.bench_read import bench_read, bench_table
+from ml.study.bench_read import bench_digit, bench_read, bench_table
 from ml.study.gallery import gallery
 from ml.study.score_pages import score, score_tables
+from ml.study.score_sets import load_labels, score_set, score_set_tables
 from ml.synth.evalset import generate
 
 
@@ -26,38 +27,75 @@ def cmd_pages(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_score_pages(args: argparse.Namespace) -> int:
-    off = [name.strip() for name in (args.without or "").split(",") if name.strip()]
+def _steps_without(names: str) -> Steps | None:
+    """``Steps`` with the comma-separated steps off, or None (after saying why) for an unknown one."""
+    off = [name.strip() for name in (names or "").split(",") if name.strip()]
     unknown = [name for name in off if name not in Steps.names()]
     if unknown:
         print(f"error: unknown step(s) {', '.join(unknown)}; steps are {', '.join(Steps.names())}",
               file=sys.stderr)
+        return None
+    return Steps(**{name: False for name in off})
+
+
+def _write(path: str | None, result: dict) -> None:
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(result, indent=1))
+
+
+def cmd_score_pages(args: argparse.Namespace) -> int:
+    steps = _steps_without(args.without)
+    if steps is None:
         return 2
+    off = [name for name in Steps.names() if not getattr(steps, name)]
     model = load_checkpoint(args.checkpoint or DEFAULT_CHECKPOINT)
-    steps = Steps(**{name: False for name in off})
     total = len(list(Path(args.folder).glob("page-*.json")))
     with tqdm(total=total, desc="scoring", file=sys.stderr) as bar:
         result = score(args.folder, model=model, tesseract=not args.no_tesseract, steps=steps,
                        progress=lambda i: bar.update(1))
     result["without"] = off
     result["model"] = model.name
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(result, indent=1))
+    _write(args.out, result)
     if args.gallery:
         gallery(args.folder, result["failures"][: args.worst], args.gallery, model=model, steps=steps)
     print(json.dumps(result) if args.json else score_tables(result))
     return 0
 
 
+def cmd_score_set(args: argparse.Namespace) -> int:
+    steps = _steps_without(args.without)
+    if steps is None:
+        return 2
+    model = load_checkpoint(args.checkpoint or DEFAULT_CHECKPOINT)
+    total = len(load_labels(args.folder, args.labels))
+    with tqdm(total=total, desc="scoring", file=sys.stderr) as bar:
+        result = score_set(args.folder, labels=args.labels, model=model, steps=steps,
+                           tesseract=not args.no_tesseract, progress=lambda i: bar.update(1))
+    result["model"] = model.name
+    result["without"] = [name for name in Steps.names() if not getattr(steps, name)]
+    _write(args.out, result)
+    if args.gallery:
+        gallery(args.folder, result["failures"][: args.worst], args.gallery, model=model, steps=steps)
+    print(json.dumps(result) if args.json else score_set_tables(result))
+    return 0
+
+
 def cmd_bench_read(args: argparse.Namespace) -> int:
     width, height = (int(v) for v in args.size.lower().split("x"))
     model = load_checkpoint(args.checkpoint or DEFAULT_CHECKPOINT)
+    if args.digit:
+        result = bench_digit(runs=args.runs, model=model,
+                             wrap=lambda runs: tqdm(runs, desc="bench", file=sys.stderr))
+        print(f"{result['image']}: read {result['read']} (truth {result['truth']}); p50 decode "
+              f"{result['decode_ms']['p50']:.2f} ms, one forward pass {result['forward_ms']['p50']:.2f} ms, "
+              f"read {result['read_ms']['p50']:.2f} ms: {result['read_over_decode_and_forward_p50']:.2f}× "
+              f"decode + forward")
+        _write(args.out, result)
+        return 0
     result = bench_read(size=(width, height), digits=args.digits, runs=args.runs, seed=args.seed, model=model,
                         wrap=lambda runs: tqdm(runs, desc="bench-read", file=sys.stderr),
                         command=args.command_line)
     print(bench_table(result))
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(result, indent=1))
+    _write(args.out, result)
     return 0

@@ -74,6 +74,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--worst", type=int, default=12, help="pages in the gallery")
     sp.set_defaults(handler="pages:cmd_score_pages")
 
+    ss = sub.add_parser("score-set", help="score read() on a labelled set of real images",
+                        formatter_class=fmt)
+    ss.add_argument("folder", help="a folder with labels.csv (file, digits[, source_repo, kind, boxes])")
+    ss.add_argument("--labels", default="labels.csv", help="the labels file in the folder")
+    ss.add_argument("--checkpoint", default=None, help="checkpoint (default: the shipped model)")
+    ss.add_argument("--no-tesseract", action="store_true", help="do not run Tesseract even if installed")
+    ss.add_argument("--json", action="store_true", help="print the full result as JSON")
+    ss.add_argument("--without", default="", metavar="STEPS",
+                    help="pipeline steps to switch off, as score-pages")
+    ss.add_argument("--out", default=None, metavar="FILE", help="also write the full result as JSON")
+    ss.add_argument("--gallery", default=None, metavar="DIR", help="annotated PNGs of the worst images")
+    ss.add_argument("--worst", type=int, default=12, help="images in the gallery")
+    ss.set_defaults(handler="pages:cmd_score_set")
+
     br = sub.add_parser("bench-read", help="time read() on a phone-sized photo against decoding it",
                         formatter_class=fmt)
     br.add_argument("--size", default="1600x1200", help="photo size WIDTHxHEIGHT")
@@ -82,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     br.add_argument("--seed", type=int, default=0, help="random seed of the photo")
     br.add_argument("--checkpoint", default=None, help="checkpoint (default: the shipped model)")
     br.add_argument("--out", default=None, metavar="FILE", help="also write the figures as JSON")
+    br.add_argument("--digit", action="store_true",
+                    help="time a 28x28 MNIST digit as stored instead, against its decode + one forward pass")
     br.set_defaults(handler="pages:cmd_bench_read")
 
     b = sub.add_parser("benchmark", help="compare the six families on MNIST", formatter_class=fmt)

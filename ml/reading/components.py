@@ -33,6 +33,34 @@ def components(mask: np.ndarray, *, params: SegmentParams = SEGMENT) -> tuple[np
     return labels, boxes
 
 
+def drop_surround(labels: np.ndarray, boxes: list[Box], digit_h: float | None = None, *,
+                  params: SegmentParams = SEGMENT) -> list[Box]:
+    """Without the components that run along the image's edge and are far bigger than a digit: what
+    lies around the page (a strip of the desk beside the sheet, the dark corner where a page was cut, a
+    book's edge) is darker than the page and, where it is narrow, reads as ink. Such a component runs
+    along ``surround_contact`` of the image's perimeter and is ``surround_extent`` digit heights long
+    (``digit_h``; when it is not known yet, that of the other components); a digit photographed close
+    may touch the edge too, but is no bigger than itself.
+
+    >>> mask = np.zeros((100, 100), np.uint8); mask[:, :6] = 1; mask[30:50, 40:45] = 1  # a strip and a 1
+    >>> labels, boxes = components(mask)
+    >>> [b.x for b in drop_surround(labels, boxes)]
+    [40]
+    """
+    if not boxes:
+        return boxes
+    rim = np.concatenate([labels[0], labels[-1], labels[1:-1, 0], labels[1:-1, -1]])
+    contact = np.bincount(rim, minlength=int(labels.max()) + 1)
+    touching = [sum(int(contact[label]) for label in b.labels) >= params.surround_contact * rim.size
+                for b in boxes]
+    if not any(touching):
+        return boxes
+    if digit_h is None:
+        digit_h = typical_height([b for b, t in zip(boxes, touching) if not t], params=params)
+    long = params.surround_extent * digit_h
+    return [b for b, t in zip(boxes, touching) if not (t and max(b.w, b.h) > long)]
+
+
 def typical_height(boxes: list[Box], *, params: SegmentParams = SEGMENT) -> float:
     """The height of a digit on this page: the ink-weighted median of the component heights.
 

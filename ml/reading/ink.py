@@ -52,8 +52,62 @@ def shrink(gray: np.ndarray, scale: float) -> np.ndarray:
     return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
 
 
-def ink_map(gray: np.ndarray, *, edge_trend: bool = True, params: SegmentParams = SEGMENT) -> np.ndarray:
+# What :func:`polarity` says of an image.
+DARK_INK, LIGHT_INK, EITHER = "dark ink", "light ink", "either"
+
+
+def polarity(gray: np.ndarray, *, params: SegmentParams = SEGMENT) -> str:
+    """Whether ``gray`` holds dark ink on a light ground (:data:`DARK_INK`, nearly every photo and scan),
+    light ink on a dark ground (:data:`LIGHT_INK`: chalk, a white-on-black canvas, MNIST as stored), or
+    cannot be told by looking (:data:`EITHER`: the reader then reads it both ways).
+
+    >>> digit = np.zeros((28, 28), np.uint8); digit[4:24, 12:15] = 255      # a white 1 on black
+    >>> polarity(digit), polarity(255 - digit)
+    ('light ink', 'dark ink')
+    """
+    h, w = gray.shape
+    # A glance first (every 8th pixel or so): most photos are plainly light paper, and are told so at
+    # once, without shrinking the whole image for the closer look below.
+    step = max(1, max(h, w) // 200)
+    glance = gray[::step, ::step]
+    if (glance > cv2.threshold(glance, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0]).mean() > 0.6:
+        return DARK_INK
+    probe = min(1.0, params.probe_side / max(h, w))
+    g = shrink(gray, probe) if probe < 1 else gray
+    otsu, _ = cv2.threshold(g, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    light = (g > otsu).view(np.uint8)
+    if not light.any() or light.all():
+        return DARK_INK
+    border = np.concatenate([light[0], light[-1], light[:, 0], light[:, -1]])
+    bright, dark = float(g[light > 0].mean()), float(g[light == 0].mean())
+    if (light.mean() > 1 - params.light_majority or border.mean() > 1 - params.light_border
+            or bright - dark < params.light_contrast * bright):
+        return DARK_INK
+    if max(h, w) <= params.light_small:
+        return LIGHT_INK
+    widths = _stroke_widths(light)
+    if widths < params.light_strokes:
+        return LIGHT_INK
+    return EITHER if widths < params.light_page else DARK_INK
+
+
+def _stroke_widths(mask: np.ndarray) -> float:
+    """Area-weighted over the components of ``mask``: twice the widest inscribed radius over the
+    component's height. Strokes are thin for their height (a 1: a tenth), a sheet of paper is not."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    distance = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+    widest = np.zeros(count, np.float32)
+    np.maximum.at(widest, labels.ravel(), distance.ravel())
+    heights = np.maximum(stats[1:, cv2.CC_STAT_HEIGHT], 1).astype(np.float64)
+    return float(np.average(2 * widest[1:] / heights, weights=stats[1:, cv2.CC_STAT_AREA]))
+
+
+def ink_map(gray: np.ndarray, *, edge_trend: bool = True, near_px: int = 0,
+            params: SegmentParams = SEGMENT) -> np.ndarray:
     """Ink strength in [0, 1]: how much darker each pixel is than the local paper.
+
+    With ``near_px`` (wider than any stroke), the paper is also kept from spilling across sharp steps
+    of its own brightness (see ``SegmentParams.paper_near``).
 
     >>> float(ink_map(np.full((50, 50), 200, np.uint8)).max())   # blank paper holds no ink
     0.0
@@ -66,7 +120,10 @@ def ink_map(gray: np.ndarray, *, edge_trend: bool = True, params: SegmentParams 
     # The filter must be wider than any stroke or blot (or it hollows them out): digits are about
     # ``work_height`` px tall, so ``paper_kernel`` times that, and at least a part of the page.
     k = max(params.paper_min_kernel, min(small.shape) // params.paper_page_divisor,
-            int(params.paper_kernel * params.work_height / factor)) | 1
+            int(params.paper_kernel * params.work_height / factor))
+    # ...but no wider than the image is short: a small image (a digit cropped or drawn at 28 px, a
+    # cheque's amount field) has no stroke that wide, and the filter's cost grows with its area.
+    k = min(k, max(params.paper_min_kernel, min(small.shape))) | 1
     # A closing (max filter, then min filter) removes every stroke narrower than k and keeps the
     # paper's own steps, such as the sharp edge of a hand's shadow, where they are; a light blur then
     # smooths the blocks of the reduced image.
@@ -76,8 +133,16 @@ def ink_map(gray: np.ndarray, *, edge_trend: bool = True, params: SegmentParams 
     else:
         closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, element)
     paper = cv2.blur(closed, (3, 3))
-    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
-    paper = np.maximum(paper, gray.astype(np.float32))
+    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
+    if near_px:
+        # The estimate made on the reduced copy is blurred across sharp steps of the paper itself (the
+        # edge of the page on a darker desk, a table's edge, the frame of a photo): there the bright
+        # side spills onto the dark one, which then reads as a long stroke of ink. A closing at full
+        # resolution, just wide enough to fill any stroke, does not spill: the paper is nowhere
+        # brighter than that.
+        square = np.ones((max(3, near_px) | 1,) * 2, np.uint8)
+        paper = cv2.min(paper, cv2.morphologyEx(gray, cv2.MORPH_CLOSE, square))
+    paper = np.maximum(paper.astype(np.float32), gray.astype(np.float32))
     return np.clip((paper - gray) / np.maximum(paper, 1.0), 0.0, 1.0)
 
 
@@ -126,6 +191,67 @@ def remove_rules(ink: np.ndarray, digit_px: float = SEGMENT.work_height, *,
     rules[rules < int(params.rule_floor * params.min_contrast * 255)] = 0
     cleaned = np.clip(ink - rules.astype(np.float32) / 255, 0.0, 1.0)
     return cleaned, (horizontal > int(params.min_contrast * 255)).view(np.uint8)
+
+
+def remove_edges(mask: np.ndarray, gray: np.ndarray, *, length_px: float, thin_px: float,
+                 step: float = SEGMENT.edge_step) -> np.ndarray:
+    """``mask`` without the edges of the paper: thin straight lines at least ``length_px`` long, at any
+    angle, whose two sides differ in brightness by ``step`` or more (a page's edge photographed on a
+    desk, the shadow along it, a table's edge). A pen stroke, however long and straight (the 1 or the
+    7 of a digit written large), has the same paper on both sides and stays; so does a ruled line
+    (``remove_rules`` takes the upright and level ones). Thin: the ink across the line is at most
+    ``2 × thin_px`` wide along most of its length.
+
+    >>> gray = np.full((200, 200), 230, np.uint8); gray[:, 100:] = 120                # a page, a desk
+    >>> _ = cv2.line(gray, (99, 0), (99, 199), 60, 2); _ = cv2.line(gray, (20, 20), (80, 190), 40, 2)
+    >>> mask = (gray < 90).astype(np.uint8)                        # the page's edge and a long stroke
+    >>> cleaned = remove_edges(mask, gray, length_px=100, thin_px=2)
+    >>> int(cleaned[:, 95:].sum()), int(cleaned[:, :90].sum()) == int(mask[:, :90].sum())
+    (0, True)
+    """
+    # Only components long enough to hold such a line are searched (most pages have none: no cost).
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    sides = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
+    long = np.flatnonzero(sides >= length_px / np.sqrt(2)) + 1
+    if long.size == 0:
+        return mask
+    table = np.zeros(count, np.uint8)
+    table[long] = 1
+    segments = cv2.HoughLinesP(table[labels], 1, np.pi / 180, threshold=max(10, int(0.5 * length_px)),
+                               minLineLength=int(length_px), maxLineGap=3)
+    if segments is None:
+        return mask
+    distance = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+    erase = np.zeros_like(mask)
+    for x1, y1, x2, y2 in segments[:, 0].astype(np.float64):
+        if _is_edge(gray, distance, (x1, y1, x2, y2), thin_px, step):
+            cv2.line(erase, (int(x1), int(y1)), (int(x2), int(y2)), 1, int(2 * thin_px + 3))
+    return cv2.bitwise_and(mask, 1 - erase) if erase.any() else mask
+
+
+def _is_edge(gray: np.ndarray, distance: np.ndarray, segment: tuple[float, ...], thin_px: float,
+             step: float) -> bool:
+    """Whether the line ``segment`` (x1, y1, x2, y2) is thin and has unlike brightness on its two sides."""
+    x1, y1, x2, y2 = segment
+    count = int(max(abs(x2 - x1), abs(y2 - y1))) + 1
+    xs, ys = np.linspace(x1, x2, count), np.linspace(y1, y2, count)
+    h, w = gray.shape
+    nx, ny = -(y2 - y1), x2 - x1
+    norm = max(float(np.hypot(nx, ny)), 1e-6)
+    nx, ny = nx / norm, ny / norm
+
+    def beside(offset: float) -> tuple[np.ndarray, np.ndarray]:
+        return (np.clip((ys + offset * ny).round().astype(int), 0, h - 1),
+                np.clip((xs + offset * nx).round().astype(int), 0, w - 1))
+
+    # Thin across its whole width: a line found along the border of a thick stroke is not.
+    across = np.max([distance[beside(d)] for d in np.arange(-2 * thin_px, 2 * thin_px + 0.5, 1.0)], axis=0)
+    if np.median(across) > thin_px:
+        return False
+    # The grey a few line widths off it on each side.
+    off = 3 * thin_px + 3
+    sides = [float(np.median(gray[beside(sign * off)])) for sign in (1, -1)]
+    return abs(sides[0] - sides[1]) >= step * max(sides)
 
 
 def binarize(ink: np.ndarray, *, hysteresis: bool = True, params: SegmentParams = SEGMENT) -> np.ndarray:

@@ -38,6 +38,9 @@ class Steps:
     faint: bool = True  # crops take in the faint ink joined to a digit (off: the binarized ink only)
     fragments: bool = True  # clusters of small fragments (a faint digit in pieces) joined
     rules: bool = True  # straight ruled lines, margin rules and frames subtracted from the ink
+    polarity: bool = True  # light ink on a dark ground (chalk, white-on-black canvas, MNIST as stored) seen
+    surround: bool = True  # what runs along the image's edge (the desk around a page) is no ink
+    edges: bool = True  # the paper's edges (a page's edge on a desk, a table's edge) are no ink
 
     @classmethod
     def names(cls) -> list[str]:
@@ -75,9 +78,27 @@ class SegmentParams:
     # ``paper_page_divisor`` (not tuned).
     paper_min_kernel: int = 7
     paper_page_divisor: int = 12
+    # ...and nowhere brighter than a closing of the full-resolution image with a square this many digit
+    # heights wide (wider than any stroke, so strokes are filled and stay ink; 0 switches it off), so
+    # that a step of the paper itself (a page's edge on a desk) is not read as a stroke. In the probe,
+    # where the digits' height is not known yet, ``probe_near`` of the probe's short side: wider than
+    # the strokes of a digit photographed close (an eighth of the image across).
+    paper_near: float = 0.8
+    probe_near: float = 0.2
     # Straight ink this many digit heights long is a rule, not a stroke: subtracting it took the ruled
     # sheet scenes from 88.4 % to 98.0 % of digits and cheques from 98.1 % to 99.5 %.
     rule_length: float = 2.5
+    # The edges of the paper are not strokes either (a page's edge on a desk, a table's edge): thin
+    # straight lines at any angle, at least ``rule_length`` digit heights long (in the probe,
+    # ``probe_line`` of its diagonal and ``probe_line_min`` px: a small image is a crop, not a photo of
+    # a page on a desk) and at most ``straight_thin`` digit heights across (in the probe,
+    # ``probe_thin`` px), whose two sides differ in brightness by ``edge_step`` of the brighter side
+    # or more (a pen stroke has the same paper on both sides).
+    straight_thin: float = 0.06
+    probe_line: float = 0.15
+    probe_line_min: float = 100.0
+    probe_thin: float = 2.5
+    edge_step: float = 0.15
     # Openings weaker than this share of ``min_contrast`` are the paper's own residue, not rules.
     rule_floor: float = 0.5
     # A frame's short side: an upright at most this share as wide as tall that meets a removed
@@ -85,6 +106,24 @@ class SegmentParams:
     # amount box; its sides were read as two 1s before, a test). 0 keeps every upright.
     frame_side_aspect: float = 0.35
     frame_reach: float = 0.08
+
+    # --- which way round the ink is (ml.reading.ink.polarity) ---
+    # Light ink on a dark ground may be seen when, on the probe split at Otsu's threshold, the dark part
+    # is the majority (``light_majority``) and holds most of the border (``light_border``), and the two
+    # parts differ by at least ``light_contrast`` of the light part's brightness (a page's light
+    # gradient split in two is not ink). Images no larger than ``light_small`` px are then digit crops
+    # (MNIST as stored, a small canvas): light ink. A larger one may also be a light page photographed
+    # on a dark desk, and looking cannot always tell (twice the widest inscribed radius of the light
+    # parts over their height, area-weighted: MNIST digits 0.10–0.39, brush digits on a canvas up to
+    # 0.33, a sheet on a desk 0.2–0.5 as its digits cut into it): under ``light_strokes`` (hair-thin
+    # chalk) it is light ink, from ``light_page`` on a page; between, the reader reads it both ways and
+    # keeps the more confident reading.
+    light_majority: float = 0.5
+    light_border: float = 0.5
+    light_contrast: float = 0.3
+    light_strokes: float = 0.1
+    light_page: float = 0.45
+    light_small: int = 100
 
     # --- threshold (ml.reading.ink.binarize) ---
     # Otsu's threshold on the ink map is scaled by ``otsu_scale`` and clamped to [min_contrast,
@@ -104,6 +143,10 @@ class SegmentParams:
     # are noise (not tuned).
     min_area: int = 4
     min_area_divisor: int = 200_000
+    # Components running along this share of the image's perimeter and this many digit heights long are
+    # what lies around the page, not ink (ml.reading.components.drop_surround).
+    surround_contact: float = 0.1
+    surround_extent: float = 3.0
     # Boxes left out of the digit-height estimate: wider than ``height_max_aspect`` heights or taller
     # than ``height_max_elongation`` widths (ruled lines, margins), or inked on less than
     # ``height_min_fill`` of their area (a grid's frame) (not tuned).
@@ -157,6 +200,12 @@ class SegmentParams:
     # A box joins a line when it overlaps the line's nearest box vertically by more than this share of
     # the smaller height (a test reads a line rotated 9°).
     line_overlap: float = 0.4
+    # Lines at ``skew_min`` degrees or more (a page photographed askew) are grouped in coordinates turned
+    # by their angle, found from each box's nearest neighbour to the right within ``skew_reach`` box
+    # heights (under ``skew_min`` the nearest-box overlap above copes: a test reads a line at 9°).
+    skew_min: float = 12.0
+    skew_reach: float = 2.5
+    skew_sample: int = 300  # boxes whose neighbour is looked for, at most about this many
     # The naive grouping of the ablation (Steps.rotated_lines off): centres within this many digit
     # heights of the previous box's.
     row_band: float = 0.5

@@ -22,6 +22,7 @@ from ml.paths import DEFAULT_CHECKPOINT
 
 from .boxes import Box, Segmentation
 from .decode import decode_image
+from .ink import DARK_INK, EITHER, LIGHT_INK, polarity, to_gray
 from .lines import line_height
 from .params import ALL_STEPS, READER, ReaderParams, Steps
 from .result import Digit, Reading
@@ -58,28 +59,50 @@ def read(image: np.ndarray | bytes | str | Path, *, model: LoadedModel | None = 
     Every box found is classified whole, in one batch. With a model that has the "not a digit"
     output, boxes it doubts (see :func:`ml.reading.split.doubtful`) are then cut into pieces; runs of
     those pieces and of neighbouring boxes are classified in a second batch, and line by line the
-    reading the classifier finds most probable is chosen (see :func:`ml.reading.split.choose`). The
-    image is not modified.
+    reading the classifier finds most probable is chosen (see :func:`ml.reading.split.choose`). Light
+    ink on a dark ground is read as such (:func:`ml.reading.ink.polarity`); where the image does not
+    tell, it is read both ways and the more confident reading kept. The image is not modified.
 
     >>> reading = read("docs/samples/digits.png")
     >>> reading.line_texts, reading.digits[0].box, reading.digits[0].uncertain
     (['75013', '20261125', '4096'], [40, 47, 53, 58], False)
+    >>> import cv2
+    >>> white_on_black = cv2.bitwise_not(cv2.imread("docs/samples/digits.png"))
+    >>> read(white_on_black).line_texts
+    ['75013', '20261125', '4096']
     """
     t0 = time.perf_counter()
     array = _as_array(image)
     model = model or default_model()
     t1 = time.perf_counter()
-    seg = segment(array, steps, params=params.segment)
+    gray = to_gray(array)
+    way = polarity(gray, params=params.segment) if steps.polarity else DARK_INK
+    ways = [False, True] if way == EITHER else [way == LIGHT_INK]
+    readings = [_read_one_way(gray, model, steps, params, light_ink=light) for light in ways]
+    digits, seg_ms = max(readings, key=lambda r: _certainty(r[0], params))
     t2 = time.perf_counter()
-    whole = _classify(model, seg, seg.boxes)
-    if model.classifier.outputs == NOT_A_DIGIT + 1 and steps.choose:
-        digits = _chosen_digits(model, seg, whole, params)
-    else:
-        digits = _whole_digits(seg, whole, params)
-    t3 = time.perf_counter()
-    timings = {"decode": (t1 - t0) * 1e3, "segment": (t2 - t1) * 1e3, "classify": (t3 - t2) * 1e3}
+    timings = {"decode": (t1 - t0) * 1e3, "segment": seg_ms, "classify": (t2 - t1) * 1e3 - seg_ms}
     return Reading(digits, (array.shape[1], array.shape[0]), model.name,
                    {k: round(v, 2) for k, v in timings.items()})
+
+
+def _read_one_way(gray: np.ndarray, model: LoadedModel, steps: Steps, params: ReaderParams, *,
+                  light_ink: bool) -> tuple[list[Digit], float]:
+    """The digits of ``gray`` read with the ink taken as light (or dark), and the ms segmenting took."""
+    start = time.perf_counter()
+    seg = segment(gray, steps, params=params.segment, light_ink=light_ink)
+    seg_ms = (time.perf_counter() - start) * 1e3
+    whole = _classify(model, seg, seg.boxes)
+    if model.classifier.outputs == NOT_A_DIGIT + 1 and steps.choose:
+        return _chosen_digits(model, seg, whole, params), seg_ms
+    return _whole_digits(seg, whole, params), seg_ms
+
+
+def _certainty(digits: list[Digit], params: ReaderParams) -> tuple[int, float]:
+    """How sure a reading is: its digits read clearly, then their mean confidence (to pick one of the
+    two readings of an image whose ink could be light or dark)."""
+    clear = sum(d.confidence >= params.uncertain_below for d in digits)
+    return clear, float(np.mean([d.confidence for d in digits])) if digits else 0.0
 
 
 def _whole_digits(seg: Segmentation, whole: np.ndarray, params: ReaderParams) -> list[Digit]:

@@ -32,18 +32,20 @@ benchmark can look at each; their numbers are in :mod:`ml.reading.params`):
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from .boxes import Box, Segmentation
 from .components import (
     components,
+    drop_surround,
     frame_sides,
     group_fragments,
     is_digit_like,
     merge_pieces,
     typical_height,
 )
-from .ink import binarize, ink_map, remove_rules, shrink, to_gray
+from .ink import binarize, ink_map, remove_edges, remove_rules, shrink, to_gray
 from .lines import group_lines, group_rows, line_height
 from .params import ALL_STEPS, SEGMENT, SegmentParams, Steps
 from .split import cut_pieces
@@ -66,8 +68,12 @@ def work_scale(gray: np.ndarray, *, params: SegmentParams = SEGMENT) -> tuple[fl
     h, w = gray.shape
     probe = min(1.0, params.probe_side / max(h, w))
     probed = shrink(gray, probe) if probe < 1 else gray
-    _, boxes = components(binarize(ink_map(probed, params=params), params=params), params=params)
-    digit_h = typical_height(boxes, params=params)
+    near = int(params.probe_near * min(probed.shape))
+    mask = binarize(ink_map(probed, near_px=near, params=params), params=params)
+    length = max(params.probe_line * float(np.hypot(*probed.shape)), params.probe_line_min)
+    mask = remove_edges(mask, probed, length_px=length, thin_px=params.probe_thin, step=params.edge_step)
+    labels, boxes = components(mask, params=params)
+    digit_h = typical_height(drop_surround(labels, boxes, params=params), params=params)
     if digit_h < params.min_probe_height:  # too small to measure at the probe: keep every pixel
         return 1.0, float(params.work_height)
     if probe == 1.0:
@@ -75,13 +81,14 @@ def work_scale(gray: np.ndarray, *, params: SegmentParams = SEGMENT) -> tuple[fl
     return min(1.0, params.work_height / (digit_h / probe)), digit_h / probe
 
 
-def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParams = SEGMENT) -> Segmentation:
-    """Find the digits of ``image`` (grey or BGR uint8) as lines of boxes in reading order.
+def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParams = SEGMENT,
+            light_ink: bool = False) -> Segmentation:
+    """Find the digits of ``image`` (grey or BGR uint8) as lines of boxes in reading order; with
+    ``light_ink``, of light ink on a dark ground (see :func:`ml.reading.ink.polarity`).
 
     Boxes are in the pixels of the work resolution (see :func:`work_scale`);
     :meth:`Segmentation.image_box` gives them in the image's pixels.
 
-    >>> import cv2
     >>> page = np.full((120, 400), 255, np.uint8)
     >>> for x in (40, 140, 240): _ = cv2.rectangle(page, (x, 30), (x + 12, 90), 0, -1)
     >>> seg = segment(page)
@@ -91,6 +98,8 @@ def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParam
     if image.size == 0:
         raise ValueError(f"segment got an empty image of shape {image.shape}")
     gray = to_gray(image)
+    if light_ink:
+        gray = cv2.bitwise_not(gray)
     probed, digits_tall = work_scale(gray, params=params)
     scale = probed if steps.rescale else 1.0
     if scale < 1.0:
@@ -99,13 +108,20 @@ def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParam
     # big digits, which is not shrunk, or without rescaling; never taken as less (rules stay long).
     digit_px = max(float(params.work_height), digits_tall * scale)
     if steps.background:
-        ink = ink_map(gray, edge_trend=steps.edge_trend, params=params)
+        near = int(params.paper_near * digit_px)
+        ink = ink_map(gray, edge_trend=steps.edge_trend, near_px=near, params=params)
     else:
         ink = 1.0 - gray.astype(np.float32) / 255
     rules = None
     if steps.rules:
         ink, rules = remove_rules(ink, digit_px, params=params)
-    labels, boxes = components(binarize(ink, hysteresis=steps.hysteresis, params=params), params=params)
+    mask = binarize(ink, hysteresis=steps.hysteresis, params=params)
+    if steps.edges:
+        mask = remove_edges(mask, gray, length_px=params.rule_length * digit_px,
+                            thin_px=max(1.5, params.straight_thin * digit_px), step=params.edge_step)
+    labels, boxes = components(mask, params=params)
+    if steps.surround:
+        boxes = drop_surround(labels, boxes, digit_px, params=params)
     lines = _lines(boxes, rules, steps, params)
     for line in lines:
         line_h = line_height(line)

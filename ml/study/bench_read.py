@@ -10,10 +10,12 @@ from typing import Any
 
 import cv2
 import numpy as np
+import torch
 
 from ml.data import load_mnist
 from ml.machine import machine_line
 from ml.models.checkpoint import LoadedModel
+from ml.models.preprocess import batch_to_mnist
 from ml.reading.decode import decode_image
 from ml.reading.reader import default_model, read
 from ml.synth.photo import phone_photo
@@ -64,6 +66,42 @@ def bench_read(*, size: tuple[int, int] = (1600, 1200), digits: int = 10, runs: 
         "read_over_decode_p50": round(float(np.median(read_ms) / np.median(decode_ms)), 2),
         "machine": machine_line(), "command": command,
     }
+
+
+def bench_digit(*, runs: int = 300, model: LoadedModel | None = None, wrap: Runs = iter) -> dict[str, Any]:
+    """How long ``read`` takes on one 28×28 MNIST test digit as stored (white on black, PNG), beside
+    decoding it and one forward pass of the classifier on one crop, interleaved.
+
+    >>> result = bench_digit(runs=3)
+    >>> result["read"], result["read_over_decode_and_forward_p50"] > 0
+    ('7', True)
+    """
+    model = model or default_model()
+    _, test = load_mnist()
+    digit = test.images.numpy()[0]
+    data = cv2.imencode(".png", digit)[1].tobytes()
+    crop = torch.from_numpy(batch_to_mnist([digit.astype(np.float32) / 255]))
+    for _ in range(5):
+        read(data, model=model)
+    decode_ms, forward_ms, read_ms = [], [], []
+    for _ in wrap(range(runs)):
+        t0 = time.perf_counter()
+        decode_image(data)
+        t1 = time.perf_counter()
+        model.predict_proba(crop)
+        t2 = time.perf_counter()
+        text = read(data, model=model).text
+        t3 = time.perf_counter()
+        decode_ms.append((t1 - t0) * 1e3)
+        forward_ms.append((t2 - t1) * 1e3)
+        read_ms.append((t3 - t2) * 1e3)
+    base = float(np.median(decode_ms) + np.median(forward_ms))
+    return {"image": "MNIST test digit 0 as stored, 28x28 PNG", "read": text,
+            "truth": str(int(test.labels[0])),
+            "runs": runs, "decode_ms": _percentiles(decode_ms), "forward_ms": _percentiles(forward_ms),
+            "read_ms": _percentiles(read_ms),
+            "read_over_decode_and_forward_p50": round(float(np.median(read_ms)) / base, 2),
+            "machine": machine_line()}
 
 
 def bench_table(result: dict[str, Any]) -> str:

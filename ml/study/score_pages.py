@@ -129,8 +129,13 @@ def _row(truth: dict, lines: list[str], ms: float, boxes: list[list[int]] | None
     return row
 
 
-def _tesseract_lines(path: Path) -> list[str] | None:
-    """Tesseract's digit lines for one image (digits whitelist), or None if it is not installed."""
+def tesseract_lines(path: Path) -> list[str] | None:
+    """Tesseract's digit lines for one image (digits whitelist), or None if it is not installed.
+
+    >>> lines = tesseract_lines(Path("docs/samples/digits.png"))
+    >>> lines is None or all(line.isdigit() for line in lines)
+    True
+    """
     exe = shutil.which("tesseract")
     if exe is None:
         return None
@@ -172,7 +177,7 @@ def score(folder: str | Path, *, model: LoadedModel | None = None, tesseract: bo
                              "edits": row["edits"], "reading": reading.to_dict()})
         if tesseract and shutil.which("tesseract"):
             start = time.perf_counter()
-            lines = _tesseract_lines(folder / truth["image"]) or []
+            lines = tesseract_lines(folder / truth["image"]) or []
             theirs.append(_row(truth, lines, (time.perf_counter() - start) * 1e3, None))
         if progress:
             progress(k + 1)

@@ -152,9 +152,16 @@ def test_light_dimming_towards_the_edge_of_the_photo_is_not_read_as_ink(test_dig
     assert read(dim, model=shipped_model).text == truth["lines"][0]
     # Estimating the paper from inside the page only takes the dim strip for a stroke. (Removing
     # straight rules happens to catch this strip too, so it is switched off to see the edge alone.)
-    assert read(dim, model=shipped_model, steps=Steps(rules=False)).text == truth["lines"][0]
-    no_trend = Steps(rules=False, edge_trend=False)
-    assert read(dim, model=shipped_model, steps=no_trend).text != truth["lines"][0]
+    # Three things keep it out, each on its own: continuing the light's trend past the edge, the fine
+    # closing that keeps the paper from spilling across its own steps (paper_near), and dropping what
+    # runs along the image's edge (surround). Without all three, it is read.
+    coarse = ReaderParams(segment=SegmentParams(paper_near=0.0, probe_near=0.0))
+    for steps, params in ((Steps(rules=False, surround=False), coarse),
+                          (Steps(rules=False, surround=False, edge_trend=False), ReaderParams()),
+                          (Steps(rules=False, edge_trend=False), coarse)):
+        assert read(dim, model=shipped_model, steps=steps, params=params).text == truth["lines"][0]
+    bare = Steps(rules=False, surround=False, edge_trend=False)
+    assert read(dim, model=shipped_model, steps=bare, params=coarse).text != truth["lines"][0]
 
 
 def test_a_zero_with_a_faint_stretch_is_read_whole_not_as_a_six(test_digits, shipped_model):
