@@ -62,6 +62,8 @@ class Segmentation:
     # Whether crops take in the faint ink joined to a digit (Steps.faint).
     faint: bool = True
     params: SegmentParams = SEGMENT
+    # Per line, the separators between its digits (ml.reading.separators.Mark: char, box).
+    marks: list = field(default_factory=list)
 
     def image_box(self, box: Box) -> list[int]:
         """``box`` as [x, y, w, h] in the pixels of the image that was segmented."""

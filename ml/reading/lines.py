@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 
 from .boxes import Box
@@ -33,24 +35,45 @@ def group_lines(boxes: list[Box], *, params: SegmentParams = SEGMENT) -> list[li
         angle = 0.0
     cos, sin = np.cos(np.radians(angle)), np.sin(np.radians(angle))
     # (along the line, across it) of each box's centre, the lines turned level.
-    along = {id(b): b.x * cos - b.cy * sin for b in boxes}
-    across = {id(b): b.cy * cos + (b.x + b.w / 2) * sin for b in boxes}
-    lines: list[list[Box]] = []
-    for box in sorted(boxes, key=lambda b: across[id(b)]):
+    along = [b.x * cos - b.cy * sin for b in boxes]
+    across = [b.cy * cos + (b.x + b.w / 2) * sin for b in boxes]
+    lines: list[_Line] = []
+    for i in sorted(range(len(boxes)), key=lambda i: across[i]):
+        box = boxes[i]
         best, best_overlap = None, 0.0
         for line in lines:
-            near = min(line, key=lambda b: abs(along[id(b)] - along[id(box)]))
-            top = max(across[id(near)] - near.h / 2, across[id(box)] - box.h / 2)
-            bottom = min(across[id(near)] + near.h / 2, across[id(box)] + box.h / 2)
-            ratio = (bottom - top) / min(near.h, box.h)
+            j = line.nearest(along[i])
+            top = max(line.across[j] - line.boxes[j].h / 2, across[i] - box.h / 2)
+            bottom = min(line.across[j] + line.boxes[j].h / 2, across[i] + box.h / 2)
+            ratio = (bottom - top) / min(line.boxes[j].h, box.h)
             if ratio > params.line_overlap and ratio > best_overlap:
                 best, best_overlap = line, ratio
         if best is None:
-            lines.append([box])
-        else:
-            best.append(box)
-    lines = [sorted(line, key=lambda b: along[id(b)]) for line in lines]
-    return sorted(lines, key=lambda line: np.median([across[id(b)] for b in line]))
+            best = _Line()
+            lines.append(best)
+        best.add(box, along[i], across[i])
+    return [line.boxes for line in sorted(lines, key=lambda line: np.median(line.across))]
+
+
+class _Line:
+    """A line being grouped: its boxes kept in order along it, for finding the one nearest a new box."""
+
+    def __init__(self) -> None:
+        self.boxes: list[Box] = []
+        self.along: list[float] = []
+        self.across: list[float] = []
+
+    def nearest(self, position: float) -> int:
+        k = bisect.bisect_left(self.along, position)
+        if k == len(self.along) or (k > 0 and position - self.along[k - 1] <= self.along[k] - position):
+            return k - 1
+        return k
+
+    def add(self, box: Box, along: float, across: float) -> None:
+        k = bisect.bisect_right(self.along, along)
+        self.boxes.insert(k, box)
+        self.along.insert(k, along)
+        self.across.insert(k, across)
 
 
 def skew(boxes: list[Box], *, params: SegmentParams = SEGMENT) -> float:

@@ -41,6 +41,7 @@ class Steps:
     polarity: bool = True  # light ink on a dark ground (chalk, white-on-black canvas, MNIST as stored) seen
     surround: bool = True  # what runs along the image's edge (the desk around a page) is no ink
     edges: bool = True  # the paper's edges (a page's edge on a desk, a table's edge) are no ink
+    separators: bool = True  # the . , - between a line's digits are reported (never read as digits)
 
     @classmethod
     def names(cls) -> list[str]:
@@ -195,6 +196,22 @@ class SegmentParams:
     # digits), and its column profile is smoothed over ``profile_blur`` of that (not tuned).
     cut_ref: float = 0.8
     profile_blur: float = 0.06
+
+    # --- separators between the digits of a line (ml.reading.separators) ---
+    # Of the boxes too small or flat to be digits, those at least ``separator_min`` digit heights across
+    # that sit between the digits of a line (or up to ``separator_after`` line heights after its last)
+    # are its separators: a ``-`` at mid-height, at most ``dash_height`` line heights thick and
+    # ``dash_width`` long; at the foot of the line a ``.`` (round and filled: at most ``dot_size`` line
+    # heights, ink on ``dot_fill`` of its box or more) or a ``,`` (taller than wide, or a thin slant
+    # reaching below the digits' foot; at most ``comma_size``). Measured on the cheque and sheet scenes:
+    # dots fill 0.6–0.9 of their box, the slanted commas drawn there 0.42–0.55.
+    separator_min: float = 0.06
+    separator_after: float = 0.6
+    dash_height: float = 0.3
+    dash_width: float = 1.0
+    dot_size: float = 0.3
+    dot_fill: float = 0.58
+    comma_size: float = 0.5
 
     # --- lines (ml.reading.lines) ---
     # A box joins a line when it overlaps the line's nearest box vertically by more than this share of

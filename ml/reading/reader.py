@@ -25,7 +25,7 @@ from .decode import decode_image
 from .ink import DARK_INK, EITHER, LIGHT_INK, polarity, to_gray
 from .lines import line_height
 from .params import ALL_STEPS, READER, ReaderParams, Steps
-from .result import Digit, Reading
+from .result import Digit, Reading, Separator
 from .segment import segment
 from .split import choose, line_candidates
 
@@ -79,23 +79,28 @@ def read(image: np.ndarray | bytes | str | Path, *, model: LoadedModel | None = 
     way = polarity(gray, params=params.segment) if steps.polarity else DARK_INK
     ways = [False, True] if way == EITHER else [way == LIGHT_INK]
     readings = [_read_one_way(gray, model, steps, params, light_ink=light) for light in ways]
-    digits, seg_ms = max(readings, key=lambda r: _certainty(r[0], params))
+    digits, separators, seg_ms = max(readings, key=lambda r: _certainty(r[0], params))
     t2 = time.perf_counter()
     timings = {"decode": (t1 - t0) * 1e3, "segment": seg_ms, "classify": (t2 - t1) * 1e3 - seg_ms}
     return Reading(digits, (array.shape[1], array.shape[0]), model.name,
-                   {k: round(v, 2) for k, v in timings.items()})
+                   {k: round(v, 2) for k, v in timings.items()}, separators)
 
 
 def _read_one_way(gray: np.ndarray, model: LoadedModel, steps: Steps, params: ReaderParams, *,
-                  light_ink: bool) -> tuple[list[Digit], float]:
-    """The digits of ``gray`` read with the ink taken as light (or dark), and the ms segmenting took."""
+                  light_ink: bool) -> tuple[list[Digit], list[Separator], float]:
+    """The digits and separators of ``gray`` read with the ink taken as light (or dark), and the ms
+    segmenting took."""
     start = time.perf_counter()
     seg = segment(gray, steps, params=params.segment, light_ink=light_ink)
     seg_ms = (time.perf_counter() - start) * 1e3
     whole = _classify(model, seg, seg.boxes)
     if model.classifier.outputs == NOT_A_DIGIT + 1 and steps.choose:
-        return _chosen_digits(model, seg, whole, params), seg_ms
-    return _whole_digits(seg, whole, params), seg_ms
+        digits, line_of = _chosen_digits(model, seg, whole, params)
+    else:
+        digits, line_of = _whole_digits(seg, whole, params), list(range(len(seg.lines)))
+    separators = [Separator(mark.char, seg.image_box(mark.box), line_of[k])
+                  for k, marks in enumerate(seg.marks) if line_of[k] is not None for mark in marks]
+    return digits, separators, seg_ms
 
 
 def _certainty(digits: list[Digit], params: ReaderParams) -> tuple[int, float]:
@@ -116,19 +121,21 @@ def _whole_digits(seg: Segmentation, whole: np.ndarray, params: ReaderParams) ->
 
 
 def _chosen_digits(model: LoadedModel, seg: Segmentation, whole: np.ndarray,
-                   params: ReaderParams) -> list[Digit]:
-    """Cut what the model doubts, classify the new candidates in one batch, choose line by line."""
+                   params: ReaderParams) -> tuple[list[Digit], list[int | None]]:
+    """Cut what the model doubts, classify the new candidates in one batch, choose line by line; the
+    digits, and for each line of ``seg`` the reading's line it became (None: no digit in it)."""
     known = {id(b): p for b, p in zip(seg.boxes, whole)}
     plans = [line_candidates(line, [known[id(b)] for b in line], params=params) for line in seg.lines]
     fresh = [u.box for plan in plans for u in plan if id(u.box) not in known]
     known.update(zip(map(id, fresh), _classify(model, seg, fresh)))
-    digits, line_no = [], 0
+    digits, line_of, line_no = [], [], 0
     for line, plan in zip(seg.lines, plans):
         probs = np.stack([known[id(u.box)] for u in plan])
         chosen = choose(plan, probs, line_height(line), params=params)
         digits += [_digit(seg, plan[k].box, probs[k], line_no, params) for k in chosen]
+        line_of.append(line_no if chosen else None)
         line_no += bool(chosen)  # a line of marks only (a ruled line's pieces) is no line of digits
-    return digits
+    return digits, line_of
 
 
 def _classify(model: LoadedModel, seg: Segmentation, boxes: list[Box]) -> np.ndarray:

@@ -48,6 +48,7 @@ from .components import (
 from .ink import binarize, ink_map, remove_edges, remove_rules, shrink, to_gray
 from .lines import group_lines, group_rows, line_height
 from .params import ALL_STEPS, SEGMENT, SegmentParams, Steps
+from .separators import find_separators
 from .split import cut_pieces
 
 
@@ -122,18 +123,20 @@ def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParam
     labels, boxes = components(mask, params=params)
     if steps.surround:
         boxes = drop_surround(labels, boxes, digit_px, params=params)
-    lines = _lines(boxes, rules, steps, params)
+    lines, dropped, digit_h = _lines(boxes, rules, steps, params)
     for line in lines:
         line_h = line_height(line)
         for b in line:
             b.pieces = cut_pieces(b, ink, labels, line_h, params=params) if steps.cut else []
-    return Segmentation(lines, ink, labels, scale, faint=steps.faint, params=params)
+    marks = find_separators(lines, dropped, digit_h, params=params) if steps.separators else []
+    return Segmentation(lines, ink, labels, scale, faint=steps.faint, params=params, marks=marks)
 
 
 def _lines(boxes: list[Box], rules: np.ndarray | None, steps: Steps,
-           params: SegmentParams) -> list[list[Box]]:
+           params: SegmentParams) -> tuple[list[list[Box]], list[Box], float]:
     """The components as lines of digit-like boxes: frames' sides dropped, fragments and broken digits
-    joined, specks and ruled lines filtered out, as ``steps`` says."""
+    joined, specks and ruled lines filtered out, as ``steps`` says; and the boxes filtered out, and the
+    digits' height."""
     digit_h = typical_height(boxes, params=params)
     if rules is not None:
         boxes = frame_sides(boxes, rules, digit_h, params=params)
@@ -142,8 +145,10 @@ def _lines(boxes: list[Box], rules: np.ndarray | None, steps: Steps,
             boxes = group_fragments(boxes, digit_h, params=params)
         boxes = merge_pieces(boxes, digit_h, params=params)
         digit_h = typical_height(boxes, params=params)
+    dropped = []
     if steps.filter:
+        dropped = [b for b in boxes if not is_digit_like(b, digit_h, params=params)]
         boxes = [b for b in boxes if is_digit_like(b, digit_h, params=params)]
     if steps.rotated_lines:
-        return group_lines(boxes, params=params)
-    return group_rows(boxes, digit_h, params=params)
+        return group_lines(boxes, params=params), dropped, digit_h
+    return group_rows(boxes, digit_h, params=params), dropped, digit_h

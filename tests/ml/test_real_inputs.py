@@ -121,3 +121,30 @@ def test_score_set_scores_a_labelled_folder_per_source(tmp_path, page):
     assert result["by_source"]["b/two"]["digit_accuracy"] == 0.0
     assert [f["image"] for f in result["failures"]] == ["blank.png"]
     assert "| source a/one | 1 | 8 | 100.00 % |" in scored.stdout
+
+
+def test_separators_are_reported_where_they_stand_but_are_never_digits(test_digits, shipped_model):
+    from ml.synth.scenes import make_scene
+
+    images, labels = test_digits
+    for seed in (0, 3, 5):  # cheques: a date dd.mm.yyyy and an amount 63,696.51 in a printed box
+        page, truth, _ = make_scene(images, labels, seed=seed, kind="cheque")
+        reading = read(page, model=shipped_model)
+        date, amount = truth["lines"]
+        assert reading.line_texts == truth["lines"]  # digits only in text and lines
+        assert reading.display_lines == [f"{date[:2]}.{date[2:4]}.{date[4:]}",
+                                         f"{int(amount[:-2]):,}.{amount[-2:]}"]
+        record = reading.to_dict()
+        assert record["display"] == reading.display_lines and record["text"] == " ".join(truth["lines"])
+        assert {s["char"] for s in record["separators"]} == {".", ","}
+        assert all(s["line"] in (0, 1) and len(s["box"]) == 4 for s in record["separators"])
+    # A date written with dashes.
+    grey, truth = page_from_text(images, labels, ["24051997"], seed=2, digit_height=50, gap=0.8)
+    grey = grey.copy()
+    boxes = [d["box"] for d in truth["digits"]]
+    for left, right in ((boxes[1], boxes[2]), (boxes[3], boxes[4])):
+        y = left[1] + left[3] // 2
+        cv2.line(grey, (left[0] + left[2] + 6, y), (right[0] - 6, y), 20, 4)
+    reading = read(grey, model=shipped_model)
+    assert reading.text == "24051997" and reading.display_lines == ["24-05-1997"]
+    assert read(grey, model=shipped_model, steps=Steps(separators=False)).to_dict()["separators"] == []
