@@ -44,41 +44,34 @@ def _write(path: str | None, result: dict) -> None:
         Path(path).write_text(json.dumps(result, indent=1))
 
 
-def cmd_score_pages(args: argparse.Namespace) -> int:
+def _score(args: argparse.Namespace, total: int, run, tables) -> int:
+    """Score ``args.folder`` with ``run(model=, steps=, tesseract=, progress=)`` and report it: the JSON
+    (``--out``, ``--json``), the worst images drawn (``--gallery``), or ``tables`` of the result."""
     steps = _steps_without(args.without)
     if steps is None:
         return 2
-    off = [name for name in Steps.names() if not getattr(steps, name)]
     model = load_checkpoint(args.checkpoint or DEFAULT_CHECKPOINT)
-    total = len(list(Path(args.folder).glob("page-*.json")))
     with tqdm(total=total, desc="scoring", file=sys.stderr) as bar:
-        result = score(args.folder, model=model, tesseract=not args.no_tesseract, steps=steps,
-                       progress=lambda i: bar.update(1))
-    result["without"] = off
+        result = run(model=model, steps=steps, tesseract=not args.no_tesseract,
+                     progress=lambda i: bar.update(1))
+    result["without"] = [name for name in Steps.names() if not getattr(steps, name)]
     result["model"] = model.name
     _write(args.out, result)
     if args.gallery:
         gallery(args.folder, result["failures"][: args.worst], args.gallery, model=model, steps=steps)
-    print(json.dumps(result) if args.json else score_tables(result))
+    print(json.dumps(result) if args.json else tables(result))
     return 0
+
+
+def cmd_score_pages(args: argparse.Namespace) -> int:
+    total = len(list(Path(args.folder).glob("page-*.json")))
+    return _score(args, total, lambda **kw: score(args.folder, **kw), score_tables)
 
 
 def cmd_score_set(args: argparse.Namespace) -> int:
-    steps = _steps_without(args.without)
-    if steps is None:
-        return 2
-    model = load_checkpoint(args.checkpoint or DEFAULT_CHECKPOINT)
     total = len(load_labels(args.folder, args.labels))
-    with tqdm(total=total, desc="scoring", file=sys.stderr) as bar:
-        result = score_set(args.folder, labels=args.labels, model=model, steps=steps,
-                           tesseract=not args.no_tesseract, progress=lambda i: bar.update(1))
-    result["model"] = model.name
-    result["without"] = [name for name in Steps.names() if not getattr(steps, name)]
-    _write(args.out, result)
-    if args.gallery:
-        gallery(args.folder, result["failures"][: args.worst], args.gallery, model=model, steps=steps)
-    print(json.dumps(result) if args.json else score_set_tables(result))
-    return 0
+    run = lambda **kw: score_set(args.folder, labels=args.labels, **kw)
+    return _score(args, total, run, score_set_tables)
 
 
 def cmd_bench_read(args: argparse.Namespace) -> int:
