@@ -12,3 +12,4 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
 DEFAULT_CHECKPOINT = CHECKPOINT_DIR / "digitscan-cnn.pt"
+LINE_CHECKPOINT = CHECKPOINT_DIR / "digitscan-lines.pt"

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 
 from ml.models.checkpoint import LoadedModel, load_checkpoint
+from ml.reading.linereader import default_line_model
 from web.registry.models import ModelVersion
 from web.registry.selectors import model_version_active_id
 from web.registry.services import model_version_ensure_active
@@ -80,5 +81,6 @@ def warm_up(*, concurrency: int) -> None:
     log.info("worker process %s: one of %d, with %d torch threads", os.getpid(), concurrency, threads)
     try:
         active()
+        default_line_model()  # the line reader's second opinion, shared by every model version
     except Exception:  # noqa: BLE001 - the first task retries the load and reports the reason
         log.exception("could not load the active model at process start")

@@ -11,13 +11,16 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ml.models.checkpoint import load_checkpoint
+from ml.models.linemodel import load_line_model
 from ml.paths import DEFAULT_CHECKPOINT
+from ml.reading.linereader import default_line_model
 from ml.reading.params import Steps
 from ml.study.bench_read import bench_digit, bench_read, bench_table
 from ml.study.gallery import gallery
 from ml.study.score_pages import score, score_tables
 from ml.study.score_sets import load_labels, score_set, score_set_tables
 from ml.synth.evalset import generate
+from ml.training.lines import fold_of
 
 
 def cmd_pages(args: argparse.Namespace) -> int:
@@ -51,11 +54,14 @@ def _score(args: argparse.Namespace, total: int, run, tables) -> int:
     if steps is None:
         return 2
     model = load_checkpoint(args.checkpoint or DEFAULT_CHECKPOINT)
+    lines = load_line_model(args.line_checkpoint) if args.line_checkpoint else None
     with tqdm(total=total, desc="scoring", file=sys.stderr) as bar:
         result = run(model=model, steps=steps, tesseract=not args.no_tesseract,
-                     progress=lambda i: bar.update(1))
+                     progress=lambda i: bar.update(1), line_model=lines)
     result["without"] = [name for name in Steps.names() if not getattr(steps, name)]
     result["model"] = model.name
+    served_lines = lines or default_line_model()
+    result["line_model"] = served_lines.name if steps.lines and served_lines else None
     _write(args.out, result)
     if args.gallery:
         gallery(args.folder, result["failures"][: args.worst], args.gallery, model=model, steps=steps)
@@ -69,8 +75,14 @@ def cmd_score_pages(args: argparse.Namespace) -> int:
 
 
 def cmd_score_set(args: argparse.Namespace) -> int:
-    total = len(load_labels(args.folder, args.labels))
-    run = lambda **kw: score_set(args.folder, labels=args.labels, **kw)
+    only = None
+    if args.fold is not None:
+        if not args.folds:
+            print("--fold needs --folds", file=sys.stderr)
+            return 2
+        only = lambda image: fold_of(image.path.name, args.folds) == args.fold  # noqa: E731
+    total = sum(1 for image in load_labels(args.folder, args.labels) if only is None or only(image))
+    run = lambda **kw: score_set(args.folder, labels=args.labels, only=only, **kw)
     return _score(args, total, run, score_set_tables)
 
 

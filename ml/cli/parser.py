@@ -17,6 +17,7 @@ from ml.reading.params import Steps
 from ml.study.ablation.schedule import Schedule, parse_deadline
 from ml.study.requests import AblationRequest, BenchmarkRequest, TimingPass
 from ml.synth.photo import TIERS
+from ml.training.lines import LineTrainConfig
 from ml.training.recipes import RECIPES, TrainRequest
 
 
@@ -39,6 +40,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="test on a random subset of this size (a dry run tests on 500)")
     t.add_argument("--dry-run", action="store_true", help="two batches, one epoch: checks the pipeline")
     t.set_defaults(handler="models:cmd_train")
+
+    lt, lines = sub.add_parser("train-lines", help="train the line reader (CNN + BiLSTM, CTC)", formatter_class=fmt), \
+        LineTrainConfig()
+    lt.add_argument("--out", default="var/checkpoints/lines.pt", help="line checkpoint path")
+    lt.add_argument("--real", default="../shared/datasets/orand-car-a-train",
+                    help="a folder of real strings (labels.csv: file, digits); '' for synthetic only")
+    lt.add_argument("--folds", type=int, default=3, help="folds of the real strings (with --holdout)")
+    lt.add_argument("--holdout", type=int, default=None, help="leave this fold out and score it")
+    lt.add_argument("--init", default=None, help="start from this line checkpoint's weights")
+    lt.add_argument("--epochs", type=int, default=lines.epochs, help="epochs")
+    lt.add_argument("--synthetic", type=int, default=lines.synthetic, help="fresh synthetic strings per epoch")
+    lt.add_argument("--real-repeats", type=int, default=lines.real_repeats, help="each real string per epoch")
+    lt.add_argument("--lr", type=float, default=lines.lr, help="peak learning rate")
+    lt.add_argument("--seed", type=int, default=lines.seed, help="random seed")
+    lt.add_argument("--test-strings", type=int, default=2000, help="strings of MNIST test digits to score")
+    lt.add_argument("--dry-run", action="store_true", help="two batches, one epoch: checks the pipeline")
+    lt.set_defaults(handler="lines:cmd_train_lines")
 
     e = sub.add_parser("evaluate", help="MNIST test metrics of a checkpoint", formatter_class=fmt)
     e.add_argument("checkpoint")
@@ -63,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("score-pages", help="score read() on generated pages", formatter_class=fmt)
     sp.add_argument("folder")
     sp.add_argument("--checkpoint", default=None, help="checkpoint (default: the shipped model)")
+    sp.add_argument("--line-checkpoint", default=None, help="line reader checkpoint (default: the shipped one)")
     sp.add_argument("--no-tesseract", action="store_true", help="do not run Tesseract even if installed")
     sp.add_argument("--json", action="store_true", help="print the full result as JSON")
     sp.add_argument("--without", default="", metavar="STEPS",
@@ -79,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     ss.add_argument("folder", help="a folder with labels.csv (file, digits[, source_repo, kind, boxes])")
     ss.add_argument("--labels", default="labels.csv", help="the labels file in the folder")
     ss.add_argument("--checkpoint", default=None, help="checkpoint (default: the shipped model)")
+    ss.add_argument("--line-checkpoint", default=None, help="line reader checkpoint (default: the shipped one)")
     ss.add_argument("--no-tesseract", action="store_true", help="do not run Tesseract even if installed")
     ss.add_argument("--json", action="store_true", help="print the full result as JSON")
     ss.add_argument("--without", default="", metavar="STEPS",
@@ -86,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     ss.add_argument("--out", default=None, metavar="FILE", help="also write the full result as JSON")
     ss.add_argument("--gallery", default=None, metavar="DIR", help="annotated PNGs of the worst images")
     ss.add_argument("--worst", type=int, default=12, help="images in the gallery")
+    ss.add_argument("--folds", type=int, default=0, help="with --fold: split the set into this many folds")
+    ss.add_argument("--fold", type=int, default=None, help="score only this fold (as train-lines splits it)")
     ss.set_defaults(handler="pages:cmd_score_set")
 
     br = sub.add_parser("bench-read", help="time read() on a phone-sized photo against decoding it",

@@ -88,11 +88,22 @@ def save_checkpoint(classifier: Classifier, path: str | Path, *, metrics: dict |
                                  for k, v in classifier.module.state_dict().items()}
     else:
         payload["estimator_pickle"] = pickle.dumps(classifier.estimator)
+    return write_payload(payload, path)
+
+
+def write_payload(payload: dict[str, Any], path: Path) -> Path:
+    """``torch.save`` of ``payload`` to ``path``, atomically: a reader never sees half a checkpoint.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     load_payload(write_payload({"format": "x/1"}, Path(tmp) / "a.pt"), "x/1")
+    {'format': 'x/1'}
+    """
     buffer = io.BytesIO()
     torch.save(payload, buffer)
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_bytes(buffer.getvalue())
-    tmp.replace(path)  # atomic: a reader never sees half a checkpoint
+    tmp.replace(path)
     return path
 
 
@@ -106,16 +117,29 @@ def read_meta(path: str | Path) -> dict[str, Any]:
     ...
     ml.models.checkpoint.CheckpointError: checkpoint no-such.pt does not exist
     """
+    return load_payload(path, FORMAT)
+
+
+def load_payload(path: str | Path, fmt: str, *, error: type[CheckpointError] = CheckpointError,
+                 what: str = "checkpoint") -> dict[str, Any]:
+    """The dict stored at ``path`` (weights only: no pickled code runs), checked to be of format
+    ``fmt``; an ``error`` naming the file and what is wrong otherwise.
+
+    >>> load_payload("no-such.pt", FORMAT, what="line checkpoint")
+    Traceback (most recent call last):
+    ...
+    ml.models.checkpoint.CheckpointError: line checkpoint no-such.pt does not exist
+    """
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist")
+        raise error(f"{what} {path} does not exist")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - torch raises many types for a bad file
-        raise CheckpointError(f"checkpoint {path} is not readable: {exc}") from exc
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise error(f"{what} {path} is not readable: {exc}") from exc
+    if not isinstance(payload, dict) or payload.get("format") != fmt:
         found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
-        raise CheckpointError(f"checkpoint {path} has format {found!r}, expected {FORMAT!r}")
+        raise error(f"{what} {path} has format {found!r}, expected {fmt!r}")
     return payload
 
 

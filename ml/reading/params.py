@@ -42,6 +42,7 @@ class Steps:
     surround: bool = True  # what runs along the image's edge (the desk around a page) is no ink
     edges: bool = True  # the paper's edges (a page's edge on a desk, a table's edge) are no ink
     separators: bool = True  # the . , - between a line's digits are reported (never read as digits)
+    lines: bool = True  # the line reader reads doubtful lines and strips whole (ml.reading.linereader)
 
     @classmethod
     def names(cls) -> list[str]:
@@ -276,6 +277,41 @@ class ReaderParams:
     # page of numbers most such things are digits, and dropping a box must not be a cheap way out of
     # reading two touching digits.
     reject_prior: float = 0.1
+    # --- the line reader's second opinion (ml.reading.linereader) ---
+    # A line is read again by the line reader when one of its digits is below this confidence; lines
+    # read clearly digit by digit are left alone (and cost no time).
+    line_check_below: float = 0.95
+    # In a page's line, the line reader's digit replaces the classifier's in the same box only when
+    # this much more probable. Both are overconfident, the line reader more: on photo pages (seed 11)
+    # a lead of 0.2 replaced right digits as often as wrong ones; on clean pages (seed 2612) 0.3 still
+    # replaced three right ones (0.91–0.99 over 0.5–0.6) for two wrong ones. 0.5 measured the same as
+    # 0.3 on the seed-11 photo and scene pages (± one page of 150) and the real photos.
+    line_margin: float = 0.5
+    # A box the line reader reads no digit in is dropped when its digit is under this confidence (at
+    # 0.35 a right 0 at 0.28 went, the line reader having skipped it).
+    line_drop_below: float = 0.2
+    # The line reader cuts a box into several digits, or adds a digit the segmenter missed, only
+    # when each of them is at least this probable.
+    line_sure: float = 0.9
+    # ... and cuts a box only when it is at least this many line heights wide per digit (a wide 8 with
+    # a hook, 0.94 line heights wide, was read as 78).
+    line_cut_width: float = 0.6
+    # A strip read whole: the line reader's string replaces the segmented digits when at least this
+    # probable (the product of its digits') and more probable than they all are right. Digit by digit
+    # reading is weak there (ORAND-CAR-A: 5 % of amounts exact), so the line reader wins even unsure.
+    strip_overrule: float = 0.05
+    # A strip's digits read by the line reader are marked uncertain under this probability. Measured
+    # on the cheque amounts, each fold by a line reader that never saw it (reliability in
+    # docs/results/reading.md; expected calibration error 0.013–0.022): 0.95 flags 17–18 % of the
+    # digits and catches 69–85 % of the misread ones (0.85: 8–9 %, 50–70 %), leaving 0.9–1.8 % wrong.
+    strip_uncertain_below: float = 0.95
+    # The crop around a line's boxes, in line heights on every side.
+    line_pad: float = 0.35
+    # An image at most ``strip_height`` pixels high and ``strip_aspect`` times as wide is one line read
+    # whole (a cheque's amount field: ORAND-CAR-A's are 35–108 px high and 0.9–6 times as wide; at 1.5,
+    # 22 of its 1,080 were not strips, at 1.2, 4).
+    strip_height: int = 120
+    strip_aspect: float = 1.2
     # The segmenter's numbers, which the reader also uses (the digit width).
     segment: SegmentParams = field(default_factory=SegmentParams)
 

@@ -17,12 +17,14 @@ import torch
 
 from ml.models.checkpoint import LoadedModel, load_checkpoint
 from ml.models.config import DIGIT_CLASSES, NOT_A_DIGIT
+from ml.models.linemodel import LineModel
 from ml.models.preprocess import batch_to_mnist
 from ml.paths import DEFAULT_CHECKPOINT
 
 from .boxes import Box, Segmentation
 from .decode import decode_image
 from .ink import DARK_INK, EITHER, LIGHT_INK, polarity, to_gray
+from .linereader import default_line_model, second_opinion
 from .lines import line_height
 from .params import ALL_STEPS, READER, ReaderParams, Steps
 from .result import Digit, Reading, Separator
@@ -53,7 +55,7 @@ def _as_array(image: np.ndarray | bytes | str | Path) -> np.ndarray:
 
 
 def read(image: np.ndarray | bytes | str | Path, *, model: LoadedModel | None = None,
-         steps: Steps = ALL_STEPS, params: ReaderParams = READER) -> Reading:
+         steps: Steps = ALL_STEPS, params: ReaderParams = READER, line_model: LineModel | None = None) -> Reading:
     """Find and classify every digit of ``image`` (a BGR/grey array, image bytes or a path).
 
     Every box found is classified whole, in one batch. With a model that has the "not a digit"
@@ -61,7 +63,9 @@ def read(image: np.ndarray | bytes | str | Path, *, model: LoadedModel | None = 
     those pieces and of neighbouring boxes are classified in a second batch, and line by line the
     reading the classifier finds most probable is chosen (see :func:`ml.reading.split.choose`). Light
     ink on a dark ground is read as such (:func:`ml.reading.ink.polarity`); where the image does not
-    tell, it is read both ways and the more confident reading kept. The image is not modified.
+    tell, it is read both ways and the more confident reading kept. Doubtful lines, and a small
+    strip-shaped image whole, are read again by the line reader (``line_model``, by default the
+    shipped one; see :mod:`ml.reading.linereader`). The image is not modified.
 
     >>> reading = read("docs/samples/digits.png")
     >>> reading.line_texts, reading.digits[0].box, reading.digits[0].uncertain
@@ -78,8 +82,13 @@ def read(image: np.ndarray | bytes | str | Path, *, model: LoadedModel | None = 
     gray = to_gray(array)
     way = polarity(gray, params=params.segment) if steps.polarity else DARK_INK
     ways = [False, True] if way == EITHER else [way == LIGHT_INK]
-    readings = [_read_one_way(gray, model, steps, params, light_ink=light) for light in ways]
-    digits, separators, seg_ms = max(readings, key=lambda r: _certainty(r[0], params))
+    readings = [(_read_one_way(gray, model, steps, params, light_ink=light), light) for light in ways]
+    (digits, separators, seg_ms), light = max(readings, key=lambda r: _certainty(r[0][0], params))
+    lines = default_line_model() if steps.lines and line_model is None else line_model
+    if steps.lines and lines is not None:
+        digits, strip = second_opinion(gray, digits, lines, light_ink=light, params=params)
+        if strip:
+            separators = [Separator(s.char, s.box, 0) for s in separators]
     t2 = time.perf_counter()
     timings = {"decode": (t1 - t0) * 1e3, "segment": seg_ms, "classify": (t2 - t1) * 1e3 - seg_ms}
     return Reading(digits, (array.shape[1], array.shape[0]), model.name,

@@ -19,24 +19,10 @@ from typing import Any
 import numpy as np
 
 from ml.models.checkpoint import LoadedModel
+from ml.models.linemodel import LineModel, edit_distance
 from ml.reading.decode import decode_image
 from ml.reading.params import ALL_STEPS, Steps
 from ml.reading.reader import read
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance between two strings.
-
-    >>> edit_distance("1234", "1334"), edit_distance("", "12")
-    (1, 2)
-    """
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def iou(a: list[int], b: list[int]) -> float:
@@ -102,6 +88,30 @@ def calibration(pairs: list[tuple[float, bool]], thresholds=(0.5, 0.6, 0.7, 0.8,
     return rows
 
 
+def reliability(pairs: list[tuple[float, bool]], bins: int = 10) -> dict[str, Any]:
+    """The reliability table of ``pairs`` (confidence, read correctly): per confidence bin the digits
+    in it, their mean confidence and their accuracy; and the expected calibration error (the gap
+    between confidence and accuracy, averaged over digits).
+
+    >>> table = reliability([(0.95, True), (0.91, False), (0.55, True)], bins=4)
+    >>> [(b["digits"], b["accuracy"]) for b in table["bins"]], table["ece"]
+    ([(1, 1.0), (2, 0.5)], 0.4367)
+    """
+    conf = np.array([c for c, _ in pairs], np.float64)
+    right = np.array([ok for _, ok in pairs], float)
+    which = np.minimum((conf * bins).astype(int), bins - 1)
+    rows, gap = [], 0.0
+    for b in range(bins):
+        inside = which == b
+        if not inside.any():
+            continue
+        mean, accuracy = float(conf[inside].mean()), float(right[inside].mean())
+        gap += inside.sum() * abs(mean - accuracy)
+        rows.append({"from": b / bins, "to": (b + 1) / bins, "digits": int(inside.sum()),
+                     "confidence": round(mean, 4), "accuracy": round(accuracy, 4)})
+    return {"bins": rows, "ece": round(float(gap) / max(len(conf), 1), 4)}
+
+
 def _tally(rows: list[dict]) -> dict[str, float]:
     digits = sum(r["truth_digits"] for r in rows)
     lines = sum(r["truth_lines"] for r in rows)
@@ -145,7 +155,8 @@ def tesseract_lines(path: Path) -> list[str] | None:
 
 
 def score(folder: str | Path, *, model: LoadedModel | None = None, tesseract: bool = True,
-          steps: Steps = ALL_STEPS, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+          steps: Steps = ALL_STEPS, progress: Callable[[int], None] | None = None,
+          line_model: LineModel | None = None) -> dict[str, Any]:
     """Read every page of ``folder`` and score it against its truth (and Tesseract when installed).
 
     ``steps`` switches pipeline steps off for the ablation study.
@@ -164,7 +175,7 @@ def score(folder: str | Path, *, model: LoadedModel | None = None, tesseract: bo
         truth = json.loads(truth_path.read_text())
         image = decode_image((folder / truth["image"]).read_bytes())
         start = time.perf_counter()
-        reading = read(image, model=model, steps=steps)
+        reading = read(image, model=model, steps=steps, line_model=line_model)
         ms = (time.perf_counter() - start) * 1e3
         row = _row(truth, reading.line_texts, ms, [d.box for d in reading.digits])
         row["kind"] = truth.get("kind", "")

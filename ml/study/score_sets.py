@@ -29,11 +29,12 @@ from typing import Any
 import numpy as np
 
 from ml.models.checkpoint import LoadedModel
+from ml.models.linemodel import LineModel
 from ml.reading.decode import ImageError, decode_image
 from ml.reading.params import ALL_STEPS, READER, ReaderParams, Steps
 from ml.reading.reader import read
 
-from .score_pages import calibration, edit_distance, match_boxes, tesseract_lines
+from .score_pages import calibration, edit_distance, match_boxes, reliability, tesseract_lines
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,10 @@ def _confidences(image: LabelledImage, reading) -> list[tuple[float, bool]]:
 
 def score_set(folder: str | Path, *, labels: str = "labels.csv", model: LoadedModel | None = None,
               steps: Steps = ALL_STEPS, params: ReaderParams = READER, tesseract: bool = True,
-              progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Read every labelled image of ``folder`` and score it (see the module's docstring).
+              progress: Callable[[int], None] | None = None, line_model: LineModel | None = None,
+              only: Callable[[LabelledImage], bool] | None = None) -> dict[str, Any]:
+    """Read every labelled image of ``folder`` (those ``only`` keeps) and score it (see the module's
+    docstring); ``line_model`` overrides the shipped line reader.
 
     >>> import tempfile, cv2
     >>> with tempfile.TemporaryDirectory() as tmp:
@@ -125,10 +128,12 @@ def score_set(folder: str | Path, *, labels: str = "labels.csv", model: LoadedMo
     (1.0, [])
     """
     rows, theirs = [], []
-    for k, image in enumerate(load_labels(folder, labels)):
+    images = [i for i in load_labels(folder, labels) if only is None or only(i)]
+    for k, image in enumerate(images):
         start = time.perf_counter()
         try:
-            reading = read(decode_image(image.path.read_bytes()), model=model, steps=steps, params=params)
+            reading = read(decode_image(image.path.read_bytes()), model=model, steps=steps, params=params,
+                           line_model=line_model)
             text, found, pairs = reading.text, [d.box for d in reading.digits], _confidences(image, reading)
         except (OSError, ImageError) as exc:
             text, found, pairs = f"(unreadable: {exc})", [], []
@@ -154,6 +159,7 @@ def _summary(rows: list[dict], folder: str | Path) -> dict[str, Any]:
     failures = sorted((r for r in rows if not r["exact"]), key=lambda r: -r["edits"])
     return {"folder": str(folder), "digitscan": _tally(rows), "by_source": _grouped(rows, "source"),
             "by_kind": _grouped(rows, "kind"), "calibration": calibration(pairs) if pairs else [],
+            "reliability": reliability(pairs) if pairs else {},
             "failures": [{"image": str(Path(r["file"]).relative_to(folder)), "truth": [r["truth"]],
                           "read": [r["read"]], "edits": r["edits"]} for r in failures],
             "rows": [{k: v for k, v in r.items() if k != "confidences"} for r in rows]}

@@ -60,6 +60,22 @@ def test_status_shows_the_reading_once_done(client, png):
     assert body["digits"][0]["uncertain"] is True and body["error"] is None
     assert body["annotated_image_url"].endswith(f"/r/{upload_id}/annotated.image")
     assert body["created"] and body["finished"]
+    assert body["display"] == ["7"] and body["separators"] == []  # a reading stored without them
+
+
+def test_a_reading_with_separators_shows_each_line_as_written(client, png):
+    upload_id = post_image(client, png).json()["id"]
+    upload_start(upload_id=upload_id)
+    digits = [{"digit": d, "confidence": 0.99, "box": [10 * k, 2, 8, 20], "line": 0, "uncertain": False}
+              for k, d in enumerate([1, 5, 0, 0])]
+    reading = {"text": "1500", "lines": ["1500"], "display": ["1.500"], "digits": digits,
+               "separators": [{"char": ".", "box": [9, 18, 2, 2], "line": 0}]}
+    upload_finish(upload_id=upload_id, reading=reading, timings={}, annotated_png=png, model_version=None)
+    body = client.get(f"{API}{upload_id}/").json()
+    assert body["text"] == "1500" and body["display"] == ["1.500"]
+    assert body["separators"] == [{"char": ".", "box": [9, 18, 2, 2], "line": 0}]
+    page = client.get(body["page_url"]).content.decode()
+    assert "<li>1.500</li>" in page
 
 
 def test_history_lists_only_the_callers_uploads_newest_first(alice_client, bob_client, png):

@@ -59,6 +59,12 @@ class DigitSerializer(serializers.Serializer):
     uncertain = serializers.BooleanField()
 
 
+class SeparatorSerializer(serializers.Serializer):
+    char = serializers.ChoiceField([".", ",", "-"], help_text="never a digit, never in text or lines")
+    box = serializers.ListField(child=serializers.IntegerField(), help_text="x, y, w, h in pixels")
+    line = serializers.IntegerField()
+
+
 class RecognitionSerializer(serializers.Serializer):
     """Documentation of the answer; the answer itself is built by ``upload_as_dict``."""
 
@@ -68,8 +74,11 @@ class RecognitionSerializer(serializers.Serializer):
     page_url = serializers.URLField(help_text="the result page for people")
     source = serializers.ChoiceField(Upload.Source.choices)
     text = serializers.CharField()
-    lines = serializers.ListField(child=serializers.CharField())
+    lines = serializers.ListField(child=serializers.CharField(), help_text="each line's digits only")
     digits = DigitSerializer(many=True)
+    display = serializers.ListField(child=serializers.CharField(),
+                                    help_text="each line as written, its separators in place (1.500,00)")
+    separators = SeparatorSerializer(many=True)
     annotated_image_url = serializers.URLField(allow_null=True)
     image_url = serializers.URLField()
     model_version = serializers.CharField(allow_null=True)

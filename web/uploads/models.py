@@ -44,6 +44,9 @@ class Upload(models.Model):
     text = models.TextField(blank=True, help_text="the lines read, joined by spaces")
     lines = models.JSONField(default=list, blank=True)
     digits = models.JSONField(default=list, blank=True)
+    display = models.JSONField(default=list, blank=True,
+                               help_text="each line as written, separators in place (1.500,00)")
+    separators = models.JSONField(default=list, blank=True, help_text="the . , - found between digits")
     timings = models.JSONField(default=dict, blank=True, help_text="milliseconds per stage")
     annotated_image = models.FileField(blank=True, max_length=300)
     # A small JPEG of the annotated image for the history page (which would otherwise load full images).

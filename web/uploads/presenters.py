@@ -25,6 +25,8 @@ def upload_as_dict(upload: Upload, request: HttpRequest) -> dict[str, Any]:
         "text": upload.text,
         "lines": upload.lines,
         "digits": upload.digits,
+        "display": upload.display or upload.lines,
+        "separators": upload.separators,
         "image_url": absolute("upload-file", upload.id, "original"),
         "annotated_image_url": (absolute("upload-file", upload.id, "annotated")
                                 if upload.annotated_image else None),

@@ -97,6 +97,8 @@ def upload_finish(*, upload_id: uuid.UUID | str, reading: dict, timings: dict, a
         if upload is None or upload.is_finished:
             return None
         upload.text, upload.lines, upload.digits = reading["text"], reading["lines"], reading["digits"]
+        upload.display = reading.get("display", reading["lines"])
+        upload.separators = reading.get("separators", [])
         upload.timings, upload.annotated_image, upload.model_version = timings, stored, model_version
         upload.thumbnail = thumbnail
         upload.status, upload.finished_at = Upload.Status.DONE, timezone.now()

@@ -17,7 +17,7 @@
     if (data.status !== "done") return;
     if (data.annotated_image_url) document.getElementById("annotated").src = data.annotated_image_url;
     const lines = document.getElementById("lines");
-    lines.replaceChildren(...data.lines.map((line) => Object.assign(document.createElement("li"), { textContent: line })));
+    lines.replaceChildren(...(data.display || data.lines).map((line) => Object.assign(document.createElement("li"), { textContent: line })));
     const body = document.querySelector("#digits tbody");
     body.replaceChildren(...data.digits.map((d) => {
       const row = document.createElement("tr");
