@@ -64,7 +64,8 @@ def _score(args: argparse.Namespace, total: int, run, tables) -> int:
     result["line_model"] = served_lines.name if steps.lines and served_lines else None
     _write(args.out, result)
     if args.gallery:
-        gallery(args.folder, result["failures"][: args.worst], args.gallery, model=model, steps=steps)
+        gallery(args.folder, result["failures"][: args.worst], args.gallery, model=model, steps=steps,
+                line_model=lines)
     print(json.dumps(result) if args.json else tables(result))
     return 0
 

@@ -2,8 +2,8 @@
 which reads a line's crop whole, without cutting it into digits:
 
 - A small image shaped like a strip (a cheque's amount field) is one line whatever the segmenter found
-  in it; where the line reader's string differs and is more probable than the segmented digits all
-  being right, it replaces them.
+  in it; where the line reader's string differs and its digits are more probable than the segmented
+  ones (geometric means), it replaces them.
 - In a page, each line with a doubtful digit is read again and compared with the segmented digits box
   by box (:func:`merge_line`): the segmenter reads pages well, so the line reader only confirms,
   overrules a clearly worse digit, cuts a box of touching digits, or drops a blot.
@@ -175,12 +175,23 @@ def _region(line: list[Digit], size: tuple[int, int], params: ReaderParams) -> R
 
 
 def _better(read: LineRead, line: list[Digit], threshold: float) -> bool:
-    """Whether the line reader's string should replace the segmented one: it differs, it is at least
-    ``threshold`` probable, and more probable than the segmented digits all being right."""
-    if read.text == "".join(str(d.digit) for d in line):
+    """Whether the line reader's string should replace the segmented one: it differs, and its digits
+    are at least ``threshold`` probable and more probable than the segmented ones, each on the
+    geometric mean (a product would favour whichever reads fewer digits: on the cheque folds the mean
+    read 0.1–0.2 points more digits right)."""
+    if not read.text or read.text == "".join(str(d.digit) for d in line):
         return False
-    theirs = float(np.prod([d.confidence for d in line])) if line else 0.0
-    return read.confidence >= threshold and read.confidence > theirs
+    ours = _mean_probability(read.probs)
+    return ours >= threshold and ours > _mean_probability([d.confidence for d in line])
+
+
+def _mean_probability(probs) -> float:
+    """The geometric mean of ``probs`` (0 for none).
+
+    >>> round(_mean_probability([0.9, 0.4]), 2), _mean_probability([])
+    (0.6, 0.0)
+    """
+    return float(np.exp(np.mean(np.log(np.maximum(probs, 1e-6))))) if len(probs) else 0.0
 
 
 def _overrule(line: list[Digit], read: LineRead, region: Region, gray: np.ndarray | None, line_no: int,

@@ -296,9 +296,9 @@ class ReaderParams:
     # ... and cuts a box only when it is at least this many line heights wide per digit (a wide 8 with
     # a hook, 0.94 line heights wide, was read as 78).
     line_cut_width: float = 0.6
-    # A strip read whole: the line reader's string replaces the segmented digits when at least this
-    # probable (the product of its digits') and more probable than they all are right. Digit by digit
-    # reading is weak there (ORAND-CAR-A: 5 % of amounts exact), so the line reader wins even unsure.
+    # A strip read whole: the line reader's string replaces the segmented digits when its digits are
+    # at least this probable and more probable than theirs (geometric means). Digit by digit reading
+    # is weak there (ORAND-CAR-A: 5 % of amounts exact), so the line reader wins even unsure.
     strip_overrule: float = 0.05
     # A strip's digits read by the line reader are marked uncertain under this probability. Measured
     # on the cheque amounts, each fold by a line reader that never saw it (reliability in
