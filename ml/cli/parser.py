@@ -41,8 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dry-run", action="store_true", help="two batches, one epoch: checks the pipeline")
     t.set_defaults(handler="models:cmd_train")
 
-    lt, lines = sub.add_parser("train-lines", help="train the line reader (CNN + BiLSTM, CTC)", formatter_class=fmt), \
-        LineTrainConfig()
+    lines = LineTrainConfig()
+    lt = sub.add_parser("train-lines", help="train the line reader (CNN + BiLSTM, CTC)", formatter_class=fmt)
     lt.add_argument("--out", default="var/checkpoints/lines.pt", help="line checkpoint path")
     lt.add_argument("--real", default="../shared/datasets/orand-car-a-train",
                     help="a folder of real strings (labels.csv: file, digits); '' for synthetic only")
@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     lt.add_argument("--holdout", type=int, default=None, help="leave this fold out and score it")
     lt.add_argument("--init", default=None, help="start from this line checkpoint's weights")
     lt.add_argument("--epochs", type=int, default=lines.epochs, help="epochs")
-    lt.add_argument("--synthetic", type=int, default=lines.synthetic, help="fresh synthetic strings per epoch")
+    lt.add_argument("--synthetic", type=int, default=lines.synthetic,
+                    help="fresh synthetic strings per epoch")
     lt.add_argument("--real-repeats", type=int, default=lines.real_repeats, help="each real string per epoch")
     lt.add_argument("--lr", type=float, default=lines.lr, help="peak learning rate")
     lt.add_argument("--seed", type=int, default=lines.seed, help="random seed")
@@ -81,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("score-pages", help="score read() on generated pages", formatter_class=fmt)
     sp.add_argument("folder")
     sp.add_argument("--checkpoint", default=None, help="checkpoint (default: the shipped model)")
-    sp.add_argument("--line-checkpoint", default=None, help="line reader checkpoint (default: the shipped one)")
+    sp.add_argument("--line-checkpoint", default=None,
+                    help="line reader checkpoint (default: the shipped one)")
     sp.add_argument("--no-tesseract", action="store_true", help="do not run Tesseract even if installed")
     sp.add_argument("--json", action="store_true", help="print the full result as JSON")
     sp.add_argument("--without", default="", metavar="STEPS",
@@ -98,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     ss.add_argument("folder", help="a folder with labels.csv (file, digits[, source_repo, kind, boxes])")
     ss.add_argument("--labels", default="labels.csv", help="the labels file in the folder")
     ss.add_argument("--checkpoint", default=None, help="checkpoint (default: the shipped model)")
-    ss.add_argument("--line-checkpoint", default=None, help="line reader checkpoint (default: the shipped one)")
+    ss.add_argument("--line-checkpoint", default=None,
+                    help="line reader checkpoint (default: the shipped one)")
     ss.add_argument("--no-tesseract", action="store_true", help="do not run Tesseract even if installed")
     ss.add_argument("--json", action="store_true", help="print the full result as JSON")
     ss.add_argument("--without", default="", metavar="STEPS",

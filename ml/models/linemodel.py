@@ -19,8 +19,17 @@ import numpy as np
 import torch
 
 from .checkpoint import CheckpointError, load_payload, write_payload
-from .linenet import HEIGHT, STRIDE, LineNet, LineNetConfig, LineRead, batch_inputs, best_path, config_dict, \
-    line_input
+from .linenet import (
+    HEIGHT,
+    STRIDE,
+    LineNet,
+    LineNetConfig,
+    LineRead,
+    batch_inputs,
+    best_path,
+    config_dict,
+    line_input,
+)
 
 FORMAT = "digitscan-line/1"
 INPUT = {"height": HEIGHT, "stride": STRIDE, "normalise": "median paper, 1st-percentile ink", "version": 1}
@@ -86,25 +95,13 @@ def load_line_model(path: str | Path) -> LineModel:
     """
     payload = load_payload(path, FORMAT, error=LineCheckpointError, what="line checkpoint")
     if payload.get("input") != INPUT:
-        raise LineCheckpointError(f"line checkpoint {path} was trained on other inputs: {payload.get('input')}")
+        raise LineCheckpointError(f"line checkpoint {path} was trained on other inputs: "
+                                  f"{payload.get('input')}")
     config = payload["config"]
     net = LineNet(LineNetConfig(**{**config, "channels": tuple(config["channels"])}))
-    net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()})
+    stored = payload["state_dict"]
+    net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in stored.items()})
     net.eval()
     meta = {k: v for k, v in payload.items() if k != "state_dict"}
     return LineModel(net, meta)
 
-
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance between two strings (the line reader's errors are counted in it).
-
-    >>> edit_distance("1234", "1334"), edit_distance("", "12")
-    (1, 2)
-    """
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]

@@ -53,7 +53,8 @@ class LineNet(nn.Module):
             _block(c2, c3), nn.MaxPool2d((2, 1)),
         )
         rows = HEIGHT // 8
-        self.project = nn.Sequential(nn.Linear(c3 * rows, config.hidden), nn.ReLU(), nn.Dropout(config.dropout))
+        self.project = nn.Sequential(nn.Linear(c3 * rows, config.hidden), nn.ReLU(),
+                                     nn.Dropout(config.dropout))
         self.lstm = nn.LSTM(config.hidden, config.hidden, num_layers=config.layers, bidirectional=True,
                             dropout=config.dropout if config.layers > 1 else 0.0)
         self.head = nn.Linear(2 * config.hidden, 11)
@@ -175,3 +176,18 @@ def best_path(log_probs: torch.Tensor, columns: torch.Tensor | None = None,
                 prev, start = k, t
         out.append(LineRead("".join(text), tuple(ps), tuple(centres)))
     return out
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance between two strings (a read string's errors against its truth).
+
+    >>> edit_distance("1234", "1334"), edit_distance("", "12")
+    (1, 2)
+    """
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]

@@ -55,7 +55,8 @@ def _as_array(image: np.ndarray | bytes | str | Path) -> np.ndarray:
 
 
 def read(image: np.ndarray | bytes | str | Path, *, model: LoadedModel | None = None,
-         steps: Steps = ALL_STEPS, params: ReaderParams = READER, line_model: LineModel | None = None) -> Reading:
+         steps: Steps = ALL_STEPS, params: ReaderParams = READER,
+         line_model: LineModel | None = None) -> Reading:
     """Find and classify every digit of ``image`` (a BGR/grey array, image bytes or a path).
 
     Every box found is classified whole, in one batch. With a model that has the "not a digit"
@@ -84,8 +85,8 @@ def read(image: np.ndarray | bytes | str | Path, *, model: LoadedModel | None = 
     ways = [False, True] if way == EITHER else [way == LIGHT_INK]
     readings = [(_read_one_way(gray, model, steps, params, light_ink=light), light) for light in ways]
     (digits, separators, seg_ms), light = max(readings, key=lambda r: _certainty(r[0][0], params))
-    lines = default_line_model() if steps.lines and line_model is None else line_model
-    if steps.lines and lines is not None:
+    lines = (line_model or default_line_model()) if steps.lines else None
+    if lines is not None:
         digits, strip = second_opinion(gray, digits, lines, light_ink=light, params=params)
         if strip:
             separators = [Separator(s.char, s.box, 0) for s in separators]

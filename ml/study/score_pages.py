@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from ml.models.checkpoint import LoadedModel
-from ml.models.linemodel import LineModel, edit_distance
+from ml.models.linemodel import LineModel
+from ml.models.linenet import edit_distance
 from ml.reading.decode import decode_image
 from ml.reading.params import ALL_STEPS, Steps
 from ml.reading.reader import read

@@ -105,7 +105,8 @@ def _mark(rng: np.random.Generator, canvas: np.ndarray, char: str, x: int, base:
         return w
     cv2.circle(canvas, (x + thick, bottom - thick), thick, 1.0, -1)
     if char == ",":
-        cv2.line(canvas, (x + thick, bottom - thick), (x, bottom + 2 * thick + 2), 1.0, max(1, thick // 2 + 1))
+        tail = (x, bottom + 2 * thick + 2)
+        cv2.line(canvas, (x + thick, bottom - thick), tail, 1.0, max(1, thick // 2 + 1))
     return 2 * thick + 1
 
 
@@ -161,7 +162,8 @@ def _guilloche(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     return cv2.GaussianBlur(mask, (3, 3), 0.6)
 
 
-def string_set(images: np.ndarray, labels: np.ndarray, n: int, *, seed: int = 0) -> list[tuple[np.ndarray, str]]:
+def string_set(images: np.ndarray, labels: np.ndarray, n: int, *,
+               seed: int = 0) -> list[tuple[np.ndarray, str]]:
     """``n`` synthetic strings (crop, digits) from the digits given, reproducibly from ``seed``.
 
     >>> digits = np.zeros((10, 28, 28), np.uint8); digits[:, 6:22, 12:16] = 255

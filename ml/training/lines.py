@@ -25,8 +25,15 @@ import torch
 from torch import nn
 
 from ml.data import load_mnist
-from ml.models.linemodel import edit_distance
-from ml.models.linenet import LineNet, LineNetConfig, batch_inputs, best_path, config_dict, line_input
+from ml.models.linenet import (
+    LineNet,
+    LineNetConfig,
+    batch_inputs,
+    best_path,
+    config_dict,
+    edit_distance,
+    line_input,
+)
 from ml.progress import Progress, quiet
 from ml.synth.strings import string_set
 
@@ -69,7 +76,8 @@ def load_strips(folder: str | Path, *, folds: int = 0, exclude_fold: int | None 
     with open(folder / "labels.csv", newline="") as f:
         for row in csv.DictReader(f):
             fold = fold_of(row["file"], folds) if folds else None
-            if (exclude_fold is not None and fold == exclude_fold) or (only_fold is not None and fold != only_fold):
+            left_out = exclude_fold is not None and fold == exclude_fold
+            if left_out or (only_fold is not None and fold != only_fold):
                 continue
             path = folder / row["file"]
             if not path.exists():
@@ -91,8 +99,8 @@ def augment_strip(rng: np.random.Generator, gray: np.ndarray) -> np.ndarray:
     pad = [int(rng.integers(-h // 10, h // 5 + 1)) for _ in range(4)]  # top, bottom, left, right
     border = int(np.median(gray))
     g = cv2.copyMakeBorder(gray, *[max(p, 0) for p in pad], cv2.BORDER_CONSTANT, value=border)
-    t, b, l, r = [max(-p, 0) for p in pad]
-    g = g[t : g.shape[0] - b or None, l : g.shape[1] - r or None]
+    top, bottom, left, right = [max(-p, 0) for p in pad]
+    g = g[top : g.shape[0] - bottom or None, left : g.shape[1] - right or None]
     shear, scale = rng.uniform(-0.15, 0.15), rng.uniform(0.6, 1.4)
     m = np.array([[scale, shear * scale, 0], [0, scale, 0]], np.float32)
     size = (max(8, int(g.shape[1] * scale + abs(shear) * g.shape[0])), max(8, int(g.shape[0] * scale)))
@@ -103,7 +111,8 @@ def augment_strip(rng: np.random.Generator, gray: np.ndarray) -> np.ndarray:
 
 def _epoch_batches(strips: list[Strip], batch_size: int, rng: np.random.Generator) -> list[list[int]]:
     """Batches of strings of about the same width (less padding), in random order."""
-    widths = np.array([s[0].shape[1] / max(s[0].shape[0], 1) for s in strips]) * rng.uniform(0.9, 1.1, len(strips))
+    aspects = np.array([s[0].shape[1] / max(s[0].shape[0], 1) for s in strips])
+    widths = aspects * rng.uniform(0.9, 1.1, len(strips))
     order = np.argsort(widths)
     batches = [order[i : i + batch_size].tolist() for i in range(0, len(order), batch_size)]
     rng.shuffle(batches)

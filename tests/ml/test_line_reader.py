@@ -25,7 +25,8 @@ def strips(test_digits):
     MNIST *test* digits: the line reader trained on strings of training digits only."""
     images, labels = test_digits
     made = string_set(images, labels, 60, seed=4242)
-    return [(crop, text) for crop, text in made if crop.shape[0] <= 120 and crop.shape[1] >= 1.5 * crop.shape[0]]
+    return [(crop, text) for crop, text in made
+            if crop.shape[0] <= 120 and crop.shape[1] >= 1.5 * crop.shape[0]]
 
 
 def test_strips_of_unseen_digits_are_read_whole_and_better_than_digit_by_digit(strips, shipped_model):
