@@ -9,12 +9,13 @@ cd "$(dirname "$0")/.."
 # The suite trains and scores on MNIST, found through $MNIST_DIR or ../shared/datasets/mnist. A clone
 # of a local checkout made elsewhere (a scratch folder) has no ../shared beside it: use the one beside
 # the checkout it was cloned from, rather than failing on a download this machine cannot make.
-if [ -z "${MNIST_DIR:-}" ] && [ ! -d ../shared/datasets/mnist ]; then
+# The real sets (orand-car-a-train, real-photos-dev) are found the same way, through $DIGITSCAN_DATASETS.
+if [ ! -d ../shared/datasets ]; then
     origin=$(git config --get remote.origin.url 2>/dev/null || true)
-    if [ -n "$origin" ] && [ -d "$origin/../shared/datasets/mnist" ]; then
-        export MNIST_DIR
-        MNIST_DIR=$(cd "$origin/../shared/datasets/mnist" && pwd)
-        echo "MNIST from $MNIST_DIR (beside the checkout this one was cloned from)" >&2
+    if [ -n "$origin" ] && [ -d "$origin/../shared/datasets" ]; then
+        shared=$(cd "$origin/../shared/datasets" && pwd)
+        export MNIST_DIR="${MNIST_DIR:-$shared/mnist}" DIGITSCAN_DATASETS="${DIGITSCAN_DATASETS:-$shared}"
+        echo "datasets from $shared (beside the checkout this one was cloned from)" >&2
     fi
 fi
 exec .venv/bin/python -m pytest "$@"

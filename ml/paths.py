@@ -1,5 +1,6 @@
-"""Where the project's files are: the checkout, the shipped checkpoint. No imports beyond pathlib, so
-the web process can name the default model without loading torch.
+"""Where the project's files are: the checkout, the shipped checkpoints, the shared datasets. No
+imports beyond the standard library's os and pathlib, so the web process can name the default model
+without loading torch.
 
 >>> DEFAULT_CHECKPOINT.name, DEFAULT_CHECKPOINT.parent == CHECKPOINT_DIR
 ('digitscan-cnn.pt', True)
@@ -7,9 +8,22 @@ the web process can name the default model without loading torch.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
 DEFAULT_CHECKPOINT = CHECKPOINT_DIR / "digitscan-cnn.pt"
 LINE_CHECKPOINT = CHECKPOINT_DIR / "digitscan-lines.pt"
+
+
+def dataset(name: str) -> Path:
+    """The folder of a shared dataset (``orand-car-a-train``, ``real-photos-dev``): under
+    ``$DIGITSCAN_DATASETS`` when set, else in ``../shared/datasets`` beside the checkout (never
+    committed; ``deploy/test.sh`` points a scratch clone at the one beside its origin).
+
+    >>> dataset("orand-car-a-train").name
+    'orand-car-a-train'
+    """
+    root = os.environ.get("DIGITSCAN_DATASETS")
+    return (Path(root) if root else PROJECT_ROOT.parent / "shared" / "datasets") / name

@@ -44,8 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     lines = LineTrainConfig()
     lt = sub.add_parser("train-lines", help="train the line reader (CNN + BiLSTM, CTC)", formatter_class=fmt)
     lt.add_argument("--out", default="var/checkpoints/lines.pt", help="line checkpoint path")
-    lt.add_argument("--real", default="../shared/datasets/orand-car-a-train",
-                    help="a folder of real strings (labels.csv: file, digits); '' for synthetic only")
+    lt.add_argument("--real", default=None,
+                    help="a folder of real strings (labels.csv: file, digits); default: the shared "
+                         "orand-car-a-train (ml.paths.dataset); '' for synthetic only")
     lt.add_argument("--folds", type=int, default=3, help="folds of the real strings (with --holdout)")
     lt.add_argument("--holdout", type=int, default=None, help="leave this fold out and score it")
     lt.add_argument("--init", default=None, help="start from this line checkpoint's weights")

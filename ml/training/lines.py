@@ -68,7 +68,8 @@ def load_strips(folder: str | Path, *, folds: int = 0, exclude_fold: int | None 
     """The real strings of a folder laid out as ``orand-car-a-train`` is (``labels.csv`` with ``file``
     and ``digits``, images in ``images/``), read grey; with ``folds``, one fold left out or kept alone.
 
-    >>> len(load_strips("../shared/datasets/orand-car-a-train", folds=3, only_fold=0)) > 300
+    >>> from ml.paths import dataset
+    >>> len(load_strips(dataset("orand-car-a-train"), folds=3, only_fold=0)) > 300
     True
     """
     folder = Path(folder)

@@ -11,7 +11,7 @@ import torch
 
 from ml import read
 from ml.models.linemodel import LineCheckpointError, load_line_model
-from ml.paths import DEFAULT_CHECKPOINT, LINE_CHECKPOINT
+from ml.paths import DEFAULT_CHECKPOINT, LINE_CHECKPOINT, dataset
 from ml.reading.params import Steps
 from ml.synth.strings import string_set
 from tests.ml.test_cli import run_ml
@@ -95,7 +95,7 @@ def test_train_lines_dry_run_writes_a_checkpoint_with_held_out_metrics(tmp_path)
 
 
 def test_score_set_scores_one_fold_only(tmp_path):
-    result = run_ml("score-set", "../shared/datasets/orand-car-a-train", "--folds", "20", "--fold", "2",
+    result = run_ml("score-set", str(dataset("orand-car-a-train")), "--folds", "20", "--fold", "2",
                     "--no-tesseract", "--json")
     assert result.returncode == 0, result.stderr
     scored = json.loads(result.stdout)
