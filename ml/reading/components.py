@@ -61,6 +61,49 @@ def drop_surround(labels: np.ndarray, boxes: list[Box], digit_h: float | None = 
     return [b for b, t in zip(boxes, touching) if not (t and max(b.w, b.h) > long)]
 
 
+def height_boxes(labels: np.ndarray, boxes: list[Box], *, params: SegmentParams = SEGMENT) -> list[Box]:
+    """The boxes a photo's digit height is probed on: no container, and nothing cut by the frame when
+    enough lies clear of it.
+
+    A box around ``container_holds`` or more other boxes, holding ``container_share`` of its own ink or
+    more between them, is a grid, a table or ruled lines joined by a margin rule, not a digit: a
+    sudoku's grid held three quarters of the ink of its photo, and its size was taken for the digits'.
+    A box inked on ``container_max_fill`` of its area or more is not a container but the grain of a
+    textured paper taken for ink round one big digit, and is measured as before.
+
+    A component touching the image's edge is a strip of desk, a cut-off digit or a shadow; when
+    ``clear_of_edge`` or more digit-sized boxes (a tenth of the biggest one's ink or more) lie clear of
+    the edge and hold ``clear_share`` of the ink or more, only those are measured. A close-up of one
+    digit touching the frame is still measured, as nothing else is digit-sized.
+
+    >>> mask = np.zeros((100, 100), np.uint8); mask[5:95, 5:95] = 1; mask[6:94, 6:94] = 0   # a frame
+    >>> for x in (20, 40, 60): mask[30:50, x:x + 4] = 1                                   # three 1s
+    >>> labels, boxes = components(mask)
+    >>> [b.x for b in height_boxes(labels, boxes)]
+    [20, 40, 60]
+    """
+    def inside(inner: Box, outer: Box) -> bool:
+        return outer.x <= inner.x and inner.x2 <= outer.x2 and outer.y <= inner.y and inner.y2 <= outer.y2
+
+    def container(box: Box) -> bool:
+        if box.area >= params.container_max_fill * box.w * box.h:
+            return False  # mostly inked: the paper's grain or a blot, not lines round digits
+        held = [o for o in boxes if o is not box and inside(o, box)]
+        return (len(held) >= params.container_holds
+                and sum(o.area for o in held) >= params.container_share * box.area)
+
+    kept = [b for b in boxes if not container(b)]
+    rim = np.zeros(int(labels.max()) + 1, bool)
+    rim[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = True
+    clear = [b for b in kept if not any(rim[label] for label in b.labels)]
+    if clear:
+        biggest = max(b.area for b in clear)
+        if (sum(b.area >= 0.1 * biggest for b in clear) >= params.clear_of_edge
+                and sum(b.area for b in clear) >= params.clear_share * sum(b.area for b in kept)):
+            return clear
+    return kept
+
+
 def typical_height(boxes: list[Box], *, params: SegmentParams = SEGMENT) -> float:
     """The height of a digit on this page: the ink-weighted median of the component heights.
 
@@ -84,22 +127,33 @@ def typical_height(boxes: list[Box], *, params: SegmentParams = SEGMENT) -> floa
 def frame_sides(boxes: list[Box], rules: np.ndarray, digit_h: float, *,
                 params: SegmentParams = SEGMENT) -> list[Box]:
     """Drop the short sides of a frame whose long sides were rules: thin upright strokes that meet a
-    horizontal rule at their top and at their bottom (a 1 standing on an underline meets one only).
+    horizontal rule, or the image's edge, at their top and at their bottom (a 1 standing on an
+    underline meets one only). The image's edge counts when two or more other boxes are left: a crop of
+    one row of a table or score card shows its cells' sides running from edge to edge, while a crop of
+    a single 1 may touch both edges too.
 
     >>> rules = np.zeros((100, 100), np.uint8); rules[10, :] = rules[60, :] = 1
     >>> [b.x for b in frame_sides([Box(5, 10, 4, 50), Box(40, 15, 20, 40)], rules, 40.0)]
     [40]
+    >>> row = [Box(2, 0, 3, 100), Box(20, 20, 20, 50), Box(50, 25, 20, 50), Box(80, 1, 3, 98)]
+    >>> [b.x for b in frame_sides(row, np.zeros((100, 100), np.uint8), 50.0)]
+    [20, 50]
     """
-    if not rules.any():
-        return boxes
     near = max(2, int(params.frame_reach * digit_h))
+    edges = len(boxes) >= 3
 
     def meets(box: Box, row: int) -> bool:
+        if edges and (row < near or row > rules.shape[0] - 1 - near):
+            return True
         band = rules[max(0, row - near) : row + near + 1, max(0, box.x - near) : box.x2 + near]
         return bool(band.any())
 
-    return [b for b in boxes
-            if not (b.w <= params.frame_side_aspect * b.h and meets(b, b.y) and meets(b, b.y2 - 1))]
+    if not rules.any() and not edges:
+        return boxes
+    sides = [b.w <= params.frame_side_aspect * b.h and meets(b, b.y) and meets(b, b.y2 - 1) for b in boxes]
+    if edges and len(boxes) - sum(sides) < 2:
+        return boxes  # a crop of one or two digits is not a table's row
+    return [b for b, side in zip(boxes, sides) if not side]
 
 
 def group_fragments(boxes: list[Box], digit_h: float, *, params: SegmentParams = SEGMENT) -> list[Box]:

@@ -103,6 +103,16 @@ class SegmentParams:
     edge_step: float = 0.15
     # Openings weaker than this share of ``min_contrast`` are the paper's own residue, not rules.
     rule_floor: float = 0.5
+    # Rules photographed off square (ml.reading.ink.rule_slant): slants up to ``rule_max_slant``
+    # degrees, in steps of rule_max_slant / rule_slant_steps (coarse at twice that), kept when the sheared row profile is
+    # ``rule_slant_gain`` times as sharp as the straight one.
+    rule_max_slant: float = 6.0
+    rule_slant_steps: int = 12
+    rule_slant_gain: float = 1.15
+    rule_slant_side: int = 400
+    # A rule is followed in straight pieces this many digit heights long, joined into lines
+    # ``rule_length`` long: a rule bowed by the lens is straight over a piece, not over its length.
+    rule_piece: float = 1.0
     # A frame's short side: an upright at most this share as wide as tall that meets a removed
     # horizontal rule at its top and its bottom, within ``frame_reach`` digit heights (a cheque's
     # amount box; its sides were read as two 1s before, a test). 0 keeps every upright.
@@ -151,10 +161,20 @@ class SegmentParams:
     surround_extent: float = 3.0
     # Boxes left out of the digit-height estimate: wider than ``height_max_aspect`` heights or taller
     # than ``height_max_elongation`` widths (ruled lines, margins), or inked on less than
-    # ``height_min_fill`` of their area (a grid's frame) (not tuned).
+    # ``height_min_fill`` of their area (a grid's frame; 0.04 before left out a digit drawn in one-pixel
+    # lines, a paint program's pencil, so that such drawings read as nothing).
     height_max_aspect: float = 5.0
     height_max_elongation: float = 15.0
-    height_min_fill: float = 0.04
+    height_min_fill: float = 0.015
+    # In the probe (ml.reading.components.height_boxes): a box holding this many others is a grid or a
+    # table when they hold ``container_share`` of its ink (unless it is inked on ``container_max_fill``
+    # of its area: a textured paper); with this many digit-sized boxes clear of the image's edge,
+    # holding ``clear_share`` of the ink, what touches the edge is not measured.
+    container_holds: int = 3
+    container_share: float = 0.05
+    container_max_fill: float = 0.3
+    clear_of_edge: int = 3
+    clear_share: float = 0.25
     # Fragments shorter than ``fragment_height`` digit heights and at most ``fragment_gap`` apart
     # cluster into one box when the cluster is ``fragment_min`` to ``fragment_max`` digit heights tall
     # (and at most ``fragment_max`` wide): a faint digit binarized into pieces (a test: a shattered 3 is
@@ -277,6 +297,9 @@ class ReaderParams:
     # page of numbers most such things are digits, and dropping a box must not be a cheap way out of
     # reading two touching digits.
     reject_prior: float = 0.1
+    # A run of a cut box's pieces (not the whole box) is a digit only when read at this confidence or
+    # more: the arms of a + or × cut apart were read as 4s and 7s under 0.2.
+    cut_min_confidence: float = 0.3
     # --- the line reader's second opinion (ml.reading.linereader) ---
     # A line is read again by the line reader when one of its digits is below this confidence; lines
     # read clearly digit by digit are left alone (and cost no time).

@@ -41,6 +41,7 @@ from .components import (
     drop_surround,
     frame_sides,
     group_fragments,
+    height_boxes,
     is_digit_like,
     merge_pieces,
     typical_height,
@@ -74,7 +75,8 @@ def work_scale(gray: np.ndarray, *, params: SegmentParams = SEGMENT) -> tuple[fl
     length = max(params.probe_line * float(np.hypot(*probed.shape)), params.probe_line_min)
     mask = remove_edges(mask, probed, length_px=length, thin_px=params.probe_thin, step=params.edge_step)
     labels, boxes = components(mask, params=params)
-    digit_h = typical_height(drop_surround(labels, boxes, params=params), params=params)
+    digit_h = typical_height(height_boxes(labels, drop_surround(labels, boxes, params=params), params=params),
+                             params=params)
     if digit_h < params.min_probe_height:  # too small to measure at the probe: keep every pixel
         return 1.0, float(params.work_height)
     if probe == 1.0:

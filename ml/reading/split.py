@@ -97,6 +97,8 @@ class Candidate(NamedTuple):
     start: int
     end: int
     box: Box
+    # Part of a cut box, not all of it: a reading of the pieces, not of anything written as one.
+    cut: bool = False
 
 
 def candidates(atoms: list[Box], line: list[Box], parent: list[int] | None = None,
@@ -122,11 +124,15 @@ def candidates(atoms: list[Box], line: list[Box], parent: list[int] | None = Non
     for i in range(len(atoms)):
         units += _runs_from(i, atoms, parent, loose, line_h, params)
     # Each box whole: its own object, whose probabilities are already known.
-    for k, box in enumerate(line):
+    spans = {}
+    for k in range(len(line)):
         span = [i for i, p in enumerate(parent) if p == k]
-        start, end = span[0], span[-1] + 1
-        units = [u for u in units if (u.start, u.end) != (start, end)]
-        units.append(Candidate(start, end, box))
+        spans[k] = (span[0], span[-1] + 1)
+    wholes = set(spans.values())
+    units = [u for u in units if (u.start, u.end) not in wholes]
+    cut_box = [spans[parent[i]][1] - spans[parent[i]][0] > 1 for i in range(len(atoms))]
+    units = [u._replace(cut=any(cut_box[u.start : u.end])) for u in units]
+    units += [Candidate(start, end, box) for (start, end), box in zip(spans.values(), line)]
     return units
 
 
@@ -210,6 +216,9 @@ def _options(unit: Candidate, p: np.ndarray, line_h: float, params: ReaderParams
     digit = float(np.log(max(p[:DIGIT_CLASSES].max(), 1e-9))) + params.digit_cost
     if short:
         digit += params.short_penalty
+    # Pieces of a cut box read as a faint digit are not one (half a + read as a 4 at 0.15): a cut is
+    # for touching digits, each of which reads clearly once apart.
+    faint_piece = unit.cut and p[:DIGIT_CLASSES].max() < params.cut_min_confidence
     reject = float(np.log(max(p[NOT_A_DIGIT], 1e-9)))
     if not short:
         # Per digit's width it covers: a wide box dropped would take several digits with it.
@@ -218,5 +227,5 @@ def _options(unit: Candidate, p: np.ndarray, line_h: float, params: ReaderParams
     # Only a single piece or a whole box may be "not a digit": dropping a run of several pieces at
     # once would be a cheap way out of reading the digits among them.
     if unit.end - unit.start == 1 or unit.box.pieces:
-        return (digit, True), (reject, False)
-    return ((digit, True),)
+        return ((reject, False),) if faint_piece else ((digit, True), (reject, False))
+    return () if faint_piece else ((digit, True),)

@@ -9,6 +9,7 @@ confidence-threshold table, and with ``tesseract`` on the PATH the same for Tess
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -150,8 +151,12 @@ def tesseract_lines(path: Path) -> list[str] | None:
     exe = shutil.which("tesseract")
     if exe is None:
         return None
-    out = subprocess.run([exe, str(path), "stdout", "--psm", "6", "-c", "tessedit_char_whitelist=0123456789"],
-                         capture_output=True, text=True, timeout=60)
+    try:
+        digits_only = ["--psm", "6", "-c", "tessedit_char_whitelist=0123456789"]
+        out = subprocess.run([exe, str(path), "stdout", *digits_only], capture_output=True, text=True,
+                             timeout=60, env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+    except subprocess.TimeoutExpired:  # some photos hold Tesseract for minutes: scored as nothing read
+        return []
     return [ln.replace(" ", "") for ln in out.stdout.splitlines() if ln.replace(" ", "")]
 
 

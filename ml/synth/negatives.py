@@ -13,7 +13,10 @@ model will be shown:
 - ``pair`` / ``triple``: neighbouring digits, touching, overlapping or a little apart;
 - ``fragment``: part of a wide digit cut off vertically, or the top of a digit cut horizontally
   (what a wrong split or a broken stroke leaves);
-- ``mark``: blots, scribbles, dashes, dots, crosses and hatching.
+- ``mark``: blots, scribbles, dashes, dots, crosses and hatching;
+- ``printed``, ``operator``, ``grid``: a form's printed letters, the arithmetic between drawn digits,
+  a table's empty cells and line crossings (:mod:`ml.synth.symbols`), seen read as digits on real
+  photos and scans.
 """
 
 from __future__ import annotations
@@ -25,7 +28,11 @@ from ml.models.preprocess import batch_to_mnist, to_mnist
 from ml.reading.boxes import stretch
 from ml.reading.params import SEGMENT
 
-KINDS = {"pair": 0.5, "triple": 0.1, "fragment": 0.2, "mark": 0.2}
+from .symbols import grid_piece, operator, printed_text
+
+KINDS = {"pair": 0.5, "triple": 0.1, "fragment": 0.2, "mark": 0.2, "printed": 0.15, "operator": 0.08,
+         "grid": 0.07}
+SYMBOLS = {"printed": printed_text, "operator": operator, "grid": grid_piece}
 
 
 def _ink(image: np.ndarray) -> np.ndarray:
@@ -127,6 +134,8 @@ def make_negatives(images: np.ndarray, n: int, *, seed: int = 0) -> np.ndarray:
             piece = _fragment(_ink(images[rng.integers(0, len(images))]), rng)
             if piece is not None:
                 crops.append(piece)
+        elif kind in SYMBOLS:
+            crops.append(SYMBOLS[kind](rng))
         else:
             crops.append(_mark(rng))
     return batch_to_mnist([_as_read(c, rng) for c in crops])

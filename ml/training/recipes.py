@@ -29,7 +29,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         "train": {
             "epochs": 13, "batch_size": 128, "lr": 3e-3, "schedule": "onecycle", "weight_decay": 0.0,
             "label_smoothing": 0.05, "rotate": 10.0, "shift": 0.08, "scale": 0.1, "stroke": 0.1,
-            "ema": 0.999, "negatives": 0.12, "render": 0.5,
+            "ema": 0.999, "negatives": 0.16, "render": 0.5,
         },
     },
 }

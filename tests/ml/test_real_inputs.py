@@ -84,8 +84,11 @@ def test_a_sheet_photographed_on_a_desk_is_read_without_its_edges(page, shipped_
     for angle in (0, 12):
         assert read(on_a_desk(grey, angle), model=shipped_model).line_texts == truth["lines"]
     # The paper's light estimated coarsely spills over the sheet's edge onto the desk, whose dark strip
-    # then reads as a column of 1s: the fine closing (paper_near) is what keeps it out.
-    coarse = ReaderParams(segment=SegmentParams(paper_near=0.0, probe_near=0.0))
+    # then reads as ink: the fine closing (paper_near) keeps it out, and the probe, measuring neither
+    # what touches the frame (clear_of_edge) nor what surrounds other ink (container_holds), does not
+    # take it for the digits' size.
+    coarse = ReaderParams(segment=SegmentParams(paper_near=0.0, probe_near=0.0, clear_of_edge=10**6,
+                                                container_holds=10**6))
     assert read(on_a_desk(grey, 12), model=shipped_model, params=coarse).line_texts != truth["lines"]
 
 
