@@ -4,12 +4,13 @@
 The images themselves are never committed: `docs/datasets/real-photos-more.csv` names each one (its
 repository, path and commit, how it was cut, its label and what it shows), and this script rebuilds
 the folder from snapshots of those repositories (fetched with the workplace's `fetch` tool, which
-leaves bare git directories under /work/.mirror/<owner>+<name>/). The folder it writes has the layout
+leaves bare git directories under <mirrors>/<owner>+<name>/; <mirrors> is $DIGITSCAN_MIRRORS, else
+`.mirror` beside the checkout, where that tool puts them). The folder it writes has the layout
 of ../shared/datasets/real-photos-dev (images/ and labels.csv), so `python -m ml score-set DIR` reads
 either.
 
     python deploy/real_photos.py rebuild [--manifest docs/datasets/real-photos-more.csv]
-                                         [--mirrors /work/.mirror] [--out var/datasets/real-photos-more]
+                                         [--mirrors DIR] [--out var/datasets/real-photos-more]
     python deploy/real_photos.py extract --repo OWNER/NAME --commit SHA --path P --spec SPEC --out FILE
 
 A spec is a list of steps separated by ';', applied in order to the file as stored:
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -115,7 +117,8 @@ def rebuild(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mirrors", default="/work/.mirror", help="where fetched snapshots lie")
+    mirrors = os.environ.get("DIGITSCAN_MIRRORS", str(ROOT.parent / ".mirror"))
+    parser.add_argument("--mirrors", default=mirrors, help="where fetched snapshots lie")
     sub = parser.add_subparsers(dest="verb", required=True)
     r = sub.add_parser("rebuild", help="write every image of the manifest, and labels.csv")
     r.add_argument("--manifest", default=str(MANIFEST))

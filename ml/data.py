@@ -115,7 +115,7 @@ def _load_split(directory: Path, split: str) -> Split:
     if counts.min() < expected // 20:
         raise ValueError(f"{labels_path}: suspicious label counts {counts.tolist()}")
     return Split(
-        torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64)), str(directory)
+        torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64)), paths.shown(directory)
     )
 
 

@@ -27,3 +27,19 @@ def dataset(name: str) -> Path:
     """
     root = os.environ.get("DIGITSCAN_DATASETS")
     return (Path(root) if root else PROJECT_ROOT.parent / "shared" / "datasets") / name
+
+
+def shown(path: str | Path) -> str:
+    """``path`` as a record should give it: relative to the checkout when it lies beside it (the
+    shared datasets, another checkout's data), so no machine's own folders end up in a checkpoint or
+    a card; elsewhere as it is.
+
+    >>> shown(PROJECT_ROOT.parent / "shared" / "datasets" / "mnist")
+    '../shared/datasets/mnist'
+    >>> shown("/somewhere/else")
+    '/somewhere/else'
+    """
+    resolved = Path(path).resolve()
+    if resolved.is_relative_to(PROJECT_ROOT.parent):
+        return os.path.relpath(resolved, PROJECT_ROOT)
+    return str(path)
