@@ -104,8 +104,8 @@ class SegmentParams:
     # Openings weaker than this share of ``min_contrast`` are the paper's own residue, not rules.
     rule_floor: float = 0.5
     # Rules photographed off square (ml.reading.ink.rule_slant): slants up to ``rule_max_slant``
-    # degrees, in steps of rule_max_slant / rule_slant_steps (coarse at twice that), kept when the sheared row profile is
-    # ``rule_slant_gain`` times as sharp as the straight one.
+    # degrees, in steps of rule_max_slant / rule_slant_steps (coarse at twice that), kept when the
+    # sheared row profile is ``rule_slant_gain`` times as sharp as the straight one.
     rule_max_slant: float = 6.0
     rule_slant_steps: int = 12
     rule_slant_gain: float = 1.15
