@@ -20,7 +20,7 @@ ORAND = "orand-car-a-train"  # the shared real cheque amounts, found by ml.paths
 
 def cmd_train_lines(args: argparse.Namespace) -> int:
     cfg = LineTrainConfig(epochs=args.epochs, synthetic=args.synthetic, real_repeats=args.real_repeats,
-                          lr=args.lr, seed=args.seed)
+                          lr=args.lr, seed=args.seed, context=args.context)
     folds = args.folds if args.holdout is not None else 0
     source = dataset(ORAND) if args.real is None else args.real
     real = load_strips(source, folds=folds, exclude_fold=args.holdout) if source else []

@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     lt.add_argument("--real-repeats", type=int, default=lines.real_repeats, help="each real string per epoch")
     lt.add_argument("--lr", type=float, default=lines.lr, help="peak learning rate")
     lt.add_argument("--seed", type=int, default=lines.seed, help="random seed")
+    lt.add_argument("--context", action="store_true",
+                    help="synthetic strings sometimes beside a printed label, dotted leader, operators "
+                         "or cell sides (ml.synth.strings)")
     lt.add_argument("--test-strings", type=int, default=2000, help="strings of MNIST test digits to score")
     lt.add_argument("--dry-run", action="store_true", help="two batches, one epoch: checks the pipeline")
     lt.set_defaults(handler="lines:cmd_train_lines")

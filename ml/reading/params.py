@@ -300,6 +300,10 @@ class ReaderParams:
     # A run of a cut box's pieces (not the whole box) is a digit only when read at this confidence or
     # more: the arms of a + or × cut apart were read as 4s and 7s under 0.2.
     cut_min_confidence: float = 0.3
+    # A candidate more than this many times as wide as it is tall is no one digit: a printed word
+    # ("Student", "ID number:") read whole as a 5 or a 0. The widest digits measured: ORAND-CAR-A's
+    # flat cheque 0s, up to 2.7 (99.9 % under 2.2); MNIST's under 2.
+    max_digit_aspect: float = 3.0
     # --- the line reader's second opinion (ml.reading.linereader) ---
     # A line is read again by the line reader when one of its digits is below this confidence; lines
     # read clearly digit by digit are left alone (and cost no time).

@@ -219,6 +219,7 @@ def _options(unit: Candidate, p: np.ndarray, line_h: float, params: ReaderParams
     # Pieces of a cut box read as a faint digit are not one (half a + read as a 4 at 0.15): a cut is
     # for touching digits, each of which reads clearly once apart.
     faint_piece = unit.cut and p[:DIGIT_CLASSES].max() < params.cut_min_confidence
+    faint_piece = faint_piece or unit.box.w > params.max_digit_aspect * unit.box.h
     reject = float(np.log(max(p[NOT_A_DIGIT], 1e-9)))
     if not short:
         # Per digit's width it covers: a wide box dropped would take several digits with it.

@@ -81,6 +81,27 @@ def printed_text(rng: np.random.Generator) -> np.ndarray:
     return ink
 
 
+def printed_label(rng: np.random.Generator) -> np.ndarray:
+    """A printed label of a form or table in a printed face: two to four words, perhaps ending in a
+    colon ("Student ID number:", "Marks awarded"), as float ink in [0, 1] (the line reader's
+    not-a-digit context: :mod:`ml.synth.strings`).
+
+    >>> ink = printed_label(np.random.default_rng(3))
+    >>> ink.ndim, ink.shape[1] > 2 * ink.shape[0], float(ink.max()) > 0.5
+    (2, True, True)
+    """
+    words = []
+    for _ in range(int(rng.integers(2, 5))):
+        n = int(rng.integers(2, 9))
+        word = "".join(WORD_LETTERS[int(i)] for i in rng.integers(26, 52, n))
+        words.append(word[0] + word[1:].lower() if rng.random() < 0.8 else word)
+    text = " ".join(words) + str(rng.choice(["", ":", ":", ".", " No."]))
+    ink = _text_ink(text, rng)
+    if rng.random() < 0.3:
+        ink = np.clip(cv2.GaussianBlur(ink, (0, 0), float(rng.uniform(0.8, 1.8))) * 1.5, 0.0, 1.0)
+    return ink
+
+
 def _wobbly(canvas: np.ndarray, p: tuple[float, float], q: tuple[float, float], thick: int,
             rng: np.random.Generator) -> None:
     """A hand-drawn stroke from ``p`` to ``q``: a slight bow, drawn as a short polyline."""

@@ -51,6 +51,9 @@ class LineTrainConfig:
     lr: float = 2e-3  # peak of a one-cycle schedule (AdamW)
     weight_decay: float = 1e-4
     seed: int = 0
+    # Form context in the synthetic strings: printed labels, dotted leaders, operators, cell sides
+    # (ml.synth.strings). Off for the shipped checkpoint, which was trained before it existed.
+    context: bool = False
     config: LineNetConfig = field(default_factory=LineNetConfig)
 
 
@@ -160,7 +163,8 @@ def train_lines(cfg: LineTrainConfig, real: list[Strip], *, progress: Progress =
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     for epoch in range(1, epochs + 1):
         net.train()
-        strips = string_set(images, labels, cfg.synthetic, seed=cfg.seed * 1000 + epoch)
+        strips = string_set(images, labels, cfg.synthetic, seed=cfg.seed * 1000 + epoch,
+                             context=cfg.context)
         strips += [(augment_strip(rng, g), t) for _ in range(cfg.real_repeats) for g, t in real]
         seen = right = 0
         loss_sum = 0.0

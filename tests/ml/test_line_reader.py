@@ -104,3 +104,20 @@ def test_score_set_scores_one_fold_only(tmp_path):
     files = [row["file"] for row in scored["rows"]]
     assert files and all(fold_of(f, 20) == 2 for f in files)
     assert 25 <= len(files) <= 100
+
+
+def test_form_context_adds_ink_beside_the_digits_but_never_to_their_text(test_digits):
+    """With ``context``, some strings stand beside a printed label, a dotted leader, an operator or a
+    cell side; the text stays the digits alone, and without it the strings are as before."""
+    images, labels = test_digits
+    bare = string_set(images, labels, 40, seed=77)
+    framed = string_set(images, labels, 40, seed=77, context=True)
+    assert all(text.isdigit() for _, text in framed)
+    assert [text for _, text in bare] != [text for _, text in framed]  # a different random stream
+    # Labels widen their strings: a fifth of them carry one, a label a few digit heights long.
+    aspect = [crop.shape[1] / crop.shape[0] for crop, _ in framed]
+    per_digit = [a / len(t) for a, (_, t) in zip(aspect, framed)]
+    plain = [crop.shape[1] / crop.shape[0] / len(t) for crop, t in bare]
+    assert max(per_digit) > 1.5 * max(plain)
+    again = string_set(images, labels, 40, seed=77)
+    assert all(np.array_equal(a, b) for (a, _), (b, _) in zip(bare, again))

@@ -150,6 +150,17 @@ def test_choose_takes_the_most_probable_partition_of_a_line():
     assert choose([Candidate(0, 1, Box(0, 0, 30, 20))], doubtful[None], 60) == []
 
 
+def test_a_box_far_wider_than_tall_is_never_one_digit():
+    # A printed word ("Student", 78 × 20 px) read whole as a 5 at 0.62 on a line of 30 px digits: not
+    # a digit, however the classifier reads it; a flat cheque 0 (2.5 times as wide as tall) still is.
+    word = np.r_[np.full(10, 0.03), 0.08]
+    word[5] = 0.62
+    assert choose([Candidate(0, 1, Box(17, 71, 78, 20))], word[None], 30) == []
+    assert choose([Candidate(0, 1, Box(0, 0, 50, 20))], _probs(0, 0.9)[None], 20) == [0]
+    wide = ReaderParams(max_digit_aspect=4.0)
+    assert choose([Candidate(0, 1, Box(17, 71, 78, 20))], word[None], 30, params=wide) == [0]
+
+
 def test_light_dimming_towards_the_edge_of_the_photo_is_not_read_as_ink(test_digits, shipped_model):
     images, labels = test_digits
     page, truth = page_from_text(images, labels, ["4096"], seed=0, digit_height=70, margin=90)
