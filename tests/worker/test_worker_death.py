@@ -70,7 +70,11 @@ def test_a_whole_worker_killed_mid_task_leaves_the_message_to_the_next_worker(cl
     upload = finished(upload_id, second, timeout=120)
     assert upload.status == "done", (upload.error_code, upload.error_message)
     assert upload.attempts == 2
-    assert second.output().count("succeeded") == 1
+    # The page is read once. On a slow machine the second worker may still be reading when the short
+    # visibility timeout passes, and the message is delivered once more: that delivery must find the
+    # upload taken and do nothing ('skipped'), not read it again.
+    done = [line for line in second.output().splitlines() if "succeeded" in line]
+    assert len([line for line in done if not line.endswith("'skipped'")]) == 1, done
 
 
 def send_big_page_with_limits(*, soft: int | None, hard: int) -> str:
