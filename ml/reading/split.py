@@ -219,7 +219,8 @@ def _options(unit: Candidate, p: np.ndarray, line_h: float, params: ReaderParams
     # Pieces of a cut box read as a faint digit are not one (half a + read as a 4 at 0.15): a cut is
     # for touching digits, each of which reads clearly once apart.
     faint_piece = unit.cut and p[:DIGIT_CLASSES].max() < params.cut_min_confidence
-    faint_piece = faint_piece or unit.box.w > params.max_digit_aspect * unit.box.h
+    # Nor is anything far wider than tall (a printed word read whole as a 5).
+    no_digit = faint_piece or unit.box.w > params.max_digit_aspect * unit.box.h
     reject = float(np.log(max(p[NOT_A_DIGIT], 1e-9)))
     if not short:
         # Per digit's width it covers: a wide box dropped would take several digits with it.
@@ -228,5 +229,5 @@ def _options(unit: Candidate, p: np.ndarray, line_h: float, params: ReaderParams
     # Only a single piece or a whole box may be "not a digit": dropping a run of several pieces at
     # once would be a cheap way out of reading the digits among them.
     if unit.end - unit.start == 1 or unit.box.pieces:
-        return ((reject, False),) if faint_piece else ((digit, True), (reject, False))
-    return () if faint_piece else ((digit, True),)
+        return ((reject, False),) if no_digit else ((digit, True), (reject, False))
+    return () if no_digit else ((digit, True),)

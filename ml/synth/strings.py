@@ -106,7 +106,7 @@ def _separators(rng: np.random.Generator, n: int, context: bool) -> dict[int, st
         marks[n - 3] = "," if rng.random() < 0.6 else "."
     if rng.random() < 0.08:
         marks[n - 1] = "-"
-    # Between numbers, not inside them: an operator (a sum written out) or a table cell's side.
+    # After one or two digits, at random: an operator (a sum written out) or a table cell's side.
     for kind, chance in (("op", OPERATOR_CHANCE), ("|", CELL_SIDE_CHANCE)) if context else ():
         if n >= 2 and rng.random() < chance:
             for k in rng.choice(n - 1, size=min(n - 1, int(rng.integers(1, 3))), replace=False):

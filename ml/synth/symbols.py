@@ -93,8 +93,8 @@ def printed_label(rng: np.random.Generator) -> np.ndarray:
     words = []
     for _ in range(int(rng.integers(2, 5))):
         n = int(rng.integers(2, 9))
-        word = "".join(WORD_LETTERS[int(i)] for i in rng.integers(26, 52, n))
-        words.append(word[0] + word[1:].lower() if rng.random() < 0.8 else word)
+        word = "".join(WORD_LETTERS[int(i)] for i in rng.integers(0, 26, n))  # lower case
+        words.append(word.capitalize() if rng.random() < 0.8 else word.upper())
     text = " ".join(words) + str(rng.choice(["", ":", ":", ".", " No."]))
     ink = _text_ink(text, rng)
     if rng.random() < 0.3:
