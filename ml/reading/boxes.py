@@ -64,6 +64,8 @@ class Segmentation:
     params: SegmentParams = SEGMENT
     # Per line, the separators between its digits (ml.reading.separators.Mark: char, box).
     marks: list = field(default_factory=list)
+    # The cells' hairlines told from 1s (ml.reading.components.hairlines), for :meth:`erase`.
+    hairlines: list[Box] = field(default_factory=list)
 
     def image_box(self, box: Box) -> list[int]:
         """``box`` as [x, y, w, h] in the pixels of the image that was segmented."""
@@ -81,6 +83,35 @@ class Segmentation:
         found, counts = np.unique(region[region > 0], return_counts=True)
         keep = [int(label) for label, n in zip(found, counts) if n >= self.params.box_at_share * counts.max()]
         return Box(x, y, max(w, 1), max(h, 1), keep, int(counts.sum()) if len(counts) else 0)
+
+    def erase(self, gray: np.ndarray, boxes: list[Box]) -> np.ndarray:
+        """``gray`` (the image segmented, at its own resolution) with the ink of ``boxes`` painted over
+        in the grey of the paper round it: what the line reader is given once the segmenter has told a
+        cell's line from a 1 (it would read the line as a 1 again). ``gray`` itself is not changed.
+
+        >>> gray = np.full((40, 60), 230, np.uint8); gray[5:35, 30] = 170
+        >>> seg = Segmentation([], np.zeros((40, 60), np.float32), (gray < 200).astype(np.int32))
+        >>> int(seg.erase(gray, [Box(30, 5, 1, 30, [1])]).min()), int(gray.min())
+        (230, 170)
+        """
+        if not boxes:
+            return gray
+        out = gray.copy()
+        grow = 3  # work pixels round the ink: the paper's grey is taken there
+        for box in boxes:
+            region = Box(max(0, box.x - grow), max(0, box.y - grow), box.w + 2 * grow, box.h + 2 * grow)
+            x, y, w, h = self.image_box(region)
+            window = out[y : y + h, x : x + w]
+            own = member(self.labels[region.y : region.y2, region.x : region.x2], box.labels)
+            if not window.size or not own.size:
+                continue
+            mask = cv2.resize(own, window.shape[::-1], interpolation=cv2.INTER_NEAREST)
+            # The stroke's anti-aliased rim and blur too: a work pixel round it, in the image's pixels.
+            mask = cv2.dilate(mask, np.ones((2 * int(np.ceil(1 / self.scale)) + 1,) * 2, np.uint8))
+            if mask.all():
+                continue
+            window[mask > 0] = np.median(window[mask == 0])
+        return out
 
     @property
     def boxes(self) -> list[Box]:

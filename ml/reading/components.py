@@ -13,7 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .boxes import Box
+from .boxes import Box, member, percentile90
 from .params import SEGMENT, SegmentParams
 
 
@@ -253,3 +253,79 @@ def is_digit_like(box: Box, digit_h: float, *, params: SegmentParams = SEGMENT) 
     if box.h > params.max_height_ratio * digit_h:  # a frame, a margin rule, a drawing: far taller than digits
         return False
     return True
+
+
+
+def ink_width(ink: np.ndarray, labels: np.ndarray, box: Box) -> float:
+    """How much ink ``box``'s strokes lay across their path: the ink strength (``ink``, in [0, 1]) summed
+    over its components and the pixel round them, over the length of their strokes. A
+    pen stroke measures its width times its darkness; a printed hairline, thin and pale, far less,
+    even where both binarize one or two pixels wide.
+
+    >>> ink = np.zeros((40, 40), np.float32); ink[5:35, 8:12] = 0.8; ink[5:35, 30] = 0.3
+    >>> labels = (ink > 0.1).astype(np.int32); labels[:, 30] *= 2          # a pen's 1, a hairline
+    >>> [round(ink_width(ink, labels, box), 1) for box in (Box(8, 5, 4, 30, [1]), Box(30, 5, 1, 30, [2]))]
+    [2.9, 0.3]
+    """
+    region = slice(max(0, box.y - 2), box.y2 + 2), slice(max(0, box.x - 2), box.x2 + 2)
+    mask = member(labels[region], box.labels)
+    total = float((ink[region] * cv2.dilate(mask, _SQUARE)).sum())
+    return total / max(_stroke_length(mask), 1.0)
+
+
+_SQUARE = np.ones((3, 3), np.uint8)
+
+
+def _darkness(ink: np.ndarray, labels: np.ndarray, box: Box) -> float:
+    """The strength of ``box``'s strongest ink (90th percentile over its components)."""
+    mask = member(labels[box.y : box.y2, box.x : box.x2], box.labels)
+    return percentile90(ink[box.y : box.y2, box.x : box.x2][mask > 0]) if mask.any() else 0.0
+
+
+def _stroke_length(mask: np.ndarray) -> float:
+    """The length of ``mask``'s strokes in pixels: half its rim, which runs along both sides of every
+    stroke, measured at twice the resolution so a one-pixel line has two sides as well."""
+    fine = cv2.resize(mask, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+    inner = cv2.erode(fine, _SQUARE, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    return (int(fine.sum()) - int(inner.sum())) / 4
+
+
+def hairlines(boxes: list[Box], ink: np.ndarray, labels: np.ndarray, *,
+              params: SegmentParams = SEGMENT) -> list[Box]:
+    """The thin uprights among ``boxes`` drawn with a far finer line than the digits around them: what
+    is left of a table's or a grid's cell lines, or of a page's edge (printed hairlines, bowed or
+    broken, so not removed as rules), which read as confident 1s. Against the median of the other
+    boxes (two or more: a page of 1s alone has none), an upright (at most ``frame_side_aspect`` as wide
+    as tall) is one when its :func:`ink_width` is under ``hairline_faint`` of theirs, or under
+    ``hairline_ratio`` and it is also paler (its strongest ink under ``hairline_pale`` of theirs) or
+    stands at the image's left or right side (within ``hairline_side`` digit heights). A thin but dark
+    1 among thick digits, or a pencil 1 among inked ones, stays; so does every box when the step is off
+    (``hairline_ratio`` 0).
+
+    >>> ink = np.zeros((60, 140), np.float32)
+    >>> ink[10:50, 10:34] = ink[10:50, 50:74] = 0.7; ink[18:42, 18:26] = ink[18:42, 58:66] = 0  # two 0s
+    >>> ink[5:55, 90] = 0.3; ink[10:50, 104:108] = 0.7   # a cell's line; a 1 in a finer pen, as dark
+    >>> labels = np.zeros(ink.shape, np.int32)
+    >>> for label, x in enumerate((10, 50, 90, 104), 1): labels[:, x : x + 24][ink[:, x : x + 24] > 0] = label
+    >>> boxes = [Box(10, 10, 24, 40, [1]), Box(50, 10, 24, 40, [2]), Box(90, 5, 1, 50, [3]),
+    ...          Box(104, 10, 4, 40, [4])]
+    >>> [b.x for b in hairlines(boxes, ink, labels)]
+    [90]
+    """
+    upright = [b.w <= params.frame_side_aspect * b.h for b in boxes]
+    if params.hairline_ratio <= 0 or sum(not up for up in upright) < 2 or not any(upright):
+        return []
+    widths = [ink_width(ink, labels, b) if up else 0.0 for b, up in zip(boxes, upright)]
+    others = [b for b, up in zip(boxes, upright) if not up]
+    typical_width = float(np.median([ink_width(ink, labels, b) for b in others]))
+    typical_dark = float(np.median([_darkness(ink, labels, b) for b in others]))
+    side = params.hairline_side * float(np.median([b.h for b in others]))
+
+    def hairline(box: Box, width: float) -> bool:
+        if width >= params.hairline_ratio * typical_width:
+            return False
+        if width < params.hairline_faint * typical_width or box.x <= side or box.x2 >= labels.shape[1] - side:
+            return True
+        return _darkness(ink, labels, box) < params.hairline_pale * typical_dark
+
+    return [b for b, w, up in zip(boxes, widths, upright) if up and hairline(b, w)]

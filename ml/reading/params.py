@@ -42,6 +42,7 @@ class Steps:
     surround: bool = True  # what runs along the image's edge (the desk around a page) is no ink
     edges: bool = True  # the paper's edges (a page's edge on a desk, a table's edge) are no ink
     separators: bool = True  # the . , - between a line's digits are reported (never read as digits)
+    hairlines: bool = True  # uprights drawn far finer than the digits (cell lines of a table) dropped
     lines: bool = True  # the line reader reads doubtful lines and strips whole (ml.reading.linereader)
 
     @classmethod
@@ -118,6 +119,15 @@ class SegmentParams:
     # amount box; its sides were read as two 1s before, a test). 0 keeps every upright.
     frame_side_aspect: float = 0.35
     frame_reach: float = 0.08
+    # A table's or grid's cell lines left over as uprights drawn far finer than the digits: dropped
+    # (and erased for the line reader) when their ink across the stroke is under ``hairline_faint`` of
+    # the other boxes' (median), or under ``hairline_ratio`` and paler (strongest ink under
+    # ``hairline_pale`` of theirs) or within ``hairline_side`` digit heights of the image's side
+    # (components.hairlines). 0 keeps them.
+    hairline_ratio: float = 0.6
+    hairline_pale: float = 0.6
+    hairline_faint: float = 0.3
+    hairline_side: float = 0.3
 
     # --- which way round the ink is (ml.reading.ink.polarity) ---
     # Light ink on a dark ground may be seen when, on the probe split at Otsu's threshold, the dark part

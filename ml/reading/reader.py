@@ -84,10 +84,10 @@ def read(image: np.ndarray | bytes | str | Path, *, model: LoadedModel | None = 
     way = polarity(gray, params=params.segment) if steps.polarity else DARK_INK
     ways = [False, True] if way == EITHER else [way == LIGHT_INK]
     readings = [(_read_one_way(gray, model, steps, params, light_ink=light), light) for light in ways]
-    (digits, separators, seg_ms), light = max(readings, key=lambda r: _certainty(r[0][0], params))
+    (digits, separators, seg_ms, cleaned), light = max(readings, key=lambda r: _certainty(r[0][0], params))
     lines = (line_model or default_line_model()) if steps.lines else None
     if lines is not None:
-        digits, strip = second_opinion(gray, digits, lines, light_ink=light, params=params)
+        digits, strip = second_opinion(cleaned, digits, lines, light_ink=light, params=params)
         if strip:
             separators = [Separator(s.char, s.box, 0) for s in separators]
     t2 = time.perf_counter()
@@ -97,9 +97,9 @@ def read(image: np.ndarray | bytes | str | Path, *, model: LoadedModel | None = 
 
 
 def _read_one_way(gray: np.ndarray, model: LoadedModel, steps: Steps, params: ReaderParams, *,
-                  light_ink: bool) -> tuple[list[Digit], list[Separator], float]:
-    """The digits and separators of ``gray`` read with the ink taken as light (or dark), and the ms
-    segmenting took."""
+                  light_ink: bool) -> tuple[list[Digit], list[Separator], float, np.ndarray]:
+    """The digits and separators of ``gray`` read with the ink taken as light (or dark), the ms
+    segmenting took, and ``gray`` without the cells' hairlines found (for the line reader)."""
     start = time.perf_counter()
     seg = segment(gray, steps, params=params.segment, light_ink=light_ink)
     seg_ms = (time.perf_counter() - start) * 1e3
@@ -110,7 +110,7 @@ def _read_one_way(gray: np.ndarray, model: LoadedModel, steps: Steps, params: Re
         digits, line_of = _whole_digits(seg, whole, params), list(range(len(seg.lines)))
     separators = [Separator(mark.char, seg.image_box(mark.box), line_of[k])
                   for k, marks in enumerate(seg.marks) if line_of[k] is not None for mark in marks]
-    return digits, separators, seg_ms
+    return digits, separators, seg_ms, seg.erase(gray, seg.hairlines)
 
 
 def _certainty(digits: list[Digit], params: ReaderParams) -> tuple[int, float]:

@@ -15,7 +15,8 @@ benchmark can look at each; their numbers are in :mod:`ml.reading.params`):
 3. ``components.components``: connected components; ``components.group_fragments`` joins a faint
    digit's fragments, ``components.merge_pieces`` a broken digit's pieces that share columns, and
    ``components.is_digit_like`` drops specks and ruled lines by size relative to the typical digit
-   height on the page.
+   height on the page, ``components.hairlines`` the cells' lines of a table drawn far finer than the
+   digits (erased from what the line reader reads, ``boxes.Segmentation.erase``).
 4. ``lines.group_lines``: boxes grouped into lines by vertical overlap, lines top to bottom, digits
    left to right.
 5. ``split.cut_pieces``: a box wide enough to hold touching digits is over-segmented at its thinnest
@@ -41,6 +42,7 @@ from .components import (
     drop_surround,
     frame_sides,
     group_fragments,
+    hairlines,
     height_boxes,
     is_digit_like,
     merge_pieces,
@@ -125,20 +127,21 @@ def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParam
     labels, boxes = components(mask, params=params)
     if steps.surround:
         boxes = drop_surround(labels, boxes, digit_px, params=params)
-    lines, dropped, digit_h = _lines(boxes, rules, steps, params)
+    lines, dropped, hair, digit_h = _lines(boxes, rules, ink, labels, steps, params)
     for line in lines:
         line_h = line_height(line)
         for b in line:
             b.pieces = cut_pieces(b, ink, labels, line_h, params=params) if steps.cut else []
     marks = find_separators(lines, dropped, digit_h, params=params) if steps.separators else []
-    return Segmentation(lines, ink, labels, scale, faint=steps.faint, params=params, marks=marks)
+    return Segmentation(lines, ink, labels, scale, faint=steps.faint, params=params, marks=marks,
+                        hairlines=hair)
 
 
-def _lines(boxes: list[Box], rules: np.ndarray | None, steps: Steps,
-           params: SegmentParams) -> tuple[list[list[Box]], list[Box], float]:
+def _lines(boxes: list[Box], rules: np.ndarray | None, ink: np.ndarray, labels: np.ndarray, steps: Steps,
+           params: SegmentParams) -> tuple[list[list[Box]], list[Box], list[Box], float]:
     """The components as lines of digit-like boxes: frames' sides dropped, fragments and broken digits
-    joined, specks and ruled lines filtered out, as ``steps`` says; and the boxes filtered out, and the
-    digits' height."""
+    joined, specks, ruled lines and cells' hairlines filtered out, as ``steps`` says; and the boxes
+    filtered out, the hairlines, and the digits' height."""
     digit_h = typical_height(boxes, params=params)
     if rules is not None:
         boxes = frame_sides(boxes, rules, digit_h, params=params)
@@ -151,6 +154,8 @@ def _lines(boxes: list[Box], rules: np.ndarray | None, steps: Steps,
     if steps.filter:
         dropped = [b for b in boxes if not is_digit_like(b, digit_h, params=params)]
         boxes = [b for b in boxes if is_digit_like(b, digit_h, params=params)]
+    hair = hairlines(boxes, ink, labels, params=params) if steps.hairlines else []
+    boxes = [b for b in boxes if not any(b is h for h in hair)]
     if steps.rotated_lines:
-        return group_lines(boxes, params=params), dropped, digit_h
-    return group_rows(boxes, digit_h, params=params), dropped, digit_h
+        return group_lines(boxes, params=params), dropped, hair, digit_h
+    return group_rows(boxes, digit_h, params=params), dropped, hair, digit_h
