@@ -17,14 +17,16 @@ from .boxes import Box, member, percentile90
 from .params import SEGMENT, SegmentParams
 
 
-def components(mask: np.ndarray, *, params: SegmentParams = SEGMENT) -> tuple[np.ndarray, list[Box]]:
-    """Connected components as boxes (8-connectivity), with tiny noise dropped.
+def components(mask: np.ndarray, *, params: SegmentParams = SEGMENT,
+               found: tuple | None = None) -> tuple[np.ndarray, list[Box]]:
+    """Connected components as boxes (8-connectivity), with tiny noise dropped; ``found``: ``mask``'s
+    components as cv2.connectedComponentsWithStats gave them, where the caller has them already.
 
     >>> mask = np.zeros((30, 30), np.uint8); mask[5:25, 5:9] = 1; mask[5:25, 20:24] = 1
     >>> [b.x for b in components(mask)[1]]
     [5, 20]
     """
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    count, labels, stats, _ = found or cv2.connectedComponentsWithStats(mask, connectivity=8)
     boxes = []
     min_area = max(params.min_area, mask.size // params.min_area_divisor)
     for i in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= min_area) + 1:

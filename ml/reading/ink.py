@@ -261,6 +261,8 @@ def _rules_along(scaled: np.ndarray, length: int, piece: int, floor: int,
     source = cv2.warpAffine(scaled, forward, (w, h + 2 * pad), flags=cv2.INTER_NEAREST) if slope else scaled
     opened = cv2.morphologyEx(source, cv2.MORPH_OPEN, np.ones((1, piece), np.uint8))
     inked = (opened >= max(1, floor)).view(np.uint8)
+    if np.count_nonzero(inked.any(axis=0)) < length:  # no component can span a rule's length: most photos
+        return np.zeros_like(scaled)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(inked, connectivity=8)
     long = np.zeros(count, bool)
     long[1:] = stats[1:, cv2.CC_STAT_WIDTH] >= length
@@ -275,7 +277,7 @@ def _rules_along(scaled: np.ndarray, length: int, piece: int, floor: int,
 
 
 def remove_edges(mask: np.ndarray, gray: np.ndarray, *, length_px: float, thin_px: float,
-                 step: float = SEGMENT.edge_step) -> np.ndarray:
+                 step: float = SEGMENT.edge_step, found: tuple | None = None) -> np.ndarray:
     """``mask`` without the edges of the paper: thin straight lines at least ``length_px`` long, at any
     angle, whose two sides differ in brightness by ``step`` or more (a page's edge photographed on a
     desk, the shadow along it, a table's edge). A pen stroke, however long and straight (the 1 or the
@@ -291,7 +293,8 @@ def remove_edges(mask: np.ndarray, gray: np.ndarray, *, length_px: float, thin_p
     (0, True)
     """
     # Only components long enough to hold such a line are searched (most pages have none: no cost).
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    # ``found``: ``mask``'s components (cv2.connectedComponentsWithStats) where the caller has them.
+    count, labels, stats, _ = found or cv2.connectedComponentsWithStats(mask, connectivity=8)
     sides = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
     long = np.flatnonzero(sides >= length_px / np.sqrt(2)) + 1
     if long.size == 0:

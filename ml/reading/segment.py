@@ -121,10 +121,13 @@ def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParam
     if steps.rules:
         ink, rules = remove_rules(ink, digit_px, params=params)
     mask = binarize(ink, hysteresis=steps.hysteresis, params=params)
+    found = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if steps.edges:
-        mask = remove_edges(mask, gray, length_px=params.rule_length * digit_px,
-                            thin_px=max(1.5, params.straight_thin * digit_px), step=params.edge_step)
-    labels, boxes = components(mask, params=params)
+        cleaned = remove_edges(mask, gray, length_px=params.rule_length * digit_px,
+                               thin_px=max(1.5, params.straight_thin * digit_px), step=params.edge_step,
+                               found=found)
+        found, mask = (found if cleaned is mask else None), cleaned
+    labels, boxes = components(mask, params=params, found=found)
     if steps.surround:
         boxes = drop_surround(labels, boxes, digit_px, params=params)
     lines, dropped, hair, digit_h = _lines(boxes, rules, ink, labels, steps, params)
