@@ -292,27 +292,29 @@ def _stroke_length(mask: np.ndarray) -> float:
     return (int(fine.sum()) - int(inner.sum())) / 4
 
 
-def hairlines(boxes: list[Box], ink: np.ndarray, labels: np.ndarray, *,
-              params: SegmentParams = SEGMENT) -> list[Box]:
+def hairlines(boxes: list[Box], ink: np.ndarray, labels: np.ndarray, upright_rules: np.ndarray | None = None,
+              *, params: SegmentParams = SEGMENT) -> list[Box]:
     """The thin uprights among ``boxes`` drawn with a far finer line than the digits around them: what
     is left of a table's or a grid's cell lines, or of a page's edge (printed hairlines, bowed or
     broken, so not removed as rules), which read as confident 1s. Against the median of the other
     boxes (two or more: a page of 1s alone has none), an upright (at most ``frame_side_aspect`` as wide
-    as tall) is one when its :func:`ink_width` is under ``hairline_faint`` of theirs, or under
-    ``hairline_ratio`` and it is also paler (its strongest ink under ``hairline_pale`` of theirs) or
-    stands at the image's left or right side (within ``hairline_side`` digit heights). A thin but dark
-    1 among thick digits, or a pencil 1 among inked ones, stays; so does every box when the step is off
-    (``hairline_ratio`` 0).
+    as tall) is one when its :func:`ink_width` is under ``hairline_faint`` of theirs; or under
+    ``hairline_ratio`` and it stands at the image's left or right side (within ``hairline_side``
+    digit heights), or is paler (its strongest ink under ``hairline_pale`` of theirs) and in a
+    column of lines (:func:`_in_column`: a cell's side runs on above or below it). A thin, pale 1
+    photographed small among bolder digits, or a fine-liner's or pencil's 1 among marker digits, stays;
+    so does every box when the step is off (``hairline_ratio`` 0).
 
     >>> ink = np.zeros((60, 140), np.float32)
     >>> ink[10:50, 10:34] = ink[10:50, 50:74] = 0.7; ink[18:42, 18:26] = ink[18:42, 58:66] = 0  # two 0s
-    >>> ink[5:55, 90] = 0.3; ink[10:50, 104:108] = 0.7   # a cell's line; a 1 in a finer pen, as dark
+    >>> ink[5:25, 90] = ink[30:55, 90] = 0.3; ink[10:50, 104:108] = 0.7   # a cell's line, broken; a 1
     >>> labels = np.zeros(ink.shape, np.int32)
     >>> for label, x in enumerate((10, 50, 90, 104), 1): labels[:, x : x + 24][ink[:, x : x + 24] > 0] = label
-    >>> boxes = [Box(10, 10, 24, 40, [1]), Box(50, 10, 24, 40, [2]), Box(90, 5, 1, 50, [3]),
-    ...          Box(104, 10, 4, 40, [4])]
-    >>> [b.x for b in hairlines(boxes, ink, labels)]
-    [90]
+    >>> labels[30:55, 90] = 5
+    >>> boxes = [Box(10, 10, 24, 40, [1]), Box(50, 10, 24, 40, [2]), Box(90, 5, 1, 20, [3]),
+    ...          Box(90, 30, 1, 25, [5]), Box(104, 10, 4, 40, [4])]
+    >>> [(b.x, b.y) for b in hairlines(boxes, ink, labels)]
+    [(90, 5), (90, 30)]
     """
     upright = [b.w <= params.frame_side_aspect * b.h for b in boxes]
     if params.hairline_ratio <= 0 or sum(not up for up in upright) < 2 or not any(upright):
@@ -321,13 +323,33 @@ def hairlines(boxes: list[Box], ink: np.ndarray, labels: np.ndarray, *,
     others = [b for b, up in zip(boxes, upright) if not up]
     typical_width = float(np.median([ink_width(ink, labels, b) for b in others]))
     typical_dark = float(np.median([_darkness(ink, labels, b) for b in others]))
-    side = params.hairline_side * float(np.median([b.h for b in others]))
+    digit_h = float(np.median([b.h for b in others]))
+    side = params.hairline_side * digit_h
+    thin = [b for b, w, up in zip(boxes, widths, upright) if up and w < params.hairline_ratio * typical_width]
 
     def hairline(box: Box, width: float) -> bool:
-        if width >= params.hairline_ratio * typical_width:
-            return False
         if width < params.hairline_faint * typical_width or box.x <= side or box.x2 >= labels.shape[1] - side:
             return True
-        return _darkness(ink, labels, box) < params.hairline_pale * typical_dark
+        return (_darkness(ink, labels, box) < params.hairline_pale * typical_dark
+                and _in_column(box, thin, upright_rules, labels.shape, params.hairline_reach * digit_h,
+                               params.hairline_edge * digit_h))
 
-    return [b for b, w, up in zip(boxes, widths, upright) if up and hairline(b, w)]
+    return [b for b, w in zip(boxes, widths) if any(b is t for t in thin) and hairline(b, w)]
+
+
+def _in_column(box: Box, thin: list[Box], upright_rules: np.ndarray | None, shape: tuple[int, ...],
+               reach: float, edge: float) -> bool:
+    """Whether the upright ``box`` is a piece of a longer line: another thin upright in its columns
+    above or below it, the image's top or bottom edge within ``edge`` px (a row cut out of a table),
+    or an upright rule (in ``upright_rules``) running on from its top or its bottom for ``reach`` px."""
+    if box.y <= edge or box.y2 >= shape[0] - edge:
+        return True
+    if any(t is not box and t.x <= box.x2 + 2 and box.x <= t.x2 + 2 and (t.y2 <= box.y or t.y >= box.y2)
+           for t in thin):
+        return True
+    if upright_rules is None:
+        return False
+    band = upright_rules[:, max(0, box.x - 2) : box.x2 + 2].any(axis=1)
+    n = max(1, int(reach))
+    above, below = band[max(0, box.y - n) : box.y], band[box.y2 : box.y2 + n]
+    return bool(above.sum() >= 0.8 * n or below.sum() >= 0.8 * n)

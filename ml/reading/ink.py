@@ -171,13 +171,14 @@ def remove_rules(ink: np.ndarray, digit_px: float = SEGMENT.work_height, *,
     joined into lines that long, see ``_rules_along``) is no digit's stroke: it is subtracted, so a
     margin rule is not read as a column of 1s and digits written on ruled paper come out of the lines.
     Openings weaker than ``rule_floor`` × ``min_contrast`` are the paper's own residue, not rules, and
-    are left alone. Also returns the uint8 mask of the
-    horizontal rules found, for :func:`ml.reading.components.frame_sides`.
+    are left alone. Also returns the uint8 mask of the rules found: 1 where a horizontal one ran (for
+    :func:`ml.reading.components.frame_sides`), 2 where an upright one did (for
+    :func:`ml.reading.components.hairlines`), 3 where they cross.
 
-    >>> ink = np.zeros((200, 200), np.float32); ink[100, :] = 1.0   # one ruled line
+    >>> ink = np.zeros((200, 200), np.float32); ink[100, :] = 1.0; ink[:, 50] = 1.0   # a rule, a margin
     >>> cleaned, rules = remove_rules(ink)
-    >>> float(cleaned.max()), int(rules[100].sum())
-    (0.0, 200)
+    >>> float(cleaned.max()), int((rules[100] & 1).sum()), int((rules[:, 50] >> 1).sum()), int(rules[100, 50])
+    (0.0, 200, 200, 3)
     """
     length = int(params.rule_length * digit_px)
     if max(ink.shape) <= length:
@@ -200,7 +201,8 @@ def remove_rules(ink: np.ndarray, digit_px: float = SEGMENT.work_height, *,
         return ink, rules
     rules[rules < floor] = 0
     cleaned = np.clip(ink - rules.astype(np.float32) / 255, 0.0, 1.0)
-    return cleaned, (horizontal > int(params.min_contrast * 255)).view(np.uint8)
+    strong = int(params.min_contrast * 255)
+    return cleaned, (horizontal > strong).view(np.uint8) | ((vertical > strong).view(np.uint8) << 1)
 
 
 def rule_slant(scaled: np.ndarray, *, min_contrast: float = SEGMENT.min_contrast,

@@ -29,7 +29,7 @@ from .lines import line_height
 from .params import ALL_STEPS, READER, ReaderParams, Steps
 from .result import Digit, Reading, Separator
 from .segment import segment
-from .split import choose, line_candidates
+from .split import choose, line_candidates, printed_words
 
 _MODELS: dict[str, LoadedModel] = {}
 
@@ -99,18 +99,20 @@ def read(image: np.ndarray | bytes | str | Path, *, model: LoadedModel | None = 
 def _read_one_way(gray: np.ndarray, model: LoadedModel, steps: Steps, params: ReaderParams, *,
                   light_ink: bool) -> tuple[list[Digit], list[Separator], float, np.ndarray]:
     """The digits and separators of ``gray`` read with the ink taken as light (or dark), the ms
-    segmenting took, and ``gray`` without the cells' hairlines found (for the line reader)."""
+    segmenting took, and ``gray`` without the cells' hairlines and the printed words found (for the
+    line reader)."""
     start = time.perf_counter()
     seg = segment(gray, steps, params=params.segment, light_ink=light_ink)
     seg_ms = (time.perf_counter() - start) * 1e3
     whole = _classify(model, seg, seg.boxes)
+    words: list[Box] = []
     if model.classifier.outputs == NOT_A_DIGIT + 1 and steps.choose:
-        digits, line_of = _chosen_digits(model, seg, whole, params)
+        digits, line_of, words = _chosen_digits(model, seg, whole, params, words=steps.words)
     else:
         digits, line_of = _whole_digits(seg, whole, params), list(range(len(seg.lines)))
     separators = [Separator(mark.char, seg.image_box(mark.box), line_of[k])
                   for k, marks in enumerate(seg.marks) if line_of[k] is not None for mark in marks]
-    return digits, separators, seg_ms, seg.erase(gray, seg.hairlines)
+    return digits, separators, seg_ms, seg.erase(gray, seg.hairlines + words)
 
 
 def _certainty(digits: list[Digit], params: ReaderParams) -> tuple[int, float]:
@@ -130,22 +132,32 @@ def _whole_digits(seg: Segmentation, whole: np.ndarray, params: ReaderParams) ->
     return digits
 
 
-def _chosen_digits(model: LoadedModel, seg: Segmentation, whole: np.ndarray,
-                   params: ReaderParams) -> tuple[list[Digit], list[int | None]]:
-    """Cut what the model doubts, classify the new candidates in one batch, choose line by line; the
-    digits, and for each line of ``seg`` the reading's line it became (None: no digit in it)."""
+def _chosen_digits(model: LoadedModel, seg: Segmentation, whole: np.ndarray, params: ReaderParams, *,
+                   words: bool = True) -> tuple[list[Digit], list[int | None], list[Box]]:
+    """Set printed words aside, cut what the model doubts, classify the new candidates in one batch,
+    choose line by line; the digits, for each line of ``seg`` the reading's line it became (None: no
+    digit in it), and the printed words' boxes."""
     known = {id(b): p for b, p in zip(seg.boxes, whole)}
-    plans = [line_candidates(line, [known[id(b)] for b in line], params=params) for line in seg.lines]
+    printed, lines = [], []
+    for line in seg.lines:
+        text = set(printed_words(line, [known[id(b)] for b in line], params=params)) if words else set()
+        printed += [b for k, b in enumerate(line) if k in text]
+        lines.append([b for k, b in enumerate(line) if k not in text])
+    plans = [line_candidates(line, [known[id(b)] for b in line], params=params) if line else []
+             for line in lines]
     fresh = [u.box for plan in plans for u in plan if id(u.box) not in known]
     known.update(zip(map(id, fresh), _classify(model, seg, fresh)))
     digits, line_of, line_no = [], [], 0
-    for line, plan in zip(seg.lines, plans):
+    for line, plan in zip(lines, plans):
+        if not plan:
+            line_of.append(None)
+            continue
         probs = np.stack([known[id(u.box)] for u in plan])
         chosen = choose(plan, probs, line_height(line), params=params)
         digits += [_digit(seg, plan[k].box, probs[k], line_no, params) for k in chosen]
         line_of.append(line_no if chosen else None)
         line_no += bool(chosen)  # a line of marks only (a ruled line's pieces) is no line of digits
-    return digits, line_of
+    return digits, line_of, printed
 
 
 def _classify(model: LoadedModel, seg: Segmentation, boxes: list[Box]) -> np.ndarray:

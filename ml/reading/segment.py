@@ -147,7 +147,7 @@ def _lines(boxes: list[Box], rules: np.ndarray | None, ink: np.ndarray, labels: 
     filtered out, the hairlines, and the digits' height."""
     digit_h = typical_height(boxes, params=params)
     if rules is not None:
-        boxes = frame_sides(boxes, rules, digit_h, params=params)
+        boxes = frame_sides(boxes, rules & 1, digit_h, params=params)
     if steps.merge:
         if steps.fragments:
             boxes = group_fragments(boxes, digit_h, params=params)
@@ -157,7 +157,8 @@ def _lines(boxes: list[Box], rules: np.ndarray | None, ink: np.ndarray, labels: 
     if steps.filter:
         dropped = [b for b in boxes if not is_digit_like(b, digit_h, params=params)]
         boxes = [b for b in boxes if is_digit_like(b, digit_h, params=params)]
-    hair = hairlines(boxes, ink, labels, params=params) if steps.hairlines else []
+    upright = rules >> 1 if rules is not None else None
+    hair = hairlines(boxes, ink, labels, upright, params=params) if steps.hairlines else []
     boxes = [b for b in boxes if not any(b is h for h in hair)]
     if steps.rotated_lines:
         return group_lines(boxes, params=params), dropped, hair, digit_h

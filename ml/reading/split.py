@@ -176,6 +176,67 @@ def line_candidates(line: list[Box], whole: list[np.ndarray], *, params: ReaderP
     return candidates(atoms, line, parent, loose, params=params)
 
 
+def printed_words(line: list[Box], whole: list[np.ndarray], *, params: ReaderParams = READER) -> list[int]:
+    """The indices of ``line``'s boxes (``whole[k]``: each read whole) that are letters of a printed
+    label beside the digits ("Student number:"). Cut apart, a word's letters read as digits (the
+    strokes of an m as 1s), and an o reads as a 0 whole. Boxes close together (``text_gap`` line
+    heights) are one run; a run is type when at least ``text_letters`` of its boxes, and
+    ``text_share`` of them all, read "not a digit" whole, and ``text_letters`` of those stand on one
+    base line and reach one x-line (:func:`_x_height_letters`): the lower-case letters of type, which
+    handwritten digits, touching (so "not a digit" whole too) or not, never line up as. Its letters
+    are then the boxes read "not a digit" and those standing on its base line no taller than
+    ``text_cap`` times its tallest letter (the o read as 0, the S read as 5); a digit written after
+    the label's colon is taller.
+
+    >>> letter, digit = np.r_[np.full(10, 0.005), 0.95], np.r_[0.96, np.full(10, 0.004)]
+    >>> word = [Box(0, 0, 12, 30), Box(14, 4, 10, 26)] + [Box(x, 10, 12, 20) for x in (26, 40, 54, 68)]
+    >>> number = [Box(90, -10, 20, 40), Box(115, -10, 20, 40)]              # written after "Stuoen"
+    >>> printed_words(word + number, [digit, letter, letter, digit, letter, letter, digit, digit])
+    [0, 1, 2, 3, 4, 5]
+    >>> pairs = [Box(x, y, 30, 30) for x, y in ((0, 0), (32, 3), (64, 1))]   # touching digits, rejected
+    >>> printed_words(pairs, [letter, letter, letter])
+    []
+    """
+    if params.text_letters <= 0 or not line:
+        return []
+    line_h = line_height(line)
+    runs = [[0]]
+    for k in range(1, len(line)):
+        if line[k].x - line[runs[-1][-1]].x2 <= params.text_gap * line_h:
+            runs[-1].append(k)
+        else:
+            runs.append([k])
+    found = []
+    for run in runs:
+        rejected = [k for k in run if whole[k][NOT_A_DIGIT] > params.text_reject]
+        if len(rejected) < params.text_letters or len(rejected) < params.text_share * len(run):
+            continue
+        # The word's capitals and ascenders, among what does not read as a clear digit.
+        unsure = [k for k in run if whole[k][:DIGIT_CLASSES].max() < params.doubt_confidence]
+        tallest = max(line[k].h for k in unsure)
+        lower = _x_height_letters([line[k] for k in rejected], tallest, line_h, params)
+        if len(lower) < params.text_letters:
+            continue
+        base = float(np.median([b.y2 for b in lower]))
+        cap = params.text_cap * max(line[k].h for k in rejected)
+        reach = 2 * params.text_align * line_h
+        found += [k for k in run if k in rejected or (line[k].h <= cap and abs(line[k].y2 - base) <= reach)]
+    return found
+
+
+def _x_height_letters(letters: list[Box], tallest: int, line_h: float, params: ReaderParams) -> list[Box]:
+    """The largest group of ``letters`` that stand on one base line and reach one x-line (within
+    ``text_align`` line heights), lower than ``tallest`` (at most ``text_x_height`` of it)."""
+    reach = params.text_align * line_h
+    best: list[Box] = []
+    for a in letters:
+        if a.h > params.text_x_height * tallest:
+            continue
+        same = [b for b in letters if abs(b.y - a.y) <= reach and abs(b.y2 - a.y2) <= reach]
+        best = max(best, same, key=len)
+    return best
+
+
 def choose(units: list[Candidate], probs: np.ndarray, line_h: float, *,
            params: ReaderParams = READER) -> list[int]:
     """The most probable reading of a line: a partition of its pieces into digits and non-digits.
