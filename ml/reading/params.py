@@ -43,6 +43,7 @@ class Steps:
     edges: bool = True  # the paper's edges (a page's edge on a desk, a table's edge) are no ink
     separators: bool = True  # the . , - between a line's digits are reported (never read as digits)
     hairlines: bool = True  # uprights drawn far finer than the digits (cell lines of a table) dropped
+    dropout: bool = True  # a form's grid in pink or light red read in the red channel, where it vanishes
     words: bool = True  # printed words beside the digits (a form's labels) set aside, never cut into digits
     lines: bool = True  # the line reader reads doubtful lines and strips whole (ml.reading.linereader)
 
@@ -151,6 +152,14 @@ class SegmentParams:
     light_strokes: float = 0.1
     light_page: float = 0.45
     light_small: int = 100
+    # A form printed in a dropout colour (pink or light red grid lines, as mark sheets are, so a
+    # scanner can leave them out): when the pixels whose red exceeds their green and blue by
+    # ``dropout_gap`` hold a component ``dropout_spread`` of the probe's width or height, and their red
+    # is at least ``dropout_bright`` of the paper's, the image is read in its red channel, where the
+    # grid is as bright as the paper and blue or black ink stays dark (ink.dropout_gray).
+    dropout_gap: int = 50
+    dropout_spread: float = 0.5
+    dropout_bright: float = 0.9
 
     # --- threshold (ml.reading.ink.binarize) ---
     # Otsu's threshold on the ink map is scaled by ``otsu_scale`` and clamped to [min_contrast,

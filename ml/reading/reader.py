@@ -22,6 +22,7 @@ from ml.models.preprocess import batch_to_mnist
 from ml.paths import DEFAULT_CHECKPOINT
 
 from .boxes import Box, Segmentation
+from .colour import dropout_gray
 from .decode import decode_image
 from .ink import DARK_INK, EITHER, LIGHT_INK, polarity, to_gray
 from .linereader import default_line_model, second_opinion
@@ -81,6 +82,9 @@ def read(image: np.ndarray | bytes | str | Path, *, model: LoadedModel | None = 
     model = model or default_model()
     t1 = time.perf_counter()
     gray = to_gray(array)
+    if steps.dropout:
+        red = dropout_gray(array, params=params.segment)
+        gray = gray if red is None else red
     way = polarity(gray, params=params.segment) if steps.polarity else DARK_INK
     ways = [False, True] if way == EITHER else [way == LIGHT_INK]
     readings = [(_read_one_way(gray, model, steps, params, light_ink=light), light) for light in ways]

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from ml import read
+from ml.reading.colour import dropout_gray
 from ml.reading.ink import rule_slant, to_gray
-from ml.reading.params import ReaderParams, SegmentParams
+from ml.reading.params import ReaderParams, SegmentParams, Steps
 from ml.reading.segment import work_scale
 from ml.synth.compose import page_from_text, pick_digits
 
@@ -221,3 +222,43 @@ def test_a_forms_printed_label_is_not_read_as_digits(test_digits, shipped_model)
         # Its letters cut apart read as digits (an m's strokes as 1s, the o as 0): every field wrong.
         before.append(read(field, model=shipped_model, params=no_words).text.replace(" ", "") == digits)
     assert all(right) and not any(before), (right, before)
+
+
+def mark_sheet(test_digits, rows: list[str], seed: int) -> np.ndarray:
+    """A small scan of a mark sheet, as a real one in real-photos-more: a grid of cells 41 × 34 px
+    printed in pink (a dropout colour), blue ballpoint digits 28 px tall written against each cell's
+    left line, MNIST test digits cut to their ink. Read in its darkest channel, the grid is as dark
+    as the ink and holds every digit: the real sheet read as one 8 per column."""
+    images, labels = test_digits
+    rng = np.random.default_rng(seed)
+    cells = max(len(r) for r in rows)
+    sheet = np.full((34 * len(rows) + 4, 41 * cells + 4, 3), 252, np.uint8)
+    for k in range(len(rows) + 1):
+        cv2.line(sheet, (0, 2 + 34 * k), (sheet.shape[1] - 1, 2 + 34 * k), (165, 128, 253), 3)
+    for k in range(cells + 1):
+        cv2.line(sheet, (2 + 41 * k, 0), (2 + 41 * k, sheet.shape[0] - 1), (165, 128, 253), 3)
+    pen = np.array([160, 70, 40], np.float32)  # BGR: a blue ballpoint
+    for r, row in enumerate(rows):
+        for c, digit in enumerate(row):
+            if digit == " ":
+                continue
+            crop = pick_digits(images, labels, digit, seed=int(rng.integers(1 << 30)))[0]
+            ys, xs = np.nonzero(crop > 40)
+            crop = crop[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+            size = (max(1, 28 * crop.shape[1] // crop.shape[0]), 28)
+            ink = cv2.resize(crop, size, interpolation=cv2.INTER_AREA).astype(np.float32)[..., None] / 255
+            y, x = 5 + 34 * r + int(rng.integers(-3, 4)), 1 + 41 * c + int(rng.integers(0, 2))
+            cell = sheet[y : y + 28, x : x + size[0]].astype(np.float32)
+            sheet[y : y + 28, x : x + size[0]] = (cell * (1 - ink) + pen * ink).astype(np.uint8)
+    return cv2.GaussianBlur(sheet, (3, 3), 0)
+
+
+def test_a_grid_printed_in_a_dropout_colour_is_left_out(test_digits, shipped_model):
+    sheet = mark_sheet(test_digits, ["46 10", "33  6", "     ", "44  8"], seed=5)
+    assert read(sheet, model=shipped_model).line_texts == ["4610", "336", "448"]
+    # In the darkest channel the grid and every digit are one box, read as one digit or none.
+    assert len(read(sheet, model=shipped_model, steps=Steps(dropout=False)).digits) <= 1
+    # The same grid in dark red is no dropout colour: it stays, and goes as ruled lines do.
+    dark = sheet.copy()
+    dark[(sheet[..., 2] > 180) & (sheet[..., 1] < 200)] = (40, 40, 150)
+    assert dropout_gray(dark) is None and dropout_gray(sheet) is not None
