@@ -102,15 +102,38 @@ def _stroke_widths(mask: np.ndarray) -> float:
     return float(np.average(2 * widest[1:] / heights, weights=stats[1:, cv2.CC_STAT_AREA]))
 
 
-def ink_map(gray: np.ndarray, *, edge_trend: bool = True, near_px: int = 0,
+def ink_map(gray: np.ndarray, *, edge_trend: bool = True, near_px: int = 0, paper: np.ndarray | None = None,
             params: SegmentParams = SEGMENT) -> np.ndarray:
-    """Ink strength in [0, 1]: how much darker each pixel is than the local paper.
+    """Ink strength in [0, 1]: how much darker each pixel is than the local paper (``paper``: its
+    estimate by :func:`paper_map` where the caller has it already).
 
     With ``near_px`` (wider than any stroke), the paper is also kept from spilling across sharp steps
     of its own brightness (see ``SegmentParams.paper_near``).
 
     >>> float(ink_map(np.full((50, 50), 200, np.uint8)).max())   # blank paper holds no ink
     0.0
+    """
+    if paper is None:
+        paper = paper_map(gray, edge_trend=edge_trend, params=params)
+    if near_px:
+        # The estimate made on the reduced copy is blurred across sharp steps of the paper itself (the
+        # edge of the page on a darker desk, a table's edge, the frame of a photo): there the bright
+        # side spills onto the dark one, which then reads as a long stroke of ink. A closing at full
+        # resolution, just wide enough to fill any stroke, does not spill: the paper is nowhere
+        # brighter than that.
+        square = np.ones((max(3, near_px) | 1,) * 2, np.uint8)
+        paper = cv2.min(paper, cv2.morphologyEx(gray, cv2.MORPH_CLOSE, square))
+    paper = np.maximum(paper.astype(np.float32), gray.astype(np.float32))
+    return np.clip((paper - gray) / np.maximum(paper, 1.0), 0.0, 1.0)
+
+
+def paper_map(gray: np.ndarray, *, edge_trend: bool = True, params: SegmentParams = SEGMENT) -> np.ndarray:
+    """The paper's grey under ``gray`` (uint8, its size), estimated on a reduced copy by a closing wider
+    than any stroke.
+
+    >>> page = np.full((60, 60), 220, np.uint8); page[20:40, 28:32] = 30     # a 1 on paper
+    >>> int(paper_map(page)[30, 30])
+    220
     """
     h, w = gray.shape
     # Estimate the paper on a reduced image (short side about ``paper_side`` px): the paper varies
@@ -132,18 +155,7 @@ def ink_map(gray: np.ndarray, *, edge_trend: bool = True, near_px: int = 0,
         closed = _close_with_edge_trend(small, element, k)
     else:
         closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, element)
-    paper = cv2.blur(closed, (3, 3))
-    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
-    if near_px:
-        # The estimate made on the reduced copy is blurred across sharp steps of the paper itself (the
-        # edge of the page on a darker desk, a table's edge, the frame of a photo): there the bright
-        # side spills onto the dark one, which then reads as a long stroke of ink. A closing at full
-        # resolution, just wide enough to fill any stroke, does not spill: the paper is nowhere
-        # brighter than that.
-        square = np.ones((max(3, near_px) | 1,) * 2, np.uint8)
-        paper = cv2.min(paper, cv2.morphologyEx(gray, cv2.MORPH_CLOSE, square))
-    paper = np.maximum(paper.astype(np.float32), gray.astype(np.float32))
-    return np.clip((paper - gray) / np.maximum(paper, 1.0), 0.0, 1.0)
+    return cv2.resize(cv2.blur(closed, (3, 3)), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _close_with_edge_trend(small: np.ndarray, element: np.ndarray, k: int) -> np.ndarray:

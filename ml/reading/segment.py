@@ -48,7 +48,7 @@ from .components import (
     merge_pieces,
     typical_height,
 )
-from .ink import binarize, ink_map, remove_edges, remove_rules, shrink, to_gray
+from .ink import binarize, ink_map, paper_map, remove_edges, remove_rules, shrink, to_gray
 from .lines import group_lines, group_rows, line_height
 from .params import ALL_STEPS, SEGMENT, SegmentParams, Steps
 from .separators import find_separators
@@ -69,21 +69,30 @@ def work_scale(gray: np.ndarray, *, params: SegmentParams = SEGMENT) -> tuple[fl
     >>> work_scale(page)
     (0.1, 400.0)
     """
+    scale, digit_h, _ = _probe(gray, params)
+    return scale, digit_h
+
+
+def _probe(gray: np.ndarray, params: SegmentParams) -> tuple[float, float, np.ndarray | None]:
+    """:func:`work_scale`, and the paper's estimate (``ink.paper_map``) where the probe saw the image
+    at its own size (one small enough is never shrunk): segmenting it then needs no second one."""
     h, w = gray.shape
     probe = min(1.0, params.probe_side / max(h, w))
     probed = shrink(gray, probe) if probe < 1 else gray
     near = int(params.probe_near * min(probed.shape))
-    mask = binarize(ink_map(probed, near_px=near, params=params), params=params)
+    paper = paper_map(probed, params=params)
+    mask = binarize(ink_map(probed, near_px=near, paper=paper, params=params), params=params)
     length = max(params.probe_line * float(np.hypot(*probed.shape)), params.probe_line_min)
     mask = remove_edges(mask, probed, length_px=length, thin_px=params.probe_thin, step=params.edge_step)
     labels, boxes = components(mask, params=params)
     digit_h = typical_height(height_boxes(labels, drop_surround(labels, boxes, params=params), params=params),
                              params=params)
+    whole = paper if probe == 1.0 else None
     if digit_h < params.min_probe_height:  # too small to measure at the probe: keep every pixel
-        return 1.0, float(params.work_height)
+        return 1.0, float(params.work_height), whole
     if probe == 1.0:
-        return 1.0, digit_h
-    return min(1.0, params.work_height / (digit_h / probe)), digit_h / probe
+        return 1.0, digit_h, whole
+    return min(1.0, params.work_height / (digit_h / probe)), digit_h / probe, None
 
 
 def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParams = SEGMENT,
@@ -105,16 +114,17 @@ def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParam
     gray = to_gray(image)
     if light_ink:
         gray = cv2.bitwise_not(gray)
-    probed, digits_tall = work_scale(gray, params=params)
+    probed, digits_tall, paper = _probe(gray, params)
     scale = probed if steps.rescale else 1.0
     if scale < 1.0:
-        gray = shrink(gray, scale)
+        gray, paper = shrink(gray, scale), None
     # The digits' height in the pixels segmented: work_height once shrunk; more in a small image of
     # big digits, which is not shrunk, or without rescaling; never taken as less (rules stay long).
     digit_px = max(float(params.work_height), digits_tall * scale)
     if steps.background:
         near = int(params.paper_near * digit_px)
-        ink = ink_map(gray, edge_trend=steps.edge_trend, near_px=near, params=params)
+        paper = paper if steps.edge_trend else None  # the probe's estimate continues the page's edge
+        ink = ink_map(gray, edge_trend=steps.edge_trend, near_px=near, paper=paper, params=params)
     else:
         ink = 1.0 - gray.astype(np.float32) / 255
     rules = None
