@@ -353,3 +353,42 @@ def _in_column(box: Box, thin: list[Box], upright_rules: np.ndarray | None, shap
     n = max(1, int(reach))
     above, below = band[max(0, box.y - n) : box.y], band[box.y2 : box.y2 + n]
     return bool(above.sum() >= 0.8 * n or below.sum() >= 0.8 * n)
+
+
+def edge_pieces(boxes: list[Box], gray: np.ndarray, ink: np.ndarray, *,
+                params: SegmentParams = SEGMENT) -> list[Box]:
+    """The uprights among ``boxes`` that are pieces of the paper's edge, not strokes: a thin box (at
+    most ``frame_side_aspect`` as wide as tall) with unlike paper on its two sides, the grey just left
+    of it and just right of it (medians over its rows, ``edge_band`` of its height wide, of the pixels
+    that are no ink: a neighbouring digit's strokes do not count) differing by ``edge_piece_step`` of
+    the brighter (light falling off across a photo differs less), and the box itself no darker than
+    ``edge_core`` of the darker side (a pen stroke across a shadow's edge is far darker than both). A
+    page's edge on a desk broken by its shadow into pieces a digit long, each too short for
+    ``ink.remove_edges``, read as a column of 1s; a 1 has the same paper on both sides.
+
+    >>> gray = np.full((100, 200), 225, np.uint8); gray[:, :60] = 140          # a page, the desk left of it
+    >>> gray[20:60, 58:62] = 90; gray[20:60, 120:124] = 40; gray[20:60, 126:140] = 40   # its edge; a 1, a 0
+    >>> ink = np.zeros(gray.shape, np.float32)
+    >>> ink[20:60, 58:62] = ink[20:60, 120:124] = ink[20:60, 126:140] = 0.8
+    >>> [b.x for b in edge_pieces([Box(58, 20, 4, 40), Box(120, 20, 4, 40)], gray, ink)]
+    [58]
+    """
+    found = []
+    w = gray.shape[1]
+    for box in boxes:
+        if box.w > params.frame_side_aspect * box.h:
+            continue
+        band = max(3, int(params.edge_band * box.h))
+        rows = slice(box.y, box.y2)
+        sides = []
+        for cols in (slice(max(0, box.x - band), box.x), slice(box.x2, min(w, box.x2 + band))):
+            paper = gray[rows, cols][ink[rows, cols] < params.min_contrast]
+            if paper.size < 0.3 * band * box.h:
+                break
+            sides.append(float(np.median(paper)))
+        if len(sides) != 2 or abs(sides[0] - sides[1]) < params.edge_piece_step * max(sides):
+            continue
+        # A stroke is darker than the paper on both sides; an edge, or its shadow, as dark as the desk.
+        if np.percentile(gray[rows, box.x : box.x2], 10) >= params.edge_core * min(sides):
+            found.append(box)
+    return found

@@ -40,6 +40,7 @@ from .boxes import Box, Segmentation
 from .components import (
     components,
     drop_surround,
+    edge_pieces,
     frame_sides,
     group_fragments,
     hairlines,
@@ -140,7 +141,7 @@ def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParam
     labels, boxes = components(mask, params=params, found=found)
     if steps.surround:
         boxes = drop_surround(labels, boxes, digit_px, params=params)
-    lines, dropped, hair, digit_h = _lines(boxes, rules, ink, labels, steps, params)
+    lines, dropped, hair, digit_h = _lines(boxes, rules, ink, labels, gray, steps, params)
     for line in lines:
         line_h = line_height(line)
         for b in line:
@@ -150,7 +151,8 @@ def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParam
                         hairlines=hair)
 
 
-def _lines(boxes: list[Box], rules: np.ndarray | None, ink: np.ndarray, labels: np.ndarray, steps: Steps,
+def _lines(boxes: list[Box], rules: np.ndarray | None, ink: np.ndarray, labels: np.ndarray, gray: np.ndarray,
+           steps: Steps,
            params: SegmentParams) -> tuple[list[list[Box]], list[Box], list[Box], float]:
     """The components as lines of digit-like boxes: frames' sides dropped, fragments and broken digits
     joined, specks, ruled lines and cells' hairlines filtered out, as ``steps`` says; and the boxes
@@ -169,6 +171,8 @@ def _lines(boxes: list[Box], rules: np.ndarray | None, ink: np.ndarray, labels: 
         boxes = [b for b in boxes if is_digit_like(b, digit_h, params=params)]
     upright = rules >> 1 if rules is not None else None
     hair = hairlines(boxes, ink, labels, upright, params=params) if steps.hairlines else []
+    if steps.edges:
+        hair += [b for b in edge_pieces(boxes, gray, ink, params=params) if not any(b is h for h in hair)]
     boxes = [b for b in boxes if not any(b is h for h in hair)]
     if steps.rotated_lines:
         return group_lines(boxes, params=params), dropped, hair, digit_h
