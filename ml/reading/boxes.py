@@ -64,7 +64,7 @@ class Segmentation:
     params: SegmentParams = SEGMENT
     # Per line, the separators between its digits (ml.reading.separators.Mark: char, box).
     marks: list = field(default_factory=list)
-    # The cells' hairlines told from 1s (ml.reading.components.hairlines), for :meth:`erase`.
+    # The cells' hairlines told from 1s (ml.reading.uprights.hairlines), for :meth:`erase`.
     hairlines: list[Box] = field(default_factory=list)
 
     def image_box(self, box: Box) -> list[int]:

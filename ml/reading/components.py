@@ -13,7 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .boxes import Box, member, percentile90
+from .boxes import Box
 from .params import SEGMENT, SegmentParams
 
 
@@ -242,6 +242,30 @@ def _mergeable(boxes: list[Box], digit_h: float, params: SegmentParams) -> tuple
     return None
 
 
+def tall_digits(boxes: list[Box], digit_h: float, *, params: SegmentParams = SEGMENT) -> list[Box]:
+    """The boxes of ``boxes`` too tall for :func:`is_digit_like` (over ``max_height_ratio`` digit
+    heights) that are digits all the same: at most ``tall_max`` digit heights, shaped as a digit, with
+    two or more others as tall (within ``tall_peer`` of its height). A form's printed label, its
+    letters the most ink, sets the typical height; the number written after it, 2.4 times as tall,
+    was dropped but for its smaller digits. A frame or a margin rule has no peers of its shape.
+
+    >>> letters = [Box(x, 40, 10, 20) for x in range(0, 200, 12)]          # "Student ID number:"
+    >>> number = [Box(x, 10, 30, h) for x, h in ((220, 46), (260, 38), (300, 49))]
+    >>> [b.x for b in tall_digits(letters + number, 20.0)]
+    [220, 300]
+    """
+    lo, hi = params.max_height_ratio * digit_h, params.tall_max * digit_h
+    tall = [b for b in boxes if lo < b.h <= hi and b.w <= params.max_digit_width * b.h]
+    if not tall:
+        return []
+
+    def peers(box: Box) -> int:
+        return sum(o is not box and abs(o.h - box.h) <= params.tall_peer * box.h
+                   and o.w <= params.max_digit_width * o.h for o in boxes)
+
+    return [b for b in tall if peers(b) >= 2]
+
+
 def is_digit_like(box: Box, digit_h: float, *, params: SegmentParams = SEGMENT) -> bool:
     """False for specks, dots, dashes and ruled lines: things that are not a digit's size or shape.
 
@@ -255,140 +279,3 @@ def is_digit_like(box: Box, digit_h: float, *, params: SegmentParams = SEGMENT) 
     if box.h > params.max_height_ratio * digit_h:  # a frame, a margin rule, a drawing: far taller than digits
         return False
     return True
-
-
-
-def ink_width(ink: np.ndarray, labels: np.ndarray, box: Box) -> float:
-    """How much ink ``box``'s strokes lay across their path: the ink strength (``ink``, in [0, 1]) summed
-    over its components and the pixel round them, over the length of their strokes. A
-    pen stroke measures its width times its darkness; a printed hairline, thin and pale, far less,
-    even where both binarize one or two pixels wide.
-
-    >>> ink = np.zeros((40, 40), np.float32); ink[5:35, 8:12] = 0.8; ink[5:35, 30] = 0.3
-    >>> labels = (ink > 0.1).astype(np.int32); labels[:, 30] *= 2          # a pen's 1, a hairline
-    >>> [round(ink_width(ink, labels, box), 1) for box in (Box(8, 5, 4, 30, [1]), Box(30, 5, 1, 30, [2]))]
-    [2.9, 0.3]
-    """
-    region = slice(max(0, box.y - 2), box.y2 + 2), slice(max(0, box.x - 2), box.x2 + 2)
-    mask = member(labels[region], box.labels)
-    total = float((ink[region] * cv2.dilate(mask, _SQUARE)).sum())
-    return total / max(_stroke_length(mask), 1.0)
-
-
-_SQUARE = np.ones((3, 3), np.uint8)
-
-
-def _darkness(ink: np.ndarray, labels: np.ndarray, box: Box) -> float:
-    """The strength of ``box``'s strongest ink (90th percentile over its components)."""
-    mask = member(labels[box.y : box.y2, box.x : box.x2], box.labels)
-    return percentile90(ink[box.y : box.y2, box.x : box.x2][mask > 0]) if mask.any() else 0.0
-
-
-def _stroke_length(mask: np.ndarray) -> float:
-    """The length of ``mask``'s strokes in pixels: half its rim, which runs along both sides of every
-    stroke, measured at twice the resolution so a one-pixel line has two sides as well."""
-    fine = cv2.resize(mask, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
-    inner = cv2.erode(fine, _SQUARE, borderType=cv2.BORDER_CONSTANT, borderValue=0)
-    return (int(fine.sum()) - int(inner.sum())) / 4
-
-
-def hairlines(boxes: list[Box], ink: np.ndarray, labels: np.ndarray, upright_rules: np.ndarray | None = None,
-              *, params: SegmentParams = SEGMENT) -> list[Box]:
-    """The thin uprights among ``boxes`` drawn with a far finer line than the digits around them: what
-    is left of a table's or a grid's cell lines, or of a page's edge (printed hairlines, bowed or
-    broken, so not removed as rules), which read as confident 1s. Against the median of the other
-    boxes (two or more: a page of 1s alone has none), an upright (at most ``frame_side_aspect`` as wide
-    as tall) is one when its :func:`ink_width` is under ``hairline_faint`` of theirs; or under
-    ``hairline_ratio`` and it stands at the image's left or right side (within ``hairline_side``
-    digit heights), or is paler (its strongest ink under ``hairline_pale`` of theirs) and in a
-    column of lines (:func:`_in_column`: a cell's side runs on above or below it). A thin, pale 1
-    photographed small among bolder digits, or a fine-liner's or pencil's 1 among marker digits, stays;
-    so does every box when the step is off (``hairline_ratio`` 0).
-
-    >>> ink = np.zeros((60, 140), np.float32)
-    >>> ink[10:50, 10:34] = ink[10:50, 50:74] = 0.7; ink[18:42, 18:26] = ink[18:42, 58:66] = 0  # two 0s
-    >>> ink[5:25, 90] = ink[30:55, 90] = 0.3; ink[10:50, 104:108] = 0.7   # a cell's line, broken; a 1
-    >>> labels = np.zeros(ink.shape, np.int32)
-    >>> for label, x in enumerate((10, 50, 90, 104), 1): labels[:, x : x + 24][ink[:, x : x + 24] > 0] = label
-    >>> labels[30:55, 90] = 5
-    >>> boxes = [Box(10, 10, 24, 40, [1]), Box(50, 10, 24, 40, [2]), Box(90, 5, 1, 20, [3]),
-    ...          Box(90, 30, 1, 25, [5]), Box(104, 10, 4, 40, [4])]
-    >>> [(b.x, b.y) for b in hairlines(boxes, ink, labels)]
-    [(90, 5), (90, 30)]
-    """
-    upright = [b.w <= params.frame_side_aspect * b.h for b in boxes]
-    if params.hairline_ratio <= 0 or sum(not up for up in upright) < 2 or not any(upright):
-        return []
-    widths = [ink_width(ink, labels, b) if up else 0.0 for b, up in zip(boxes, upright)]
-    others = [b for b, up in zip(boxes, upright) if not up]
-    typical_width = float(np.median([ink_width(ink, labels, b) for b in others]))
-    typical_dark = float(np.median([_darkness(ink, labels, b) for b in others]))
-    digit_h = float(np.median([b.h for b in others]))
-    side = params.hairline_side * digit_h
-    thin = [b for b, w, up in zip(boxes, widths, upright) if up and w < params.hairline_ratio * typical_width]
-
-    def hairline(box: Box, width: float) -> bool:
-        if width < params.hairline_faint * typical_width or box.x <= side or box.x2 >= labels.shape[1] - side:
-            return True
-        return (_darkness(ink, labels, box) < params.hairline_pale * typical_dark
-                and _in_column(box, thin, upright_rules, labels.shape, params.hairline_reach * digit_h,
-                               params.hairline_edge * digit_h))
-
-    return [b for b, w in zip(boxes, widths) if any(b is t for t in thin) and hairline(b, w)]
-
-
-def _in_column(box: Box, thin: list[Box], upright_rules: np.ndarray | None, shape: tuple[int, ...],
-               reach: float, edge: float) -> bool:
-    """Whether the upright ``box`` is a piece of a longer line: another thin upright in its columns
-    above or below it, the image's top or bottom edge within ``edge`` px (a row cut out of a table),
-    or an upright rule (in ``upright_rules``) running on from its top or its bottom for ``reach`` px."""
-    if box.y <= edge or box.y2 >= shape[0] - edge:
-        return True
-    if any(t is not box and t.x <= box.x2 + 2 and box.x <= t.x2 + 2 and (t.y2 <= box.y or t.y >= box.y2)
-           for t in thin):
-        return True
-    if upright_rules is None:
-        return False
-    band = upright_rules[:, max(0, box.x - 2) : box.x2 + 2].any(axis=1)
-    n = max(1, int(reach))
-    above, below = band[max(0, box.y - n) : box.y], band[box.y2 : box.y2 + n]
-    return bool(above.sum() >= 0.8 * n or below.sum() >= 0.8 * n)
-
-
-def edge_pieces(boxes: list[Box], gray: np.ndarray, ink: np.ndarray, *,
-                params: SegmentParams = SEGMENT) -> list[Box]:
-    """The uprights among ``boxes`` that are pieces of the paper's edge, not strokes: a thin box (at
-    most ``frame_side_aspect`` as wide as tall) with unlike paper on its two sides, the grey just left
-    of it and just right of it (medians over its rows, ``edge_band`` of its height wide, of the pixels
-    that are no ink: a neighbouring digit's strokes do not count) differing by ``edge_piece_step`` of
-    the brighter (light falling off across a photo differs less), and the box itself no darker than
-    ``edge_core`` of the darker side (a pen stroke across a shadow's edge is far darker than both). A
-    page's edge on a desk broken by its shadow into pieces a digit long, each too short for
-    ``ink.remove_edges``, read as a column of 1s; a 1 has the same paper on both sides.
-
-    >>> gray = np.full((100, 200), 225, np.uint8); gray[:, :60] = 140          # a page, the desk left of it
-    >>> gray[20:60, 58:62] = 90; gray[20:60, 120:124] = 40; gray[20:60, 126:140] = 40   # its edge; a 1, a 0
-    >>> ink = np.zeros(gray.shape, np.float32)
-    >>> ink[20:60, 58:62] = ink[20:60, 120:124] = ink[20:60, 126:140] = 0.8
-    >>> [b.x for b in edge_pieces([Box(58, 20, 4, 40), Box(120, 20, 4, 40)], gray, ink)]
-    [58]
-    """
-    found = []
-    w = gray.shape[1]
-    for box in boxes:
-        if box.w > params.frame_side_aspect * box.h:
-            continue
-        band = max(3, int(params.edge_band * box.h))
-        rows = slice(box.y, box.y2)
-        sides = []
-        for cols in (slice(max(0, box.x - band), box.x), slice(box.x2, min(w, box.x2 + band))):
-            paper = gray[rows, cols][ink[rows, cols] < params.min_contrast]
-            if paper.size < 0.3 * band * box.h:
-                break
-            sides.append(float(np.median(paper)))
-        if len(sides) != 2 or abs(sides[0] - sides[1]) < params.edge_piece_step * max(sides):
-            continue
-        # A stroke is darker than the paper on both sides; an edge, or its shadow, as dark as the desk.
-        if np.percentile(gray[rows, box.x : box.x2], 10) >= params.edge_core * min(sides):
-            found.append(box)
-    return found

@@ -185,7 +185,7 @@ def remove_rules(ink: np.ndarray, digit_px: float = SEGMENT.work_height, *,
     Openings weaker than ``rule_floor`` × ``min_contrast`` are the paper's own residue, not rules, and
     are left alone. Also returns the uint8 mask of the rules found: 1 where a horizontal one ran (for
     :func:`ml.reading.components.frame_sides`), 2 where an upright one did (for
-    :func:`ml.reading.components.hairlines`), 3 where they cross.
+    :func:`ml.reading.uprights.hairlines`), 3 where they cross.
 
     >>> ink = np.zeros((200, 200), np.float32); ink[100, :] = 1.0; ink[:, 50] = 1.0   # a rule, a margin
     >>> cleaned, rules = remove_rules(ink)

@@ -106,7 +106,7 @@ class SegmentParams:
     edge_step: float = 0.15
     # An upright box whose two sides, ``edge_band`` of its height wide, differ by ``edge_piece_step``
     # and whose darkest tenth is at least ``edge_core`` of the darker side's grey is a piece of the
-    # paper's edge (components.edge_pieces). Measured: real page edges on a desk 0.31–0.82 apart,
+    # paper's edge (uprights.edge_pieces). Measured: real page edges on a desk 0.31–0.82 apart,
     # their cores 0.85–1.9 of the darker side; 1s written across a shadow's edge 0.33 apart, cores 0.17.
     edge_band: float = 0.3
     edge_piece_step: float = 0.2
@@ -128,13 +128,8 @@ class SegmentParams:
     # amount box; its sides were read as two 1s before, a test). 0 keeps every upright.
     frame_side_aspect: float = 0.35
     frame_reach: float = 0.08
-    # A table's or grid's cell lines left over as uprights drawn far finer than the digits: dropped
-    # (and erased for the line reader) when their ink across the stroke is under ``hairline_faint`` of
-    # the other boxes' (median), or under ``hairline_ratio`` and paler (strongest ink under
-    # ``hairline_pale`` of theirs) and in a column of lines (another such piece, the image's top or
-    # bottom within ``hairline_edge`` digit heights, or an upright rule running on for
-    # ``hairline_reach`` digit heights above or below), or within
-    # ``hairline_side`` digit heights of the image's side (components.hairlines). 0 keeps them.
+    # A table's or grid's cell lines left over as uprights drawn far finer than the digits, dropped
+    # and erased for the line reader (uprights.hairlines says how each is used). 0 keeps them.
     hairline_ratio: float = 0.6
     hairline_pale: float = 0.6
     hairline_faint: float = 0.2
@@ -222,11 +217,15 @@ class SegmentParams:
     merge_height: float = 1.3
     # Boxes shorter than ``min_height_ratio`` digit heights are specks, dots or commas; wider than
     # ``max_line_aspect`` of their height, a ruled line or an underline; taller than
-    # ``max_height_ratio`` digit heights, a frame, a margin rule or a drawing. Without this filter
+    # ``max_height_ratio`` digit heights, a frame, a margin rule or a drawing, unless digits with
+    # peers as tall (``tall_*``, ``max_digit_width``: components.tall_digits). Without this filter
     # clean pages lose 0.24 points of digits.
     min_height_ratio: float = 0.4
     max_line_aspect: float = 4.0
     max_height_ratio: float = 2.2
+    tall_max: float = 3.0
+    tall_peer: float = 0.3
+    max_digit_width: float = 1.5
 
     # --- cutting boxes that may hold touching digits (ml.reading.split.cut_pieces) ---
     # The typical width of a handwritten digit, in digit heights: sets how many cuts a wide box gets

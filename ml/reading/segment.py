@@ -15,7 +15,7 @@ benchmark can look at each; their numbers are in :mod:`ml.reading.params`):
 3. ``components.components``: connected components; ``components.group_fragments`` joins a faint
    digit's fragments, ``components.merge_pieces`` a broken digit's pieces that share columns, and
    ``components.is_digit_like`` drops specks and ruled lines by size relative to the typical digit
-   height on the page, ``components.hairlines`` the cells' lines of a table drawn far finer than the
+   height on the page, ``uprights.hairlines`` the cells' lines of a table drawn far finer than the
    digits (erased from what the line reader reads, ``boxes.Segmentation.erase``).
 4. ``lines.group_lines``: boxes grouped into lines by vertical overlap, lines top to bottom, digits
    left to right.
@@ -40,13 +40,12 @@ from .boxes import Box, Segmentation
 from .components import (
     components,
     drop_surround,
-    edge_pieces,
     frame_sides,
     group_fragments,
-    hairlines,
     height_boxes,
     is_digit_like,
     merge_pieces,
+    tall_digits,
     typical_height,
 )
 from .ink import binarize, ink_map, paper_map, remove_edges, remove_rules, shrink, to_gray
@@ -54,6 +53,7 @@ from .lines import group_lines, group_rows, line_height
 from .params import ALL_STEPS, SEGMENT, SegmentParams, Steps
 from .separators import find_separators
 from .split import cut_pieces
+from .uprights import edge_pieces, hairlines
 
 
 def work_scale(gray: np.ndarray, *, params: SegmentParams = SEGMENT) -> tuple[float, float]:
@@ -167,8 +167,10 @@ def _lines(boxes: list[Box], rules: np.ndarray | None, ink: np.ndarray, labels: 
         digit_h = typical_height(boxes, params=params)
     dropped = []
     if steps.filter:
-        dropped = [b for b in boxes if not is_digit_like(b, digit_h, params=params)]
-        boxes = [b for b in boxes if is_digit_like(b, digit_h, params=params)]
+        tall = tall_digits(boxes, digit_h, params=params)
+        keep = [is_digit_like(b, digit_h, params=params) or any(b is t for t in tall) for b in boxes]
+        dropped = [b for b, k in zip(boxes, keep) if not k]
+        boxes = [b for b, k in zip(boxes, keep) if k]
     upright = rules >> 1 if rules is not None else None
     hair = hairlines(boxes, ink, labels, upright, params=params) if steps.hairlines else []
     if steps.edges:
