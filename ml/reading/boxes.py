@@ -64,8 +64,9 @@ class Segmentation:
     params: SegmentParams = SEGMENT
     # Per line, the separators between its digits (ml.reading.separators.Mark: char, box).
     marks: list = field(default_factory=list)
-    # The cells' hairlines told from 1s (ml.reading.uprights.hairlines), for :meth:`erase`.
-    hairlines: list[Box] = field(default_factory=list)
+    # The thin uprights told from 1s (cells' hairlines, pieces of a page's edge: ml.reading.uprights),
+    # for :meth:`erase`.
+    uprights: list[Box] = field(default_factory=list)
 
     def image_box(self, box: Box) -> list[int]:
         """``box`` as [x, y, w, h] in the pixels of the image that was segmented."""

@@ -255,13 +255,13 @@ def tall_digits(boxes: list[Box], digit_h: float, *, params: SegmentParams = SEG
     [220, 300]
     """
     lo, hi = params.max_height_ratio * digit_h, params.tall_max * digit_h
-    tall = [b for b in boxes if lo < b.h <= hi and b.w <= params.max_digit_width * b.h]
+    tall = [b for b in boxes if lo < b.h <= hi and b.w <= params.tall_width * b.h]
     if not tall:
         return []
 
     def peers(box: Box) -> int:
         return sum(o is not box and abs(o.h - box.h) <= params.tall_peer * box.h
-                   and o.w <= params.max_digit_width * o.h for o in boxes)
+                   and o.w <= params.tall_width * o.h for o in boxes)
 
     return [b for b in tall if peers(b) >= 2]
 

@@ -218,14 +218,14 @@ class SegmentParams:
     # Boxes shorter than ``min_height_ratio`` digit heights are specks, dots or commas; wider than
     # ``max_line_aspect`` of their height, a ruled line or an underline; taller than
     # ``max_height_ratio`` digit heights, a frame, a margin rule or a drawing, unless digits with
-    # peers as tall (``tall_*``, ``max_digit_width``: components.tall_digits). Without this filter
+    # peers as tall (``tall_*``: components.tall_digits). Without this filter
     # clean pages lose 0.24 points of digits.
     min_height_ratio: float = 0.4
     max_line_aspect: float = 4.0
     max_height_ratio: float = 2.2
     tall_max: float = 3.0
     tall_peer: float = 0.3
-    max_digit_width: float = 1.5
+    tall_width: float = 1.5
 
     # --- cutting boxes that may hold touching digits (ml.reading.split.cut_pieces) ---
     # The typical width of a handwritten digit, in digit heights: sets how many cuts a wide box gets

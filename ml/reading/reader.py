@@ -88,9 +88,13 @@ def read(image: np.ndarray | bytes | str | Path, *, model: LoadedModel | None = 
     way = polarity(gray, params=params.segment) if steps.polarity else DARK_INK
     ways = [False, True] if way == EITHER else [way == LIGHT_INK]
     readings = [(_read_one_way(gray, model, steps, params, light_ink=light), light) for light in ways]
-    (digits, separators, seg_ms, cleaned), light = max(readings, key=lambda r: _certainty(r[0][0], params))
+    (digits, separators, seg_ms, (seg, erased)), light = max(
+        readings, key=lambda r: _certainty(r[0][0], params))
     lines = (line_model or default_line_model()) if steps.lines else None
     if lines is not None:
+        # What the segmenter told from digits (cells' lines, printed labels) the line reader would
+        # read as digits again: it reads the image without them.
+        cleaned = seg.erase(gray, erased)
         digits, strip = second_opinion(cleaned, digits, lines, light_ink=light, params=params)
         if strip:
             separators = [Separator(s.char, s.box, 0) for s in separators]
@@ -100,11 +104,14 @@ def read(image: np.ndarray | bytes | str | Path, *, model: LoadedModel | None = 
                    {k: round(v, 2) for k, v in timings.items()}, separators)
 
 
+OneWay = tuple[list[Digit], list[Separator], float, tuple[Segmentation, list[Box]]]
+
+
 def _read_one_way(gray: np.ndarray, model: LoadedModel, steps: Steps, params: ReaderParams, *,
-                  light_ink: bool) -> tuple[list[Digit], list[Separator], float, np.ndarray]:
+                  light_ink: bool) -> OneWay:
     """The digits and separators of ``gray`` read with the ink taken as light (or dark), the ms
-    segmenting took, and ``gray`` without the cells' hairlines and the printed words found (for the
-    line reader)."""
+    segmenting took, and the segmentation with the boxes it told from digits that still look like
+    them (thin uprights, printed words), for :meth:`Segmentation.erase`."""
     start = time.perf_counter()
     seg = segment(gray, steps, params=params.segment, light_ink=light_ink)
     seg_ms = (time.perf_counter() - start) * 1e3
@@ -116,7 +123,7 @@ def _read_one_way(gray: np.ndarray, model: LoadedModel, steps: Steps, params: Re
         digits, line_of = _whole_digits(seg, whole, params), list(range(len(seg.lines)))
     separators = [Separator(mark.char, seg.image_box(mark.box), line_of[k])
                   for k, marks in enumerate(seg.marks) if line_of[k] is not None for mark in marks]
-    return digits, separators, seg_ms, seg.erase(gray, seg.hairlines + words)
+    return digits, separators, seg_ms, (seg, seg.uprights + words)
 
 
 def _certainty(digits: list[Digit], params: ReaderParams) -> tuple[int, float]:

@@ -148,7 +148,7 @@ def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParam
             b.pieces = cut_pieces(b, ink, labels, line_h, params=params) if steps.cut else []
     marks = find_separators(lines, dropped, digit_h, params=params) if steps.separators else []
     return Segmentation(lines, ink, labels, scale, faint=steps.faint, params=params, marks=marks,
-                        hairlines=hair)
+                        uprights=hair)
 
 
 def _lines(boxes: list[Box], rules: np.ndarray | None, ink: np.ndarray, labels: np.ndarray, gray: np.ndarray,

@@ -183,8 +183,8 @@ def printed_words(line: list[Box], whole: list[np.ndarray], *, params: ReaderPar
     heights) are one run; a run is type when at least ``text_letters`` of its boxes, and
     ``text_share`` of them all, read "not a digit" whole (over ``text_reject``), and ``text_letters``
     of those stand on one base line and reach one x-line (:func:`_x_height_letters`): the lower-case
-    letters of type, which
-    handwritten digits, touching (so "not a digit" whole too) or not, never line up as. Its letters
+    letters of type, which handwritten digits, touching (so "not a digit" whole too) or not, never
+    line up as. Its letters
     are then the boxes read "not a digit" and those standing on its base line no taller than
     ``text_cap`` times its tallest letter (the o read as 0, the S read as 5); a digit written after
     the label's colon is taller.

@@ -80,16 +80,17 @@ def hairlines(boxes: list[Box], ink: np.ndarray, labels: np.ndarray, upright_rul
     typical_dark = float(np.median([_darkness(ink, labels, b) for b in others]))
     digit_h = float(np.median([b.h for b in others]))
     side = params.hairline_side * digit_h
-    thin = [b for b, w, up in zip(boxes, widths, upright) if up and w < params.hairline_ratio * typical_width]
+    limit = params.hairline_ratio * typical_width
+    thin = [(b, w) for b, w, up in zip(boxes, widths, upright) if up and w < limit]
 
     def hairline(box: Box, width: float) -> bool:
         if width < params.hairline_faint * typical_width or box.x <= side or box.x2 >= labels.shape[1] - side:
             return True
         return (_darkness(ink, labels, box) < params.hairline_pale * typical_dark
-                and _in_column(box, thin, upright_rules, labels.shape, params.hairline_reach * digit_h,
-                               params.hairline_edge * digit_h))
+                and _in_column(box, [t for t, _ in thin], upright_rules, labels.shape,
+                               params.hairline_reach * digit_h, params.hairline_edge * digit_h))
 
-    return [b for b, w in zip(boxes, widths) if any(b is t for t in thin) and hairline(b, w)]
+    return [b for b, w in thin if hairline(b, w)]
 
 
 def _in_column(box: Box, thin: list[Box], upright_rules: np.ndarray | None, shape: tuple[int, ...],
