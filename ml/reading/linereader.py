@@ -127,7 +127,8 @@ def merge_line(line: list[Digit], read: LineRead, region: Region, gray: np.ndarr
                 out.append(d)
         elif len(found) == 1:
             out.append(_checked(d, found[0], params))
-        elif (d.confidence < params.line_check_below and min(p for _, p, _ in found) >= params.line_sure
+        elif (d.confidence < params.line_check_below
+              and min(p for _, p, _ in found) >= min(params.line_sure, d.confidence + params.line_margin)
               and d.box[2] >= len(found) * params.line_cut_width * height):
             out += _cut(d, found, gray, params, light_ink=light_ink)
         else:

@@ -1,4 +1,4 @@
-"""Every number the reader is tuned by, and the switches of its steps, as frozen dataclasses.
+"""Every number the reader is tuned by, as frozen dataclasses (the steps' switches: ``.steps``).
 
 The functions of ``ml.reading`` take these as parameters instead of reading module globals, so a test
 or an experiment that wants other values passes other parameters (``dataclasses.replace``). Lengths
@@ -14,45 +14,13 @@ the comment gives the measurement (figures: ``docs/results/reading.md``, photo a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from .steps import ALL_STEPS, Steps
 
-@dataclass(frozen=True)
-class Steps:
-    """Which pipeline steps run; everything on is the product, the rest is for the ablation study.
-
-    ``python -m ml score-pages DIR --without STEP`` switches one off (table in docs/results/reading.md).
-    """
-
-    rescale: bool = True  # large photos shrunk to the digits' size first (off: full resolution)
-    background: bool = True  # ink relative to the local paper (off: relative to white)
-    hysteresis: bool = True  # faint ink that joins strong ink counts (off: one threshold)
-    merge: bool = True  # pieces of a broken digit merged by geometry
-    filter: bool = True  # specks, dots and ruled lines dropped by size and shape
-    cut: bool = True  # wide boxes over-segmented for touching digits
-    rotated_lines: bool = True  # lines grouped box to box, tolerating rotation (off: by row bands)
-    choose: bool = True  # the classifier picks digits among candidate runs (ml.reading.split)
-    edge_trend: bool = True  # the paper's light continued past the image edge (off: edge strips)
-    faint: bool = True  # crops take in the faint ink joined to a digit (off: the binarized ink only)
-    fragments: bool = True  # clusters of small fragments (a faint digit in pieces) joined
-    rules: bool = True  # straight ruled lines, margin rules and frames subtracted from the ink
-    polarity: bool = True  # light ink on a dark ground (chalk, white-on-black canvas, MNIST as stored) seen
-    surround: bool = True  # what runs along the image's edge (the desk around a page) is no ink
-    edges: bool = True  # the paper's edges (a page's edge on a desk, a table's edge) are no ink
-    separators: bool = True  # the . , - between a line's digits are reported (never read as digits)
-    hairlines: bool = True  # uprights drawn far finer than the digits (cell lines of a table) dropped
-    dropout: bool = True  # a form's grid in pink or light red read in the red channel, where it vanishes
-    words: bool = True  # printed words beside the digits (a form's labels) set aside, never cut into digits
-    lines: bool = True  # the line reader reads doubtful lines and strips whole (ml.reading.linereader)
-
-    @classmethod
-    def names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]
-
-
-ALL_STEPS = Steps()
+__all__ = ["ALL_STEPS", "READER", "SEGMENT", "ReaderParams", "SegmentParams", "Steps"]
 
 
 @dataclass(frozen=True)
@@ -218,14 +186,17 @@ class SegmentParams:
     # Boxes shorter than ``min_height_ratio`` digit heights are specks, dots or commas; wider than
     # ``max_line_aspect`` of their height, a ruled line or an underline; taller than
     # ``max_height_ratio`` digit heights, a frame, a margin rule or a drawing, unless digits with
-    # peers as tall (``tall_*``: components.tall_digits). Without this filter
-    # clean pages lose 0.24 points of digits.
+    # peers as tall or as small (``tall_*``, ``small_*``: components.tall_digits, small_digits).
+    # Without this filter clean pages lose 0.24 points of digits.
     min_height_ratio: float = 0.4
     max_line_aspect: float = 4.0
     max_height_ratio: float = 2.2
     tall_max: float = 3.0
     tall_peer: float = 0.3
     tall_width: float = 1.5
+    small_min: float = 0.25
+    small_width: float = 0.3
+    small_reach: float = 2.0
 
     # --- cutting boxes that may hold touching digits (ml.reading.split.cut_pieces) ---
     # The typical width of a handwritten digit, in digit heights: sets how many cuts a wide box gets

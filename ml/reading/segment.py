@@ -45,6 +45,7 @@ from .components import (
     height_boxes,
     is_digit_like,
     merge_pieces,
+    small_digits,
     tall_digits,
     typical_height,
 )
@@ -167,7 +168,8 @@ def _lines(boxes: list[Box], rules: np.ndarray | None, ink: np.ndarray, labels: 
         digit_h = typical_height(boxes, params=params)
     dropped = []
     if steps.filter:
-        tall = tall_digits(boxes, digit_h, params=params)
+        size = (ink.shape[1], ink.shape[0])
+        tall = tall_digits(boxes, digit_h, params=params) + small_digits(boxes, digit_h, size, params=params)
         keep = [is_digit_like(b, digit_h, params=params) or any(b is t for t in tall) for b in boxes]
         dropped = [b for b, k in zip(boxes, keep) if not k]
         boxes = [b for b, k in zip(boxes, keep) if k]

@@ -182,7 +182,8 @@ def printed_words(line: list[Box], whole: list[np.ndarray], *, params: ReaderPar
     strokes of an m as 1s), and an o reads as a 0 whole. Boxes close together (``text_gap`` line
     heights) are one run; a run is type when at least ``text_letters`` of its boxes, and
     ``text_share`` of them all, read "not a digit" whole (over ``text_reject``), and ``text_letters``
-    of those stand on one base line and reach one x-line (:func:`_x_height_letters`): the lower-case
+    of those, or of the boxes read as no clear digit (a bold a read as a 2 at 0.5, its neighbours
+    touching), stand on one base line and reach one x-line (:func:`_x_height_letters`): the lower-case
     letters of type, which handwritten digits, touching (so "not a digit" whole too) or not, never
     line up as. Its letters
     are then the boxes read "not a digit" and those standing on its base line no taller than
@@ -215,7 +216,8 @@ def printed_words(line: list[Box], whole: list[np.ndarray], *, params: ReaderPar
         # The word's capitals and ascenders, among what does not read as a clear digit.
         unsure = [k for k in run if whole[k][:DIGIT_CLASSES].max() < params.doubt_confidence]
         tallest = max(line[k].h for k in unsure)
-        lower = _x_height_letters([line[k] for k in rejected], tallest, line_h, params)
+        lower = _x_height_letters([line[k] for k in run if k in rejected or k in unsure], tallest, line_h,
+                                  params)
         if len(lower) < params.text_letters:
             continue
         base = float(np.median([b.y2 for b in lower]))
@@ -230,10 +232,9 @@ def _x_height_letters(letters: list[Box], tallest: int, line_h: float, params: R
     ``text_align`` line heights), lower than ``tallest`` (at most ``text_x_height`` of it)."""
     reach = params.text_align * line_h
     best: list[Box] = []
-    for a in letters:
-        if a.h > params.text_x_height * tallest:
-            continue
-        same = [b for b in letters if abs(b.y - a.y) <= reach and abs(b.y2 - a.y2) <= reach]
+    lower = [b for b in letters if b.h <= params.text_x_height * tallest]
+    for a in lower:
+        same = [b for b in lower if abs(b.y - a.y) <= reach and abs(b.y2 - a.y2) <= reach]
         best = max(best, same, key=len)
     return best
 

@@ -121,3 +121,24 @@ def test_form_context_adds_ink_beside_the_digits_but_never_to_their_text(test_di
     assert max(per_digit) > 1.5 * max(plain)
     again = string_set(images, labels, 40, seed=77)
     assert all(np.array_equal(a, b) for (a, _), (b, _) in zip(bare, again))
+
+
+def test_a_box_read_as_no_digit_is_cut_where_the_line_reader_reads_digits_in_it():
+    # owais_1's "1000": three open 0s drawn overlapping, one box the classifier gave 0.00 as any digit;
+    # the line reader read "000" at 0.92–0.72 (under line_sure): cut, as it beats a digit at 0.00.
+    from ml.models.linenet import LineRead
+    from ml.reading.linereader import merge_line
+    from ml.reading.result import Digit
+
+    gray = np.full((60, 200), 250, np.uint8)
+    for x in (20, 55, 90):
+        cv2.circle(gray, (x + 15, 30), 14, 30, 3)
+    one = Digit(1, 0.96, [2, 12, 8, 38], 0, False)
+    read = LineRead("1000", (0.96, 0.92, 0.75, 0.72), (6.0, 35.0, 70.0, 105.0))
+    for confidence, digits in ((0.0, "1000"), (0.6, "16")):
+        blob = Digit(6, confidence, [20, 15, 100, 31], 0, True)
+        merged = merge_line([one, blob], read, (0, 0, 200, 60), gray)
+        assert "".join(str(d.digit) for d in merged) == digits
+        if confidence == 0.0:  # a box for each 0, round its ring
+            centres = [d.box[0] + d.box[2] / 2 for d in merged[1:]]
+            assert np.allclose(centres, (35, 70, 105), atol=6), centres

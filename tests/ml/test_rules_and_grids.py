@@ -262,3 +262,49 @@ def test_a_grid_printed_in_a_dropout_colour_is_left_out(test_digits, shipped_mod
     dark = sheet.copy()
     dark[(sheet[..., 2] > 180) & (sheet[..., 1] < 200)] = (40, 40, 150)
     assert dropout_gray(dark) is None and dropout_gray(sheet) is not None
+
+
+def thin_pen_date(test_digits, digits: str, seed: int) -> np.ndarray:
+    """A date written in thin pen as on joeychan_2's photo: 1s and 9s three times as tall as the 0s,
+    which hold the least ink, so the typical height (by ink) is the tall digits'."""
+    images, labels = test_digits
+    sizes = {"1": 150, "9": 150, "2": 80, "0": 50}
+    page = np.full((260, 60 + 110 * len(digits)), 240, np.uint8)
+    x = 30
+    for k, digit in enumerate(digits):
+        h = sizes[digit]
+        glyph = cv2.resize(255 - pick_digits(images, labels, digit, seed=seed + k)[0], (h, h),
+                           interpolation=cv2.INTER_CUBIC)
+        glyph = np.where(glyph < 128, 40, 255).astype(np.uint8)
+        page[200 - h : 200, x : x + h] = np.minimum(page[200 - h : 200, x : x + h], glyph)
+        x += int(h * 0.8) + 20
+    return page
+
+
+def test_small_digits_among_tall_ones_are_kept(test_digits, shipped_model):
+    no_small = ReaderParams(segment=SegmentParams(small_min=1.0))
+    for seed in (0, 1):
+        page = thin_pen_date(test_digits, "20191001", seed)
+        assert read(page, model=shipped_model).text == "20191001"
+        # Under 0.4 of the typical height, its 0s were dropped as specks.
+        assert "0" not in read(page, model=shipped_model, params=no_small).text
+
+
+def test_a_bold_labels_letters_that_touch_are_still_a_word():
+    # shashank_1's "Marks awarded" in bold red type: "wa" and "de" touch, and the a alone reads as a
+    # 2 at 0.50 (not "not a digit"): with it the x-height letters are three, and the word is set aside.
+    from ml.reading.boxes import Box
+    from ml.reading.split import printed_words
+
+    def probs(digit: int, p: float, reject: float) -> np.ndarray:
+        out = np.full(11, (1 - p - reject) / 9)
+        out[digit], out[10] = p, reject
+        return out
+
+    label = [Box(193, 45, 117, 38), Box(324, 54, 23, 30), Box(346, 53, 56, 29), Box(402, 53, 18, 29),
+             Box(416, 44, 49, 38), Box(466, 43, 22, 38)]
+    read_whole = [probs(6, 0.0, 0.97), probs(2, 0.5, 0.31), probs(6, 0.0, 0.98), probs(1, 0.04, 0.93),
+                  probs(6, 0.01, 0.96), probs(8, 0.01, 0.96)]
+    digits = [Box(551, 54, 62, 41), Box(659, 44, 21, 51), Box(740, 36, 16, 48)]
+    read_whole += [probs(2, 0.98, 0.01), probs(1, 0.98, 0.01), probs(1, 0.98, 0.01)]
+    assert printed_words(label + digits, read_whole) == [0, 1, 2, 3, 4, 5]
