@@ -274,9 +274,9 @@ def small_digits(boxes: list[Box], digit_h: float, size: tuple[int, int], *,
     ``tall_peer`` of its height), clear of the image's edge (``size``: width, height) and a digit of
     the usual size within ``small_reach`` digit heights. Tall 1s and 9s, long thin strokes, set the
     typical height (by ink) of a date written in thin pen; its 0s, a third as tall, were dropped as
-    specks. A speck of dust or a comma is smaller, a grain of textured paper
-    far from any digit, a table's sides broken by its rules thinner, and their stubs above its top
-    rule are cut by the image's edge.
+    specks. A speck of dust or a comma is smaller, a grain of textured paper far from any digit, a
+    table's sides broken by its rules thinner, and their stubs above its top rule are cut by the
+    image's edge.
 
     >>> number = [Box(0, 0, 12, 60), Box(20, 30, 16, 18), Box(50, 0, 12, 60), Box(70, 28, 17, 20)]
     >>> [b.x for b in small_digits(number + [Box(100, 30, 16, 17)], 60.0, (500, 100))]
@@ -293,8 +293,7 @@ def small_digits(boxes: list[Box], digit_h: float, size: tuple[int, int], *,
         return any(abs(u.x + u.w / 2 - cx) <= reach and abs(u.y + u.h / 2 - cy) <= reach for u in usual)
 
     small = [b for b in boxes if lo <= b.h < hi and params.small_width * b.h <= b.w <= params.tall_width * b.h
-             and near(b)
-             and b.x > 0 and b.y > 0 and b.x2 < size[0] and b.y2 < size[1]]
+             and b.x > 0 and b.y > 0 and b.x2 < size[0] and b.y2 < size[1] and near(b)]
     return [b for b in small
             if sum(o is not b and abs(o.h - b.h) <= params.tall_peer * b.h for o in small) >= 2]
 

@@ -194,6 +194,8 @@ class SegmentParams:
     tall_max: float = 3.0
     tall_peer: float = 0.3
     tall_width: float = 1.5
+    # ``small_*`` set on joeychan_2's thin-pen date (its 0s 0.27–0.33 digit heights), with a score
+    # card's stubs and a grid's broken sides (0.17–0.36 as wide as tall) kept out; not tuned further.
     small_min: float = 0.25
     small_width: float = 0.3
     small_reach: float = 2.0

@@ -169,8 +169,9 @@ def _lines(boxes: list[Box], rules: np.ndarray | None, ink: np.ndarray, labels: 
     dropped = []
     if steps.filter:
         size = (ink.shape[1], ink.shape[0])
-        tall = tall_digits(boxes, digit_h, params=params) + small_digits(boxes, digit_h, size, params=params)
-        keep = [is_digit_like(b, digit_h, params=params) or any(b is t for t in tall) for b in boxes]
+        with_peers = {id(b) for b in tall_digits(boxes, digit_h, params=params)
+                      + small_digits(boxes, digit_h, size, params=params)}
+        keep = [is_digit_like(b, digit_h, params=params) or id(b) in with_peers for b in boxes]
         dropped = [b for b, k in zip(boxes, keep) if not k]
         boxes = [b for b, k in zip(boxes, keep) if k]
     upright = rules >> 1 if rules is not None else None
