@@ -17,20 +17,31 @@ import numpy as np
 from .params import SEGMENT, SegmentParams
 
 
-def to_gray(image: np.ndarray) -> np.ndarray:
-    """BGR, BGRA or grey uint8 → grey uint8, keeping coloured ink (blue pen) dark.
+def to_gray(image: np.ndarray, *, params: SegmentParams = SEGMENT) -> np.ndarray:
+    """BGR, BGRA or grey uint8 → grey uint8, keeping coloured ink (blue pen) dark: each pixel's darkest
+    channel among those in which the paper is bright (``paper_channel``).
 
-    >>> to_gray(np.array([[[200, 90, 40]]], np.uint8)).tolist()   # blue ink stays dark
-    [[40]]
+    >>> page = np.full((40, 40, 3), 235, np.uint8); page[10:30, 18:22] = (200, 90, 40)
+    >>> int(to_gray(page)[20, 20])                      # blue ink stays dark on white paper
+    40
+    >>> yellow = np.full((40, 40, 3), (60, 210, 220), np.uint8); yellow[10:30, 18:22] = (70, 80, 60)
+    >>> int(to_gray(yellow)[0, 0]), int(to_gray(yellow)[20, 20])  # yellow paper is not dark in blue
+    (210, 60)
     """
     if image.ndim == 2:
         return image
     if image.ndim != 3 or image.shape[2] not in (3, 4):
         raise ValueError(f"expected a grey (H, W) or colour (H, W, 3|4) image, got shape {image.shape}")
-    b, g, r = cv2.split(np.ascontiguousarray(image[:, :, :3]))
+    channels = cv2.split(np.ascontiguousarray(image[:, :, :3]))
+    step = params.paper_stride
+    paper = np.median(image[::step, ::step, :3].reshape(-1, 3), axis=0)
     # The darkest channel keeps blue and red ink as dark as black ink on white paper, while white
     # and light-grey paper stays bright in every channel. (cv2.min: ~20× faster than ndarray.min.)
-    return cv2.min(cv2.min(b, g), r)
+    kept = [c for c, level in zip(channels, paper) if level >= params.paper_channel * paper.max()]
+    gray = kept[0]
+    for channel in kept[1:]:
+        gray = cv2.min(gray, channel)
+    return gray
 
 
 def shrink(gray: np.ndarray, scale: float) -> np.ndarray:

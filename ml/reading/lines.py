@@ -78,8 +78,8 @@ class _Line:
 
 def skew(boxes: list[Box], *, params: SegmentParams = SEGMENT) -> float:
     """The angle of the lines in degrees (positive: rising to the right, as a page turned clockwise
-    shows them): the median angle from each box to its nearest neighbour to the right, among those
-    within ``skew_reach`` box heights and less than 45° off level.
+    shows them): the angles from each box to its nearest neighbour to the right, among those within
+    ``skew_reach`` box heights and less than 45° off level, as most of them agree (``skew_agree``).
 
     >>> round(skew([Box(30 * i, 200 - 15 * i, 20, 40) for i in range(6)]), 1)
     26.6
@@ -101,7 +101,23 @@ def skew(boxes: list[Box], *, params: SegmentParams = SEGMENT) -> float:
         if near.any():
             k = np.argmin(np.where(near, np.hypot(dx, dy), np.inf))
             angles.append(float(np.degrees(np.arctan2(dy[k], dx[k]))))
-    return float(np.median(angles)) if angles else 0.0
+    return _agreed(angles, params.skew_agree)
+
+
+def _agreed(angles: list[float], agree: float) -> float:
+    """The median of the largest group of ``angles`` within ``agree`` degrees of one another; of equal
+    groups, the one nearest level; 0.0 without any.
+
+    >>> _agreed([-1.4, -42.0], 8.0), _agreed([25.0, 27.0, -40.0], 8.0)
+    (-1.4, 26.0)
+    """
+    if not angles:
+        return 0.0
+    values = np.sort(np.asarray(angles))
+    ends = np.searchsorted(values, values + agree, "right")
+    sizes = ends - np.arange(len(values))
+    groups = [values[i : ends[i]] for i in np.flatnonzero(sizes == sizes.max())]
+    return float(np.median(min(groups, key=lambda g: abs(float(np.median(g))))))
 
 
 def line_height(line: list[Box]) -> float:

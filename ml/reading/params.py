@@ -32,6 +32,13 @@ class SegmentParams:
     # keeps JPEG noise and paper texture of a blank page from becoming digits (tests: a blank noisy
     # photo with uneven light reads as empty).
     min_contrast: float = 0.18
+    # The grey image is each pixel's darkest colour channel, leaving out a channel in which the paper
+    # (the median colour of every ``paper_stride``-th pixel) is darker than ``paper_channel`` of its
+    # brightest: yellow or green paper is dark and textured in blue, and its grain became boxes
+    # (Krisut01's six photos in real-photos-more: 1 of 6 read before, 6 after; 0.75 keeps every channel
+    # of white paper under warm light but a tungsten cast's blue, which holds no contrast either).
+    paper_channel: float = 0.75
+    paper_stride: int = 16
     # Pages are segmented with digits about this many pixels tall: big enough for MNIST's 20 px box,
     # small enough that a 2-megapixel photo of big digits is read in tens of milliseconds.
     work_height: int = 40
@@ -247,6 +254,11 @@ class SegmentParams:
     skew_min: float = 12.0
     skew_reach: float = 2.5
     skew_sample: int = 300  # boxes whose neighbour is looked for, at most about this many
+    # The lines' angle is the median of the largest group of those neighbours' angles within
+    # ``skew_agree`` degrees of one another (ties: the group nearest level). A plain median of few
+    # angles took one diagonal neighbour for the lines' slant: two columns of single digits (six boxes,
+    # two angles, 1° and 42°) were grouped at 22°, every digit a line of its own.
+    skew_agree: float = 8.0
     # The naive grouping of the ablation (Steps.rotated_lines off): centres within this many digit
     # heights of the previous box's.
     row_band: float = 0.5
@@ -303,6 +315,9 @@ class ReaderParams:
     # A run of a cut box's pieces (not the whole box) is a digit only when read at this confidence or
     # more: the arms of a + or × cut apart were read as 4s and 7s under 0.2.
     cut_min_confidence: float = 0.3
+    # ... and never the upright of a + whose arms were cut off, flat pieces on both its sides at most
+    # this share of its height (split.crossed; read as 1s at 0.4 in four drawn sums of real-photos-more).
+    cross_flat: float = 0.25
     # A candidate more than this many times as wide as it is tall is no one digit: a printed word
     # ("Student", "ID number:") read whole as a 5 or a 0. The widest digits measured: ORAND-CAR-A's
     # flat cheque 0s, up to 2.7 (99.9 % under 2.2); MNIST's under 2.

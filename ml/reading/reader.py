@@ -81,7 +81,7 @@ def read(image: np.ndarray | bytes | str | Path, *, model: LoadedModel | None = 
     array = _as_array(image)
     model = model or default_model()
     t1 = time.perf_counter()
-    gray = to_gray(array)
+    gray = to_gray(array, params=params.segment)
     if steps.dropout:
         red = dropout_gray(array, params=params.segment)
         gray = gray if red is None else red

@@ -113,7 +113,7 @@ def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParam
     """
     if image.size == 0:
         raise ValueError(f"segment got an empty image of shape {image.shape}")
-    gray = to_gray(image)
+    gray = to_gray(image, params=params)
     if light_ink:
         gray = cv2.bitwise_not(gray)
     probed, digits_tall, paper = _probe(gray, params)

@@ -99,6 +99,9 @@ class Candidate(NamedTuple):
     box: Box
     # Part of a cut box, not all of it: a reading of the pieces, not of anything written as one.
     cut: bool = False
+    # Holds the upright of a cross but not both its arms: a piece with flat pieces of its own box on
+    # both sides at its middle (a + cut apart), never a digit so (:func:`crossed`).
+    cross: bool = False
 
 
 def candidates(atoms: list[Box], line: list[Box], parent: list[int] | None = None,
@@ -173,7 +176,33 @@ def line_candidates(line: list[Box], whole: list[np.ndarray], *, params: ReaderP
         parts = b.pieces if b.pieces and shaky[k] else [b]
         atoms += parts
         parent += [k] * len(parts)
-    return candidates(atoms, line, parent, loose, params=params)
+    units = candidates(atoms, line, parent, loose, params=params)
+    uprights = crossed(atoms, parent, params=params)
+    # The upright alone, or with one arm (read as a 7 or a 4), is no digit; the whole cross may be.
+    return [u._replace(cross=True) if any(u.start <= i < u.end and not (u.start < i < u.end - 1)
+                                          for i in uprights) else u for u in units]
+
+
+def crossed(atoms: list[Box], parent: list[int], *, params: ReaderParams = READER) -> set[int]:
+    """The pieces that are the upright of a ``+``: cut from the same box as their neighbours on both
+    sides, which are flat (at most ``cross_flat`` of its height) and sit in its middle half. Read
+    alone, the upright is a 1; a digit cut apart has no such arms (the bar of a 4 or a 7 reaches a
+    slanted or tall stroke on one side).
+
+    >>> arm, upright = Box(0, 28, 12, 4), Box(12, 10, 6, 40)
+    >>> crossed([arm, upright, Box(18, 30, 12, 4)], [0, 0, 0]), crossed([arm, upright], [0, 0])
+    ({1}, set())
+    """
+    found = set()
+    for i in range(1, len(atoms) - 1):
+        if not parent[i - 1] == parent[i] == parent[i + 1]:
+            continue
+        upright = atoms[i]
+        arms = (atoms[i - 1], atoms[i + 1])
+        if all(a.h <= params.cross_flat * upright.h
+               and upright.y + 0.25 * upright.h <= a.cy <= upright.y + 0.75 * upright.h for a in arms):
+            found.add(i)
+    return found
 
 
 def printed_words(line: list[Box], whole: list[np.ndarray], *, params: ReaderParams = READER) -> list[int]:
@@ -283,7 +312,7 @@ def _options(unit: Candidate, p: np.ndarray, line_h: float, params: ReaderParams
     # for touching digits, each of which reads clearly once apart.
     faint_piece = unit.cut and p[:DIGIT_CLASSES].max() < params.cut_min_confidence
     # Nor is anything far wider than tall (a printed word read whole as a 5).
-    no_digit = faint_piece or unit.box.w > params.max_digit_aspect * unit.box.h
+    no_digit = faint_piece or unit.cross or unit.box.w > params.max_digit_aspect * unit.box.h
     reject = float(np.log(max(p[NOT_A_DIGIT], 1e-9)))
     if not short:
         # Per digit's width it covers: a wide box dropped would take several digits with it.

@@ -7,7 +7,7 @@ from ml import read
 from ml.reading.boxes import Box
 from ml.reading.params import ReaderParams, SegmentParams, Steps
 from ml.reading.segment import segment, work_scale
-from ml.reading.split import Candidate, candidates, choose
+from ml.reading.split import Candidate, candidates, choose, line_candidates
 from ml.synth.compose import compose, page_from_text
 
 
@@ -148,6 +148,32 @@ def test_choose_takes_the_most_probable_partition_of_a_line():
     doubtful[7] = 0.55
     assert choose([Candidate(0, 1, Box(0, 0, 30, 60))], doubtful[None], 60) == [0]
     assert choose([Candidate(0, 1, Box(0, 0, 30, 20))], doubtful[None], 60) == []
+
+
+def test_the_upright_of_a_plus_cut_from_its_arms_is_no_digit():
+    # A drawn "8 + 5" (the boxes of a real photo): the + reads "not a digit" whole and is cut into its
+    # arms and its upright; the upright alone read as a 1 at 0.4, with its right arm as a 7 at 0.5.
+    eight, five = Box(115, 52, 25, 41), Box(204, 53, 29, 40)
+    arms_and_upright = [Box(159, 73, 9, 3), Box(168, 59, 11, 29), Box(179, 72, 5, 3), Box(184, 72, 3, 3)]
+    plus = Box(159, 59, 28, 29, pieces=arms_and_upright)
+    line = [eight, plus, five]
+    whole = [_probs(8), _probs(None, 0.8), _probs(5)]
+
+    def probs(box):
+        if box in (eight, five):
+            return _probs(8 if box is eight else 5)
+        if box.h < 20 or (box.x < 168 and box.x2 > 179):
+            return _probs(None, 0.8)  # an arm, or the upright with both arms
+        return _probs(1, 0.4) if box.w <= 11 else _probs(7, 0.5)  # the upright, or it with one arm
+
+    def digits(params):
+        plan = line_candidates(line, whole, params=params)
+        chosen = choose(plan, np.stack([whole[1] if u.box is plus else probs(u.box) for u in plan]), 40,
+                        params=params)
+        return [plan[k].box.x for k in chosen]
+
+    assert digits(ReaderParams()) == [115, 204]
+    assert digits(ReaderParams(cross_flat=0.0)) != [115, 204]  # the upright read as a 1 (or a 7)
 
 
 def test_a_box_far_wider_than_tall_is_never_one_digit():

@@ -109,6 +109,25 @@ def test_lines_of_a_page_photographed_askew_stay_whole(page, shipped_model):
     assert reading.line_texts[0] == truth["lines"][0]
 
 
+def test_two_columns_of_single_digits_are_read_row_by_row(test_digits, shipped_model):
+    # Two digits a row, far apart, of uneven sizes and the rows a little uneven (the boxes of a real
+    # photo of such a sheet): the one neighbour to the right within reach of one digit is the one
+    # diagonally below, which once set the lines' angle at 22° and made every digit a line of its
+    # own, read column by column.
+    images, labels = test_digits
+    page = np.full((800, 620), 236, np.uint8)
+    boxes = [(40, 26, 27, 40), (146, 18, 28, 37), (38, 116, 22, 32), (140, 104, 38, 38), (36, 196, 18, 43),
+             (135, 198, 23, 44)]
+    picks = [int(np.flatnonzero(labels == d)[0]) for d in (7, 7, 3, 5, 6, 7)]
+    for k, (x, y, w, h) in zip(picks, boxes):
+        ys, xs = np.nonzero(images[k] > 40)
+        ink = images[k][ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        ink = cv2.resize(ink, (3 * w, 3 * h), interpolation=cv2.INTER_CUBIC)
+        x, y = 3 * x + 60, 3 * y + 60
+        page[y : y + 3 * h, x : x + 3 * w] = np.minimum(page[y : y + 3 * h, x : x + 3 * w], 255 - ink)
+    assert read(page, model=shipped_model).line_texts == ["77", "35", "67"]
+
+
 def test_score_set_scores_a_labelled_folder_per_source(tmp_path, page):
     grey, truth = page
     cv2.imwrite(str(tmp_path / "page.png"), grey)
@@ -151,3 +170,28 @@ def test_separators_are_reported_where_they_stand_but_are_never_digits(test_digi
     reading = read(grey, model=shipped_model)
     assert reading.text == "24051997" and reading.display_lines == ["24-05-1997"]
     assert read(grey, model=shipped_model, steps=Steps(separators=False)).to_dict()["separators"] == []
+
+
+def coloured_paper_closeup(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A close-up of one digit in a dark blue-green marker on yellow-green paper whose grain shows in
+    the blue channel (the paper is dark there), as a phone photo of such a card is."""
+    h, w = 170, 150
+    ink = cv2.resize(digit, (w - 30, h - 30), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255
+    ink = np.pad(ink, ((15, 15), (15, 15)))
+    grain = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 1.5)
+    grain *= 45 / grain.std()
+    paper = np.empty((h, w, 3), np.float32)
+    paper[..., 0], paper[..., 1], paper[..., 2] = 112 + grain, 184 + grain / 6, 178 + grain / 6
+    photo = paper * (1 - ink[..., None]) + np.array([70, 60, 25], np.float32) * ink[..., None]
+    return np.clip(photo + rng.normal(0, 3, photo.shape), 0, 255).astype(np.uint8)
+
+
+def test_a_digit_on_yellow_green_paper_is_read_not_the_papers_grain(test_digits, shipped_model, rng):
+    images, labels = test_digits
+    sample = [int(np.flatnonzero(labels == d)[0]) for d in (0, 2, 3, 5, 8, 9)]
+    photos = [coloured_paper_closeup(images[i], rng) for i in sample]
+    truth = [str(labels[i]) for i in sample]
+    assert [read(p, model=shipped_model).text for p in photos] == truth
+    # The blue channel, in which the paper is dark and grainy, kept: the grain is read as digits.
+    every = ReaderParams(segment=SegmentParams(paper_channel=0.0))
+    assert sum(read(p, model=shipped_model, params=every).text == t for p, t in zip(photos, truth)) <= 1
