@@ -360,6 +360,17 @@ class ReaderParams:
     # docs/results/reading.md; expected calibration error 0.013–0.022): 0.95 flags 17–18 % of the
     # digits and catches 69–85 % of the misread ones (0.85: 8–9 %, 50–70 %), leaving 0.9–1.8 % wrong.
     strip_uncertain_below: float = 0.95
+    # A line is split into columns (ml.reading.columns) where a gap between two digits is at least
+    # ``column_gap`` line heights and ``column_ratio`` times the line's usual gap (a table row's
+    # cells), and that gap is ``column_alone`` line heights or more or lies across wide gaps of
+    # ``column_rows`` - 1 other lines. Within a number, the widest gap of the seed-8123 photo, clean
+    # and scene pages' truth is 1.06 line heights (a cheque's separator); a digit lost from a number
+    # leaves 1.6-2.1 (five scene pages), a table's cells 1.5-2.6 (irtiza's marks tables), numbers
+    # drawn far apart on one row 2.1-5 (sums, "11 62 91").
+    column_gap: float = 1.5
+    column_ratio: float = 3.0
+    column_alone: float = 2.4
+    column_rows: int = 3
     # The crop around a line's boxes, in line heights on every side.
     line_pad: float = 0.35
     # An image at most ``strip_height`` pixels high and ``strip_aspect`` times as wide is one line read

@@ -23,6 +23,7 @@ from ml.paths import DEFAULT_CHECKPOINT
 
 from .boxes import Box, Segmentation
 from .colour import dropout_gray
+from .columns import split_columns
 from .decode import decode_image
 from .ink import DARK_INK, EITHER, LIGHT_INK, polarity, to_gray
 from .linereader import default_line_model, second_opinion
@@ -98,6 +99,10 @@ def read(image: np.ndarray | bytes | str | Path, *, model: LoadedModel | None = 
         digits, strip = second_opinion(cleaned, digits, lines, light_ink=light, params=params)
         if strip:
             separators = [Separator(s.char, s.box, 0) for s in separators]
+    else:
+        strip = False
+    if steps.columns and not strip:
+        digits, separators = split_columns(digits, separators, params=params)
     t2 = time.perf_counter()
     timings = {"decode": (t1 - t0) * 1e3, "segment": seg_ms, "classify": (t2 - t1) * 1e3 - seg_ms}
     return Reading(digits, (array.shape[1], array.shape[0]), model.name,

@@ -37,6 +37,7 @@ class Steps:
     dropout: bool = True  # a form's grid in pink or light red read in the red channel, where it vanishes
     words: bool = True  # printed words beside the digits (a form's labels) set aside, never cut into digits
     lines: bool = True  # the line reader reads doubtful lines and strips whole (ml.reading.linereader)
+    columns: bool = True  # a row's numbers far apart (a table's cells) are lines of their own
 
     @classmethod
     def names(cls) -> list[str]:

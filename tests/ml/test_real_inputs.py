@@ -128,6 +128,37 @@ def test_two_columns_of_single_digits_are_read_row_by_row(test_digits, shipped_m
     assert read(page, model=shipped_model).line_texts == ["77", "35", "67"]
 
 
+def _write(page: np.ndarray, digit: np.ndarray, x: int, y: int, size: int = 60) -> None:
+    ink = cv2.resize(255 - digit, (size, size), interpolation=cv2.INTER_CUBIC)
+    page[y : y + size, x : x + size] = np.minimum(page[y : y + size, x : x + size], ink)
+
+
+def test_a_tables_rows_are_read_as_its_cells_numbers(test_digits, shipped_model):
+    images, labels = test_digits
+    page = np.full((360, 900), 236, np.uint8)
+    k, truth = 0, []
+    for row in range(3):  # three rows of three two-digit numbers, about two digit heights apart
+        for cell in range(3):
+            x, y = 60 + cell * 180, 50 + row * 100
+            for d in range(2):
+                _write(page, images[k], x + d * 42, y)
+                k += 1
+            truth.append(f"{labels[k - 2]}{labels[k - 1]}")
+    assert read(page, model=shipped_model).line_texts == truth
+    # One row alone, its numbers as far apart, stays one line (a digit lost from a number leaves
+    # such a gap), and so do digits written one to a box of a comb field.
+    assert read(page[:150], model=shipped_model).line_texts == ["".join(truth[:3])]
+    comb = np.full((150, 900), 236, np.uint8)
+    for d in range(6):
+        _write(comb, images[20 + d], 60 + d * 130, 40)
+    assert read(comb, model=shipped_model).line_texts == ["".join(str(labels[20 + d]) for d in range(6))]
+    # Numbers far apart on one row (a sum's terms) are lines of their own.
+    wide = np.full((150, 1100), 236, np.uint8)
+    for d in range(4):
+        _write(wide, images[d], 60 + (d % 2) * 42 + (d // 2) * 560, 40)
+    assert read(wide, model=shipped_model).line_texts == [truth[0], f"{labels[2]}{labels[3]}"]
+
+
 def test_score_set_scores_a_labelled_folder_per_source(tmp_path, page):
     grey, truth = page
     cv2.imwrite(str(tmp_path / "page.png"), grey)
