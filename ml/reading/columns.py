@@ -25,8 +25,16 @@ from .result import Digit, Separator
 def split_columns(digits: list[Digit], separators: list[Separator], *, params: ReaderParams = READER
                   ) -> tuple[list[Digit], list[Separator]]:
     """``digits`` with each line split at its column gaps (:func:`column_breaks`) and the lines
-    renumbered in reading order, and ``separators`` moved to the part of their line they stand in.
-    Neither list is modified; digits and separators are new objects where their line changed."""
+    renumbered in reading order (a line left without digits, all dropped by the line reader, is no
+    line), and ``separators`` moved to the part of their line they stand in.
+    Neither list is modified; digits and separators are new objects where their line changed.
+
+    >>> digits = [Digit(1, 0.99, [x, 0, 12, 30], 0, False) for x in (0, 15, 100, 115)]
+    >>> split, marks = split_columns(digits + [Digit(2, 0.9, [0, 60, 12, 30], 2, False)],
+    ...                              [Separator(".", [130, 25, 3, 3], 0)])
+    >>> [d.line for d in split], [m.line for m in marks]
+    ([0, 0, 1, 1, 2], [1])
+    """
     count = max((d.line for d in digits), default=-1) + 1
     lines = [[d for d in digits if d.line == i] for i in range(count)]
     breaks = column_breaks(lines, params=params)
@@ -34,7 +42,7 @@ def split_columns(digits: list[Digit], separators: list[Separator], *, params: R
     spans: dict[int, list[tuple[int, float]]] = {}  # old line -> (new line, its left edge) per part
     new = 0
     for i, line in enumerate(lines):
-        spans[i] = [] if line else [(new, 0)]
+        spans[i] = []
         for k, d in enumerate(line):
             if k == 0 or k in breaks[i]:
                 if k:
@@ -42,10 +50,12 @@ def split_columns(digits: list[Digit], separators: list[Separator], *, params: R
                 spans[i].append((new, d.box[0]))
             out.append(d if d.line == new else Digit(d.digit, d.confidence, d.box, new, d.uncertain,
                                                      d.alternatives))
-        new += 1
+        new += bool(line)
     moved = []
     for s in separators:
-        parts = spans.get(s.line) or [(s.line, 0)]
+        parts = spans.get(s.line)
+        if not parts:
+            continue  # its line's digits were all dropped (by the line reader): nothing to separate
         line = max((p for p in parts if p[1] <= s.box[0]), default=parts[0], key=lambda p: p[1])[0]
         moved.append(s if line == s.line else Separator(s.char, s.box, line))
     return out, moved

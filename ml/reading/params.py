@@ -34,9 +34,8 @@ class SegmentParams:
     min_contrast: float = 0.18
     # The grey image is each pixel's darkest colour channel, leaving out a channel in which the paper
     # (the median colour of every ``paper_stride``-th pixel) is darker than ``paper_channel`` of its
-    # brightest: yellow or green paper is dark and textured in blue, and its grain became boxes
-    # (Krisut01's six photos in real-photos-more: 1 of 6 read before, 6 after; 0.75 keeps every channel
-    # of white paper under warm light but a tungsten cast's blue, which holds no contrast either).
+    # brightest: yellow or green paper is dark and grainy in blue, its grain read as boxes (Krisut01's
+    # six photos in real-photos-more: 1 of 6 read before, 6 after).
     paper_channel: float = 0.75
     paper_stride: int = 16
     # Pages are segmented with digits about this many pixels tall: big enough for MNIST's 20 px box,
@@ -271,6 +270,10 @@ class SegmentParams:
     crop_faint: float = 0.2
     crop_faint_floor: float = 0.5
     crop_keep_away: int = 5
+    # Strokes that would be under ``crop_thin`` px wide at MNIST's scale (a 1-px paint line on a big
+    # digit) are thickened to ``crop_thin_to`` px first; scaled down they faded to nothing.
+    crop_thin: float = 0.6
+    crop_thin_to: float = 1.2
     # Re-cutting a digit at a box a reading recorded (feedback): the components holding at least
     # this share of the most-inked one's pixels in the box are the digit's (not tuned).
     box_at_share: float = 0.2
@@ -363,10 +366,8 @@ class ReaderParams:
     # A line is split into columns (ml.reading.columns) where a gap between two digits is at least
     # ``column_gap`` line heights and ``column_ratio`` times the line's usual gap (a table row's
     # cells), and that gap is ``column_alone`` line heights or more or lies across wide gaps of
-    # ``column_rows`` - 1 other lines. Within a number, the widest gap of the seed-8123 photo, clean
-    # and scene pages' truth is 1.06 line heights (a cheque's separator); a digit lost from a number
-    # leaves 1.6-2.1 (five scene pages), a table's cells 1.5-2.6 (irtiza's marks tables), numbers
-    # drawn far apart on one row 2.1-5 (sums, "11 62 91").
+    # ``column_rows`` - 1 other lines. Gaps measured: within a number (seed-8123 pages' truth) up to
+    # 1.06; a digit lost from a number 1.6-2.1; a table's cells 1.5-2.6; a sum's terms 2.1-5.
     column_gap: float = 1.5
     column_ratio: float = 3.0
     column_alone: float = 2.4

@@ -159,6 +159,23 @@ def test_a_tables_rows_are_read_as_its_cells_numbers(test_digits, shipped_model)
     assert read(wide, model=shipped_model).line_texts == [truth[0], f"{labels[2]}{labels[3]}"]
 
 
+def test_a_digit_drawn_with_a_one_pixel_line_is_read(shipped_model):
+    # A paint program's 1-px pen on a small canvas: the image is not shrunk, and scaled to MNIST's
+    # 20 px the strokes faded to an eighth of their strength, read as nothing.
+    shapes = {"4": [[(55, 10), (20, 110), (95, 110)], [(75, 60), (78, 170)]],
+              "7": [[(20, 20), (100, 20), (45, 170)]],
+              "2": [[(25, 45), (45, 18), (80, 20), (92, 55), (70, 100), (22, 168), (105, 165)]],
+              "0": [[(60, 15), (95, 40), (100, 120), (60, 170), (22, 125), (20, 45), (60, 15)]]}
+    unthickened = ReaderParams(segment=SegmentParams(crop_thin=0.0))
+    for digit, strokes in shapes.items():
+        canvas = np.zeros((187, 131), np.uint8)
+        for stroke in strokes:
+            cv2.polylines(canvas, [np.array(stroke, np.int32)], False, 255, 1)
+        assert read(canvas, model=shipped_model).text == digit
+        assert read(255 - canvas, model=shipped_model).text == digit
+        assert read(canvas, model=shipped_model, params=unthickened).text == ""
+
+
 def test_score_set_scores_a_labelled_folder_per_source(tmp_path, page):
     grey, truth = page
     cv2.imwrite(str(tmp_path / "page.png"), grey)
