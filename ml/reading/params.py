@@ -270,8 +270,7 @@ class SegmentParams:
     crop_faint: float = 0.2
     crop_faint_floor: float = 0.5
     crop_keep_away: int = 5
-    # Strokes that would be under ``crop_thin`` px wide at MNIST's scale (a 1-px paint line on a big
-    # digit) are thickened to ``crop_thin_to`` px first; scaled down they faded to nothing.
+    # Strokes under ``crop_thin`` px at MNIST's scale (a 1-px paint line) are thickened to ``crop_thin_to``.
     crop_thin: float = 0.6
     crop_thin_to: float = 1.2
     # Re-cutting a digit at a box a reading recorded (feedback): the components holding at least
@@ -318,12 +317,14 @@ class ReaderParams:
     # A run of a cut box's pieces (not the whole box) is a digit only when read at this confidence or
     # more: the arms of a + or × cut apart were read as 4s and 7s under 0.2.
     cut_min_confidence: float = 0.3
-    # ... and never the upright of a + whose arms were cut off, flat pieces on both its sides at most
-    # this share of its height (split.crossed; read as 1s at 0.4 in four drawn sums of real-photos-more).
+    # ... never the upright of a + cut from its arms, flat pieces at most ``cross_flat`` of its height
+    # (split.crossed), nor a grid's side cut by the image (split.cut_rules: from ``rule_reach`` of its
+    # top to as near its bottom, ``rule_tall`` line heights or more).
     cross_flat: float = 0.25
-    # A candidate more than this many times as wide as it is tall is no one digit: a printed word
-    # ("Student", "ID number:") read whole as a 5 or a 0. The widest digits measured: ORAND-CAR-A's
-    # flat cheque 0s, up to 2.7 (99.9 % under 2.2); MNIST's under 2.
+    rule_reach: float = 0.1
+    rule_tall: float = 1.6
+    # A candidate more than this many times as wide as it is tall is no one digit (a printed word read
+    # whole as a 5). The widest digits measured: ORAND-CAR-A's flat 0s, up to 2.7; MNIST's under 2.
     max_digit_aspect: float = 3.0
     # A printed label beside the digits (split.printed_words says how each is used; 0 letters: off).
     # Of 300 cheque amounts (touching digits read "not a digit" whole) none had three type-set

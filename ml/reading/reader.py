@@ -159,7 +159,8 @@ def _chosen_digits(model: LoadedModel, seg: Segmentation, whole: np.ndarray, par
         text = set(printed_words(line, [known[id(b)] for b in line], params=params)) if words else set()
         printed += [b for k, b in enumerate(line) if k in text]
         lines.append([b for k, b in enumerate(line) if k not in text])
-    plans = [line_candidates(line, [known[id(b)] for b in line], params=params) if line else []
+    height = seg.ink.shape[0]
+    plans = [line_candidates(line, [known[id(b)] for b in line], params=params, height=height) if line else []
              for line in lines]
     fresh = [u.box for plan in plans for u in plan if id(u.box) not in known]
     known.update(zip(map(id, fresh), _classify(model, seg, fresh)))

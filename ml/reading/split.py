@@ -102,6 +102,9 @@ class Candidate(NamedTuple):
     # Holds the upright of a cross but not both its arms: a piece with flat pieces of its own box on
     # both sides at its middle (a + cut apart), never a digit so (:func:`crossed`).
     cross: bool = False
+    # Holds a table grid's upright cut by the image (:func:`cut_rules`): no digit, and that piece
+    # alone is dropped at no cost (its crop reads as a confident 1).
+    rule: bool = False
 
 
 def candidates(atoms: list[Box], line: list[Box], parent: list[int] | None = None,
@@ -158,11 +161,12 @@ def _runs_from(i: int, atoms: list[Box], parent: list[int], loose: list[bool], l
     return runs
 
 
-def line_candidates(line: list[Box], whole: list[np.ndarray], *, params: ReaderParams = READER
-                    ) -> list[Candidate]:
+def line_candidates(line: list[Box], whole: list[np.ndarray], *, params: ReaderParams = READER,
+                    height: int = 0) -> list[Candidate]:
     """The candidates of one line, given each box's probabilities read whole (``whole[k]`` for
     ``line[k]``): doubtful boxes are replaced by their cut pieces, and doubtful or short boxes may
-    join their neighbours (a detached bar).
+    join their neighbours (a detached bar). The upright of a cut + and, in an image ``height``
+    pixels high, a grid's side cut by the image (:func:`cut_rules`) are marked.
 
     >>> one = [Box(0, 0, 30, 60, pieces=[Box(0, 0, 15, 60), Box(15, 0, 15, 60)])]
     >>> [(c.start, c.end) for c in line_candidates(one, [np.r_[np.zeros(10), 1.0]])]
@@ -178,9 +182,28 @@ def line_candidates(line: list[Box], whole: list[np.ndarray], *, params: ReaderP
         parent += [k] * len(parts)
     units = candidates(atoms, line, parent, loose, params=params)
     uprights = crossed(atoms, parent, params=params)
+    rules = cut_rules(atoms, line_h, height, params=params) if height else set()
     # The upright alone, or with one arm (read as a 7 or a 4), is no digit; the whole cross may be.
-    return [u._replace(cross=True) if any(u.start <= i < u.end and not (u.start < i < u.end - 1)
-                                          for i in uprights) else u for u in units]
+    units = [u._replace(cross=True) if any(u.start <= i < u.end and not (u.start < i < u.end - 1)
+                                           for i in uprights) else u for u in units]
+    return [u._replace(rule=True) if any(u.start <= i < u.end for i in rules) else u for u in units]
+
+
+def cut_rules(atoms: list[Box], line_h: float, height: int, *, params: ReaderParams = READER) -> set[int]:
+    """The pieces that are a table grid's uprights cut by the image (``height`` pixels high): thin
+    (at most ``frame_side_aspect`` as wide as tall), from within ``rule_reach`` of the image's top to
+    within it of its bottom, and ``rule_tall`` line heights or more. A photo cropped to one row of a
+    table keeps its cells' sides, as thick as the pen (no hairlines) and too short for the rules' step;
+    alone or cut from the digit touching it, each read as a 1.
+
+    >>> atoms = [Box(10, 30, 30, 40), Box(40, 4, 6, 72), Box(60, 32, 30, 38)]
+    >>> cut_rules(atoms, 40.0, 80), cut_rules(atoms, 40.0, 160)
+    ({1}, set())
+    """
+    reach = params.rule_reach * height
+    side = params.segment.frame_side_aspect
+    return {i for i, a in enumerate(atoms) if a.w <= side * a.h and a.y <= reach and a.y2 >= height - reach
+            and a.h >= params.rule_tall * line_h}
 
 
 def crossed(atoms: list[Box], parent: list[int], *, params: ReaderParams = READER) -> set[int]:
@@ -304,6 +327,8 @@ def choose(units: list[Candidate], probs: np.ndarray, line_h: float, *,
 def _options(unit: Candidate, p: np.ndarray, line_h: float, params: ReaderParams
              ) -> tuple[tuple[float, bool], ...]:
     """(score, is a digit) of each way ``unit`` may be read, for :func:`choose`."""
+    if unit.rule:
+        return ((0.0, False),) if unit.end - unit.start == 1 else ()
     short = unit.box.h < params.short * line_h
     digit = float(np.log(max(p[:DIGIT_CLASSES].max(), 1e-9))) + params.digit_cost
     if short:

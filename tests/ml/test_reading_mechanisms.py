@@ -176,6 +176,34 @@ def test_the_upright_of_a_plus_cut_from_its_arms_is_no_digit():
     assert digits(ReaderParams(cross_flat=0.0)) != [115, 204]  # the upright read as a 1 (or a 7)
 
 
+def test_a_grid_side_cut_by_the_image_is_no_1_and_the_digit_touching_it_stays():
+    # A photo cropped to one row of a table (80 px high at the work scale; the boxes of a real one):
+    # a 7 touches the cell's thick side, which runs from the image's top to its bottom. Whole, the
+    # box reads "not a digit"; cut, the side reads as a 1 at 0.96 and the 7 as a 7.
+    two, two_, three = Box(99, 29, 33, 39), Box(245, 23, 41, 39), Box(318, 23, 47, 43)
+    four = Box(786, 21, 33, 53)
+    pieces = [Box(403, 32, 11, 10), Box(414, 26, 27, 38), Box(441, 35, 11, 7), Box(452, 6, 8, 71)]
+    seven_and_side = Box(403, 6, 57, 71, pieces=pieces)
+    line = [two, two_, three, seven_and_side, four]
+    whole = [_probs(2), _probs(2), _probs(3), _probs(None, 0.81), _probs(4)]
+    clear = {id(two): 2, id(two_): 2, id(three): 3, id(four): 4}
+
+    def probs(box):
+        if id(box) in clear:
+            return _probs(clear[id(box)])
+        if box.x2 <= 452:
+            return _probs(7, 0.9) if box.w >= 27 else _probs(None, 0.7)  # the 7, or a bit of it
+        return _probs(1, 0.96) if box.x == 452 else _probs(None, 0.9)   # the side alone, or with the 7
+
+    def digits(params):
+        plan = line_candidates(line, whole, params=params, height=80)
+        p = np.stack([whole[3] if u.box is seven_and_side else probs(u.box) for u in plan])
+        return [(plan[k].box.x, int(np.argmax(p[k][:10]))) for k in choose(plan, p, 42, params=params)]
+
+    assert digits(ReaderParams()) == [(99, 2), (245, 2), (318, 3), (403, 7), (786, 4)]
+    assert (452, 1) in digits(ReaderParams(rule_tall=99.0))
+
+
 def test_a_box_far_wider_than_tall_is_never_one_digit():
     # A printed word ("Student", 78 × 20 px) read whole as a 5 at 0.62 on a line of 30 px digits: not
     # a digit, however the classifier reads it; a flat cheque 0 (2.5 times as wide as tall) still is.
