@@ -92,6 +92,7 @@ def read(image: np.ndarray | bytes | str | Path, *, model: LoadedModel | None = 
     (digits, separators, seg_ms, (seg, erased)), light = max(
         readings, key=lambda r: _certainty(r[0][0], params))
     lines = (line_model or default_line_model()) if steps.lines else None
+    strip = False  # read whole as one line by the line reader (a cheque's amount): never split
     if lines is not None:
         # What the segmenter told from digits (cells' lines, printed labels) the line reader would
         # read as digits again: it reads the image without them.
@@ -99,8 +100,6 @@ def read(image: np.ndarray | bytes | str | Path, *, model: LoadedModel | None = 
         digits, strip = second_opinion(cleaned, digits, lines, light_ink=light, params=params)
         if strip:
             separators = [Separator(s.char, s.box, 0) for s in separators]
-    else:
-        strip = False
     if steps.columns and not strip:
         digits, separators = split_columns(digits, separators, params=params)
     t2 = time.perf_counter()
