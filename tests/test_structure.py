@@ -143,7 +143,9 @@ def test_the_web_process_never_imports_torch():
         import cv2, numpy as np
         from web.uploads.validation import check_image
         from web.registry.presenters import study_from_committed
-        png = cv2.imencode(".png", np.full((40, 60), 255, np.uint8))[1].tobytes()
+        page = np.full((40, 60), 255, np.uint8)
+        page[10:30, 20:24] = 0  # a stroke: a blank image is refused
+        png = cv2.imencode(".png", page)[1].tobytes()
         assert check_image(data=png, max_bytes=10**6, max_pixels=10**6).width == 60
         assert study_from_committed("ablate") and study_from_committed("benchmark")
         print(sorted(m for m in ("torch", "sklearn", "torchvision") if m in sys.modules))

@@ -1,13 +1,13 @@
 """DigitScan's one settings module: every value comes from the environment or an embedded default.
 
-A fresh clone runs with no servers at all (SQLite, Celery's filesystem transport and local files, all
+A fresh clone runs with no servers at all (SQLite, a SQLite-file Celery queue and local files, all
 under ``var/``); the same code runs at scale when the environment names real services:
 
 ==========================  =====================================  =====================================
 concern                     embedded default                       at scale
 ==========================  =====================================  =====================================
 database                    ``var/db.sqlite3``                     ``DATABASE_URL`` (PostgreSQL)
-broker                      ``filesystem://`` under ``var/broker`` ``CELERY_BROKER_URL`` (Redis)
+broker                      ``var/broker.sqlite3``                 ``CELERY_BROKER_URL`` (Redis)
 files                       ``var/media``                          ``DIGITSCAN_STORAGE=s3`` + ``AWS_*``
 secret key                  generated into ``var/secret_key``      ``SECRET_KEY`` (required, DEBUG off)
 ==========================  =====================================  =====================================
@@ -17,6 +17,7 @@ Every variable read here is listed in ``deploy/env.example`` with its meaning.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -99,7 +100,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
+    "axes",
     "django_celery_beat",
     "web.registry",
     "web.uploads",
@@ -107,6 +110,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every error under /api/ in the API's JSON shape, whoever answered it (web/http_errors.py).
+    "web.http_errors.ApiErrorMiddleware",
+    # 503 + Retry-After while the database is unreachable, whichever layer met it (web/outage.py): inside
+    # ApiErrorMiddleware, so that its exception handling sees our answer, not the exception.
+    "web.outage.DatabaseOutageMiddleware",
+    # Before anything reads the body: a request announced over the limit is refused from its headers.
+    "web.http_errors.BodyLimitMiddleware",
+    # Keeps a multipart body's part headers: a file name that is not UTF-8 is said so (uploads/filenames.py).
+    "web.uploads.filenames.FileNameMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -114,6 +126,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Answers a locked-out sign-in (web/accounts/lockout.py): after every other middleware, as axes asks.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "web.urls"
@@ -195,6 +209,10 @@ STORAGES = {
 # --- uploads (the defaults and why: web/uploads/limits.py) ----------------------------------------
 DIGITSCAN_MAX_UPLOAD_BYTES = env_int("DIGITSCAN_MAX_UPLOAD_BYTES", limits.MAX_UPLOAD_BYTES)
 DIGITSCAN_MAX_PIXELS = env_int("DIGITSCAN_MAX_PIXELS", limits.MAX_PIXELS)
+DIGITSCAN_MAX_REQUEST_BYTES = env_int("DIGITSCAN_MAX_REQUEST_BYTES", limits.MAX_REQUEST_BYTES)
+# Django's own caps: form fields held in memory (not files) and how many there may be.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 # The checkpoint registered as the first ModelVersion when none exists (tests point it at a tiny one).
 DIGITSCAN_DEFAULT_CHECKPOINT = env_str("DIGITSCAN_DEFAULT_CHECKPOINT", "")
 
@@ -220,10 +238,27 @@ USE_TZ = True
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Integrators send "Authorization: Token <key>" (a key from /accounts/token/ or POST /api/v1/token/);
+    # the site's own pages use the session. No HTTP Basic: it sends the password with every request.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: a bad key is answered 401 with "WWW-Authenticate: Token" (the first class says how).
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
     ],
+    # Uploads per client (web/uploads/throttles.py); every other request per client, generously (a
+    # result page polls once a second). Counted in the shared cache; over the rate: 429 + Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "uploads": env_str("DIGITSCAN_UPLOAD_RATE", "30/minute"),
+        "anon": env_str("DIGITSCAN_API_RATE", "600/minute"),
+        "user": env_str("DIGITSCAN_API_RATE", "600/minute"),
+    },
+    # Proxies in front that append to X-Forwarded-For (nginx in docker-compose.yml: 1); 0 = none, the
+    # client's own address is used and the header ignored (a client could forge it).
+    "NUM_PROXIES": env_int("DIGITSCAN_NUM_PROXIES", 0),
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -237,20 +272,35 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# --- cache: throttle counts shared by every web process ------------------------------------------
+# Redis at scale (DIGITSCAN_CACHE_URL, e.g. redis://redis:6379/1); files under var/ embedded.
+if env_str("DIGITSCAN_CACHE_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": env_str("DIGITSCAN_CACHE_URL")}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(VAR_DIR / "cache")}}
+
+# --- sign-in lock-out (django-axes): repeated wrong passwords for one user from one address ---------
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("DIGITSCAN_LOGIN_FAILURES", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("DIGITSCAN_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "web.accounts.lockout.locked_out"
+AXES_IPWARE_PROXY_COUNT = REST_FRAMEWORK["NUM_PROXIES"] or None
+AXES_VERBOSE = False
+
 # --- Celery (read by web/celery.py through the CELERY_ namespace) ---------------------------------
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
-BROKER_DIR = VAR_DIR / "broker"
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed", "control"):
-        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BROKER_DIR / "queue"),
-        "data_folder_out": str(BROKER_DIR / "queue"),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        "store_processed": False,
-        # Exchange bindings; kombu's default is ./control in whatever folder the process started in.
-        "control_folder": str(BROKER_DIR / "control"),
-    }
+# The embedded queue is one SQLite file, read through kombu's SQLAlchemy transport as web/broker.py adapts
+# it (a message is claimed and deleted in one transaction, so concurrent producers and consumers never lose
+# or share one). Not kombu's filesystem transport: its exchange files corrupt under concurrent writers.
+BROKER_DB = VAR_DIR / "broker.sqlite3"
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", f"sqlite:///{BROKER_DB}")
+if CELERY_BROKER_URL.startswith("sqlite://"):
+    CELERY_BROKER_TRANSPORT = "web.broker:Transport"
+    # No fanout exchange on it, so no remote control (celery inspect/control need Redis).
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 else:
     # Redis redelivers an unacknowledged message after this many seconds (a worker host that vanished);
     # it must exceed the longest task, or a slow task would be delivered twice.
@@ -286,15 +336,29 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
-    "reap-stuck-uploads": {"task": "worker.tasks.reap_stuck_uploads", "schedule": 60.0},
+    # The upload sweeper (web/uploads/delivery.py): re-sends what a dead worker or the broker lost.
+    "reap-stuck-uploads": {"task": "worker.tasks.reap_stuck_uploads",
+                           "schedule": float(env_int("DIGITSCAN_SWEEP_EVERY_S", 10))},
     "reap-stuck-runs": {"task": "worker.tasks.reap_stuck_runs", "schedule": 60.0},
 }
 
 # How many times one upload may be delivered to a worker before it is failed for good (a poison image
 # that kills its process would otherwise be redelivered forever).
 DIGITSCAN_MAX_ATTEMPTS = env_int("DIGITSCAN_MAX_ATTEMPTS", 3)
-# An upload running longer than this is stuck (its worker died without the broker noticing): reaped.
-DIGITSCAN_STUCK_AFTER_S = env_int("DIGITSCAN_STUCK_AFTER_S", 300)
+# Delivery (docs/web.md, "Delivery guarantees"). A reading process writes the upload's heartbeat every
+# DIGITSCAN_HEARTBEAT_S; beat runs the sweeper every DIGITSCAN_SWEEP_EVERY_S (above). A running upload whose
+# heartbeat was DIGITSCAN_STALE_AFTER_S old at two sweeps in a row lost its worker (it died with the whole
+# worker, whose message Redis would only redeliver after CELERY_VISIBILITY_TIMEOUT): it is queued again,
+# within STALE + 2 × SWEEP (35 s by default) of its last heartbeat. A queued upload whose message went
+# out DIGITSCAN_LOST_AFTER_S ago and is no longer waiting in the queue is sent again, and one whose message
+# never went out (broker down) at the first sweep once the broker is back. Duplicates do nothing.
+DIGITSCAN_HEARTBEAT_S = env_int("DIGITSCAN_HEARTBEAT_S", 5)
+DIGITSCAN_SWEEP_EVERY_S = env_int("DIGITSCAN_SWEEP_EVERY_S", 10)
+DIGITSCAN_STALE_AFTER_S = env_int("DIGITSCAN_STALE_AFTER_S", 15)
+DIGITSCAN_LOST_AFTER_S = env_int("DIGITSCAN_LOST_AFTER_S", 20)
+# A reading that cannot reach the database (refused, reset) is retried with backoff (1, 2, 4, 8, 8… s)
+# for this long, and neither counts an attempt nor reads the image twice (the retry carries the result).
+DIGITSCAN_DB_RETRY_FOR_S = env_int("DIGITSCAN_DB_RETRY_FOR_S", 180)
 # A retrain stops after this long; it must stay under CELERY_VISIBILITY_TIMEOUT, or Redis would hand the
 # still-running job to another worker (retrains are acknowledged late, so that a dead worker's returns).
 DIGITSCAN_TRAIN_TIME_LIMIT_S = env_int("DIGITSCAN_TRAIN_TIME_LIMIT_S", 3000)
@@ -312,7 +376,10 @@ DIGITSCAN_TORCH_THREADS = env_int("DIGITSCAN_TORCH_THREADS", 0)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Every line starts with its time (UTC, as TIME_ZONE), like gunicorn's and start.sh's own lines.
+    "formatters": {"timed": {"format": "%(asctime)s %(levelname)s [%(processName)s %(process)d] %(name)s: "
+                                       "%(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "timed"}},
     "root": {"handlers": ["console"], "level": env_str("DIGITSCAN_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

@@ -7,6 +7,7 @@ from django.contrib.staticfiles.views import serve as serve_static
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
+from web import http_errors
 from web.registry import views as registry_views
 from web.uploads import api, views
 
@@ -15,6 +16,7 @@ api_v1 = [
     path("recognitions/<uuid:upload_id>/", api.RecognitionDetail.as_view(), name="api-recognition-detail"),
     path("recognitions/<uuid:upload_id>/feedback/", api.RecognitionFeedback.as_view(),
          name="api-recognition-feedback"),
+    path("token/", api.TokenCreate.as_view(), name="api-token"),
 ]
 
 urlpatterns = [
@@ -37,3 +39,6 @@ urlpatterns = [
     # or package is needed; a CDN or reverse proxy may take this over at scale.
     re_path(r"^static/(?P<path>.*)$", serve_static, {"insecure": True}),
 ]
+
+# Django's own errors (no URL matched, a crash, a bad request): JSON under /api/, a page elsewhere.
+handler400, handler403, handler404, handler500 = (http_errors.error_view(s) for s in (400, 403, 404, 500))

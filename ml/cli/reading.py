@@ -13,7 +13,7 @@ from ml.models.checkpoint import load_checkpoint
 from ml.paths import DEFAULT_CHECKPOINT
 from ml.reading.annotate import annotate
 from ml.reading.decode import ImageError, decode_image
-from ml.reading.reader import read
+from ml.reading.reader import TooDenseError, read
 from ml.reading.result import Reading
 
 
@@ -27,7 +27,12 @@ def cmd_read(args: argparse.Namespace) -> int:
             print(f"error: {name}: {exc.strerror if isinstance(exc, OSError) else exc}", file=sys.stderr)
             failures += 1
             continue
-        reading = read(image, model=model)
+        try:
+            reading = read(image, model=model)
+        except TooDenseError as exc:
+            print(f"error: {name}: {exc}", file=sys.stderr)
+            failures += 1
+            continue
         annotated_path = None
         if args.annotate:
             folder = Path(args.annotate)

@@ -35,6 +35,16 @@ from .split import choose, line_candidates, printed_words
 
 _MODELS: dict[str, LoadedModel] = {}
 
+# The work one image may cost: at most this many boxes found. A page of numbers holds a few hundred
+# (the densest real sheet here, 250); a 5000 × 5000 image tiled with small digits held 17,000, and
+# classifying them took 30 s of one worker. Over the budget, read() stops after segmenting (a few
+# seconds at most) with :class:`TooDenseError`, which says so, rather than read part of the image.
+MAX_BOXES = 2000
+
+
+class TooDenseError(ValueError):
+    """The image holds more digit-like marks than one reading may take (:data:`MAX_BOXES`)."""
+
 
 def default_model() -> LoadedModel:
     """The shipped checkpoint, loaded once per process.
@@ -58,7 +68,7 @@ def _as_array(image: np.ndarray | bytes | str | Path) -> np.ndarray:
 
 def read(image: np.ndarray | bytes | str | Path, *, model: LoadedModel | None = None,
          steps: Steps = ALL_STEPS, params: ReaderParams = READER,
-         line_model: LineModel | None = None) -> Reading:
+         line_model: LineModel | None = None, max_boxes: int = MAX_BOXES) -> Reading:
     """Find and classify every digit of ``image`` (a BGR/grey array, image bytes or a path).
 
     Every box found is classified whole, in one batch. With a model that has the "not a digit"
@@ -68,7 +78,8 @@ def read(image: np.ndarray | bytes | str | Path, *, model: LoadedModel | None = 
     ink on a dark ground is read as such (:func:`ml.reading.ink.polarity`); where the image does not
     tell, it is read both ways and the more confident reading kept. Doubtful lines, and a small
     strip-shaped image whole, are read again by the line reader (``line_model``, by default the
-    shipped one; see :mod:`ml.reading.linereader`). The image is not modified.
+    shipped one; see :mod:`ml.reading.linereader`). The image is not modified. An image with more
+    than ``max_boxes`` boxes raises :class:`TooDenseError` once segmented.
 
     >>> reading = read("docs/samples/digits.png")
     >>> reading.line_texts, reading.digits[0].box, reading.digits[0].uncertain
@@ -88,7 +99,8 @@ def read(image: np.ndarray | bytes | str | Path, *, model: LoadedModel | None = 
         gray = gray if red is None else red
     way = polarity(gray, params=params.segment) if steps.polarity else DARK_INK
     ways = [False, True] if way == EITHER else [way == LIGHT_INK]
-    readings = [(_read_one_way(gray, model, steps, params, light_ink=light), light) for light in ways]
+    readings = [(_read_one_way(gray, model, steps, params, light_ink=light, max_boxes=max_boxes), light)
+                for light in ways]
     (digits, separators, seg_ms, (seg, erased)), light = max(
         readings, key=lambda r: _certainty(r[0][0], params))
     lines = (line_model or default_line_model()) if steps.lines else None
@@ -112,13 +124,16 @@ OneWay = tuple[list[Digit], list[Separator], float, tuple[Segmentation, list[Box
 
 
 def _read_one_way(gray: np.ndarray, model: LoadedModel, steps: Steps, params: ReaderParams, *,
-                  light_ink: bool) -> OneWay:
+                  light_ink: bool, max_boxes: int = MAX_BOXES) -> OneWay:
     """The digits and separators of ``gray`` read with the ink taken as light (or dark), the ms
     segmenting took, and the segmentation with the boxes it told from digits that still look like
     them (thin uprights, printed words), for :meth:`Segmentation.erase`."""
     start = time.perf_counter()
     seg = segment(gray, steps, params=params.segment, light_ink=light_ink)
     seg_ms = (time.perf_counter() - start) * 1e3
+    if len(seg.boxes) > max_boxes:
+        raise TooDenseError(f"the image holds about {len(seg.boxes):,} digit-like marks; one reading takes "
+                            f"at most {max_boxes:,}: crop it into parts and send each")
     whole = _classify(model, seg, seg.boxes)
     words: list[Box] = []
     if model.classifier.outputs == NOT_A_DIGIT + 1 and steps.choose:

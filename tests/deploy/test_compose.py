@@ -31,7 +31,7 @@ DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 SECRETS = {"SECRET_KEY": "s" * 50, "POSTGRES_PASSWORD": "0123abcd" * 3, "S3_SECRET_KEY": "fedc9876" * 3}
 APP_SERVICES = {"migrate", "web", "worker-inference", "worker-training", "beat"}
 LONG_RUNNING_APP_SERVICES = APP_SERVICES - {"migrate"}
-BACKING_SERVICES = {"redis", "postgres", "s3", "s3-bucket"}
+BACKING_SERVICES = {"nginx", "redis", "postgres", "s3", "s3-bucket"}
 
 
 def compose_binary() -> Path:
@@ -204,7 +204,7 @@ def test_every_app_service_runs_the_one_image(services):
 
 
 def test_the_processes_are_the_documented_commands(services):
-    assert services["web"]["command"][:2] == ["gunicorn", "web.wsgi"]
+    assert services["web"]["command"][:4] == ["gunicorn", "web.wsgi", "-c", "deploy/gunicorn.conf.py"]
     assert services["migrate"]["command"][:3] == ["python", "manage.py", "migrate"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "worker", "beat"]
     for name, queue in [("worker-inference", "inference"), ("worker-training", "training")]:
@@ -301,3 +301,22 @@ def test_the_image_pins_torch_as_pyproject_does():
     users = re.findall(r"^USER\s+(\S+)", runtime_stage, re.M)
     assert users and users[-1].split(":")[0] not in {"root", "0"}, "the image must run as a non-root user"
     assert "collectstatic" in dockerfile and "pip install ." in dockerfile
+
+
+def test_the_site_is_reached_only_through_a_buffering_proxy(services):
+    assert "ports" not in services["web"] and services["web"]["expose"] == ["8000"]
+    nginx = services["nginx"]
+    assert nginx["image"].startswith("nginx:") and nginx["ports"][0]["target"] == 8080
+    assert nginx["depends_on"]["web"]["condition"] == "service_healthy"
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    mounted = {Path(v["source"]).resolve() for v in nginx["volumes"]}
+    assert (ROOT / "deploy" / "nginx.conf").resolve() in mounted
+    # The body cap is the site's own (web/uploads/limits.py), so neither refuses what the other takes.
+    from web.uploads import limits
+
+    cap = re.search(r"client_max_body_size (\d+)k;", conf)
+    assert cap and int(cap.group(1)) * 1024 == limits.MAX_REQUEST_BYTES
+    for setting in ("proxy_request_buffering on", "client_body_timeout", "client_header_timeout",
+                    "proxy_pass http://digitscan"):
+        assert setting in conf
+    assert services["web"]["environment"]["DIGITSCAN_NUM_PROXIES"] == "1"

@@ -243,3 +243,16 @@ def test_a_digit_on_yellow_green_paper_is_read_not_the_papers_grain(test_digits,
     # The blue channel, in which the paper is dark and grainy, kept: the grain is read as digits.
     every = ReaderParams(segment=SegmentParams(paper_channel=0.0))
     assert sum(read(p, model=shipped_model, params=every).text == t for p, t in zip(photos, truth)) <= 1
+
+
+def test_an_image_denser_than_the_work_budget_stops_after_segmenting_with_a_reason(shipped_model):
+    # A page tiled with small digits: the budget counts boxes found before any is classified.
+    from ml.reading.reader import TooDenseError
+
+    page = np.full((400, 600), 255, np.uint8)
+    for y in range(30, 400, 30):
+        for x in range(8, 590, 18):
+            cv2.putText(page, str((x + y) % 10), (x, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 0, 2)
+    with pytest.raises(TooDenseError, match="crop it into parts"):
+        read(page, model=shipped_model, max_boxes=100)
+    assert len(read(page, model=shipped_model).digits) > 100  # under the default budget it is read

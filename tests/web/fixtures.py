@@ -31,6 +31,10 @@ def isolated_files(settings, tmp_path, tiny_checkpoint):
     """Every test stores files in its own folder and registers the tiny model as the default."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.DIGITSCAN_DEFAULT_CHECKPOINT = str(tiny_checkpoint)
+    # Throttle counts live in the cache: each test starts with none.
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture

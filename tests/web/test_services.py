@@ -63,15 +63,22 @@ def test_redeliveries_are_capped_and_the_upload_fails_with_a_reason(settings, pn
     assert upload.status == "failed" and upload.error_code == "gave_up" and "2 times" in upload.error_message
 
 
-def test_the_reaper_fails_uploads_stuck_in_running(png):
-    stuck, fresh = make_upload(Owner(session_key="s"), png), make_upload(Owner(session_key="s"), png)
-    for upload in (stuck, fresh):
+def test_a_running_upload_is_taken_back_only_from_a_process_that_stopped_beating(png):
+    from web.uploads.delivery import upload_sweep
+
+    stale, fresh = make_upload(Owner(session_key="s"), png), make_upload(Owner(session_key="s"), png)
+    for upload in (stale, fresh):
         services.upload_start(upload_id=upload.id)
-    Upload.objects.filter(id=stuck.id).update(started_at=timezone.now() - dt.timedelta(minutes=10))
-    assert services.upload_reap_stuck(older_than=dt.timedelta(minutes=5)) == 1
-    stuck.refresh_from_db(), fresh.refresh_from_db()
-    assert (stuck.status, stuck.error_code) == ("failed", "stuck")
+    Upload.objects.filter(id=stale.id).update(heartbeat_at=timezone.now() - dt.timedelta(minutes=10))
+    assert upload_sweep()["released"] == 0  # the first sweep: no earlier one to be sure it was stale then
+    assert upload_sweep()["released"] == 1
+    stale.refresh_from_db(), fresh.refresh_from_db()
+    assert (stale.status, stale.error_code, stale.attempts) == ("queued", "", 1)  # not failed
     assert fresh.status == "running"
+    # A duplicate for the live one does nothing, unless it is this very process's own (its task is over).
+    assert services.claim_is_alive(fresh) is False
+    Upload.objects.filter(id=fresh.id).update(claimed_by="elsewhere:1:token")
+    assert services.upload_start(upload_id=fresh.id) is None
 
 
 def test_start_of_an_unknown_upload_is_a_no_op():

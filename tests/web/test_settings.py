@@ -16,6 +16,8 @@ from django.conf import settings
 print(json.dumps({
     "db": settings.DATABASES["default"]["ENGINE"], "db_name": str(settings.DATABASES["default"]["NAME"]),
     "broker": settings.CELERY_BROKER_URL, "storage": settings.STORAGES["default"]["BACKEND"],
+    "transport": getattr(settings, "CELERY_BROKER_TRANSPORT", None),
+    "remote_control": getattr(settings, "CELERY_WORKER_ENABLE_REMOTE_CONTROL", True),
     "storage_options": settings.STORAGES["default"]["OPTIONS"], "media": str(settings.MEDIA_ROOT),
     "debug": settings.DEBUG, "key": settings.SECRET_KEY, "max_bytes": settings.DIGITSCAN_MAX_UPLOAD_BYTES,
 }))
@@ -37,7 +39,8 @@ def test_with_no_environment_everything_is_embedded_under_var(tmp_path):
     var = tmp_path / "var"
     s = shown(DIGITSCAN_VAR_DIR=str(var))
     assert s["db"] == "django.db.backends.sqlite3" and s["db_name"] == str(var / "db.sqlite3")
-    assert s["broker"] == "filesystem://" and (var / "broker" / "queue").is_dir()
+    assert s["broker"] == f"sqlite:///{var / 'broker.sqlite3'}" and s["transport"] == "web.broker:Transport"
+    assert s["remote_control"] is False  # the SQLite queue has no fanout exchange
     assert s["storage"].endswith("FileSystemStorage") and s["media"] == str(var / "media")
     assert s["debug"] is True and s["max_bytes"] == 2 * 1024 * 1024
 
@@ -61,7 +64,8 @@ def test_real_services_come_from_the_environment(tmp_path):
               CELERY_BROKER_URL="redis://redis.example:6379/0", DIGITSCAN_STORAGE="s3",
               AWS_STORAGE_BUCKET_NAME="scans", AWS_S3_ENDPOINT_URL="http://s3.example:9000")
     assert s["db"] == "django.db.backends.postgresql" and s["db_name"] == "digitscan"
-    assert s["broker"] == "redis://redis.example:6379/0"
+    assert s["broker"] == "redis://redis.example:6379/0" and s["transport"] is None
+    assert s["remote_control"] is True
     assert s["storage"] == "storages.backends.s3.S3Storage"
     assert s["storage_options"]["bucket_name"] == "scans"
     assert s["storage_options"]["endpoint_url"] == "http://s3.example:9000"

@@ -1,13 +1,14 @@
 """The whole flow with a real Celery worker process: upload over HTTP → broker → worker → result.
 
 Once against the running Redis and PostgreSQL (the test database Django created), once on the embedded
-defaults (SQLite and Celery's filesystem transport) with no servers at all.
+defaults (SQLite and the SQLite-file Celery queue of web/broker.py) with no servers at all.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -89,7 +90,7 @@ EMBEDDED_CLIENT = textwrap.dedent("""
 
 
 def test_an_upload_is_read_by_a_real_worker_on_the_embedded_defaults(tmp_path, tiny_checkpoint):
-    """No servers: SQLite under var/, Celery's filesystem queue under var/, files under var/media."""
+    """No servers: SQLite under var/, the Celery queue in var/broker.sqlite3, files under var/media."""
     var = tmp_path / "var"
     env = child_env(DIGITSCAN_VAR_DIR=var, DIGITSCAN_DEFAULT_CHECKPOINT=tiny_checkpoint,
                     DJANGO_SETTINGS_MODULE="web.settings")
@@ -110,6 +111,7 @@ def test_an_upload_is_read_by_a_real_worker_on_the_embedded_defaults(tmp_path, t
     assert data["status"] == "done", (data, worker.output())
     assert data["model_version"] == "tiny-cnn"
     assert list((var / "media" / "uploads").glob("*/annotated.png"))
-    assert (var / "broker" / "queue").is_dir() and (var / "secret_key").exists()
-    assert list((var / "broker" / "control").iterdir())  # exchange bindings under var/ too
-    assert not (ROOT / "control").exists()  # not kombu's default, the folder a process started in
+    assert (var / "broker.sqlite3").exists() and (var / "secret_key").exists()
+    # The message was claimed and its row deleted: nothing waits, and the file keeps no consumed ones.
+    with sqlite3.connect(var / "broker.sqlite3") as broker:
+        assert broker.execute("SELECT count(*) FROM kombu_message").fetchone() == (0,)

@@ -68,21 +68,44 @@ def test_an_image_that_vanished_from_storage_fails_with_a_readable_reason(png):
     assert "no longer in storage" in upload.error_message
 
 
-def test_the_reaper_fails_stuck_uploads_and_queues_lost_ones_again(png):
+def test_the_sweeper_queues_again_the_uploads_of_dead_workers_and_sends_unsent_ones(png):
     import datetime as dt
 
     from django.utils import timezone
 
     from web.uploads.services import upload_start
 
-    stuck, lost, fresh = make_upload(png), make_upload(png), make_upload(png)
-    upload_start(upload_id=stuck.id)
+    dead, unsent, live = make_upload(png), make_upload(png), make_upload(png)
+    upload_start(upload_id=dead.id), upload_start(upload_id=live.id)
     long_ago = timezone.now() - dt.timedelta(hours=1)
-    Upload.objects.filter(id=stuck.id).update(started_at=long_ago)
-    Upload.objects.filter(id=lost.id).update(queued_at=long_ago)
-    assert reap_stuck_uploads() == {"failed": 1, "requeued": 1}  # lost is sent to the (real) broker again
-    assert Upload.objects.get(id=stuck.id).error_code == "stuck"
-    assert Upload.objects.get(id=fresh.id).status == Upload.objects.get(id=lost.id).status == "queued"
+    Upload.objects.filter(id=dead.id).update(heartbeat_at=long_ago)
+    Upload.objects.filter(id=unsent.id).update(enqueued_at=None, queued_at=long_ago)  # the broker was down
+    # The first sweep has no previous one to compare heartbeats with: it only sends what was never sent.
+    assert reap_stuck_uploads() == {"released": 0, "sent": 1, "resent": 0}
+    assert Upload.objects.get(id=unsent.id).enqueued_at is not None  # sent to the (real) broker
+    # The second finds the dead one's heartbeat stale at both sweeps: queued again (and sent), no attempt
+    # counted yet, nothing failed; the live one is left to its process.
+    assert reap_stuck_uploads() == {"released": 1, "sent": 1, "resent": 0}
+    again = Upload.objects.get(id=dead.id)
+    assert (again.status, again.attempts, again.error_code) == ("queued", 1, "")
+    assert Upload.objects.get(id=live.id).status == "running"
+    assert recognize(str(dead.id)) == "done" and Upload.objects.get(id=dead.id).attempts == 2
+
+
+def test_a_delivery_resumed_after_a_database_error_counts_no_attempt_and_reads_nothing_again(png):
+    from web.uploads.services import upload_start
+
+    upload = make_upload(png)
+    first = upload_start(upload_id=upload.id)
+    resumed = upload_start(upload_id=upload.id, resume=first.claimed_by)
+    assert resumed.attempts == 1 and resumed.claimed_by != first.claimed_by
+    # A message carrying the old claim again (redelivered after its process died) is a new attempt.
+    assert upload_start(upload_id=upload.id, resume=first.claimed_by).attempts == 2
+    # The retry of a delivery that had read the image records the outcome it carries, without reading.
+    outcome = {"fail": ["corrupt_image", "the image cannot be read: carried over"]}
+    assert recognize(str(upload.id), resume={"outcome": outcome}) == "failed"
+    upload.refresh_from_db()
+    assert (upload.error_code, upload.error_message, upload.attempts) == (*outcome["fail"], 2)
 
 
 def test_torch_threads_keep_processes_times_threads_within_the_cores(settings):
@@ -115,3 +138,28 @@ def test_the_shipped_model_reads_a_page_of_handwritten_digits(settings, test_dig
     assert upload.lines == truth["lines"] and upload.text == "9021 3345678"
     assert upload.model_version.name == ml.DEFAULT_CHECKPOINT.stem
     assert len(upload.digits) == 11 and all(0 < d["confidence"] <= 1 for d in upload.digits)
+
+
+def test_the_sweeper_sends_again_a_message_that_is_no_longer_in_the_queue(png):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from web.celery import app
+    from web.uploads.delivery import queue_length
+
+    waiting, lost = make_upload(png), make_upload(png)
+    app.control.purge()  # the broker lost both messages (a worker died holding them, Redis restarted…)
+    long_ago = timezone.now() - dt.timedelta(minutes=5)
+    Upload.objects.filter(id=lost.id).update(enqueued_at=long_ago)
+    assert queue_length() == 0
+    # Sent 5 minutes ago and not among the messages waiting: sent again. The other went out just now.
+    assert reap_stuck_uploads()["resent"] == 1
+    assert queue_length() == 1 and Upload.objects.get(id=lost.id).enqueued_at > long_ago
+    # One message waits in the queue: the upload sent last (lost, by now) is taken to own it and is not
+    # sent again, however long ago that was; the one sent before it is.
+    Upload.objects.filter(id=waiting.id).update(enqueued_at=long_ago)
+    Upload.objects.filter(id=lost.id).update(enqueued_at=long_ago + dt.timedelta(seconds=1))
+    assert reap_stuck_uploads()["resent"] == 1
+    assert Upload.objects.get(id=waiting.id).enqueued_at > Upload.objects.get(id=lost.id).enqueued_at
+    app.control.purge()

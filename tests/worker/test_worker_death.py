@@ -16,14 +16,14 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
 def big_page(side: int = 4000) -> bytes:
-    """A large page (16 MP) dense with small digits, which the reader must take at full resolution:
-    it takes seconds to read, time to kill."""
+    """A large page (16 MP) dense with small digits (about 1,700: under ml's budget of boxes per reading),
+    which the reader must take at full resolution: it takes seconds to read, time to kill."""
     import cv2
     import numpy as np
 
     page = np.full((side, side, 3), 255, np.uint8)
-    for i, y in enumerate(range(60, side - 20, 70)):
-        for j, x in enumerate(range(20, side - 60, 60)):
+    for i, y in enumerate(range(60, side - 20, 100)):
+        for j, x in enumerate(range(20, side - 60, 90)):
             cv2.putText(page, str((i + j) % 10), (x, y), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (0, 0, 0), 3)
     return cv2.imencode(".png", page)[1].tobytes()
 

@@ -9,6 +9,8 @@ from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -17,11 +19,13 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from web.errors import ApplicationError
+from web.uploads.filenames import image_file
 from web.uploads.models import Upload
 from web.uploads.owners import owner_from_request
 from web.uploads.presenters import upload_as_dict
 from web.uploads.selectors import upload_get_for, upload_list_for
 from web.uploads.services import feedback_create, upload_create
+from web.uploads.throttles import UploadRateThrottle
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
@@ -99,19 +103,26 @@ class FeedbackInput(serializers.Serializer):
 class RecognitionListCreate(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
+    def get_throttles(self):
+        """Sending an image counts against the client's upload rate too (web/uploads/throttles.py)."""
+        extra = [UploadRateThrottle()] if self.request.method == "POST" else []
+        return super().get_throttles() + extra
+
     @extend_schema(
         request={"multipart/form-data": inline_serializer("RecognitionCreate", {
             "image": serializers.FileField(), "source": serializers.ChoiceField(
                 Upload.Source.choices, required=False)})},
         responses={202: inline_serializer("RecognitionQueued", {
             "id": serializers.UUIDField(), "status": serializers.CharField(), "url": serializers.URLField()}),
-            400: OpenApiResponse(ERROR, description="bad input, answered at once and never queued")},
+            400: OpenApiResponse(ERROR, description="bad input, answered at once and never queued"),
+            413: OpenApiResponse(ERROR, description="the request body is over the limit (refused unread)"),
+            429: OpenApiResponse(ERROR, description="over the upload rate; Retry-After says when to retry")},
     )
     def post(self, request: Request) -> Response:
         """Queue an image for reading (JPEG or PNG, by content)."""
         owner = owner_from_request(request, create=True)
         source = request.data.get("source") or Upload.Source.API
-        upload = upload_create(owner=owner, image_file=request.FILES.get("image"), source=source)
+        upload = upload_create(owner=owner, image_file=image_file(request, request.FILES), source=source)
         url = request.build_absolute_uri(reverse("api-recognition-detail", args=[upload.id]))
         return Response({"id": str(upload.id), "status": upload.status, "url": url},
                         status=status.HTTP_202_ACCEPTED)
@@ -150,3 +161,20 @@ class RecognitionFeedback(APIView):
         data.is_valid(raise_exception=True)
         feedback = feedback_create(upload=upload, owner=owner, **data.validated_data)
         return Response({"id": feedback.id, "text": feedback.text}, status=status.HTTP_201_CREATED)
+
+
+class TokenCreate(APIView):
+    """An integrator's key: ``POST {"username", "password"}`` → ``{"token"}``, the same key each time."""
+
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    authentication_classes: list = []
+
+    @extend_schema(request=AuthTokenSerializer, responses={200: inline_serializer("Token", {
+        "token": serializers.CharField(help_text='send as the header "Authorization: Token <token>"')}),
+        400: OpenApiResponse(ERROR), 429: OpenApiResponse(ERROR, description="sign-ins locked out")})
+    def post(self, request: Request) -> Response:
+        # Django's request, not DRF's: the sign-in lock-out marks it, and its middleware answers 429.
+        data = AuthTokenSerializer(data=request.data, context={"request": request._request})
+        data.is_valid(raise_exception=True)
+        token, _ = Token.objects.get_or_create(user=data.validated_data["user"])
+        return Response({"token": token.key})

@@ -8,3 +8,6 @@ MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 # DIGITSCAN_MAX_PIXELS: decompression bombs. A 2 MB PNG can claim 100k × 100k pixels; the header's size
 # is checked before anything is decoded. 25 Mpx is a 6000 × 4000 camera photo.
 MAX_PIXELS = 25_000_000
+# DIGITSCAN_MAX_REQUEST_BYTES: a whole request body. One image plus the form's other fields and the
+# multipart framing; a body announced over it is refused from its Content-Length, before it is read.
+MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + 512 * 1024

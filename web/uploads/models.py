@@ -57,6 +57,12 @@ class Upload(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0, help_text="deliveries to a worker so far")
+    # Delivery bookkeeping (docs/web.md, "Delivery guarantees"): when a message for it was last handed to
+    # the broker (null: none was, e.g. the broker was down; the sweeper sends one), which process claimed
+    # it ("host:pid:token", a new token per claim), and when that process last said it was still reading.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=120, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-queued_at"]
@@ -71,6 +77,17 @@ class Upload(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class SweepMark(models.Model):
+    """When the upload sweeper last ran (one row): a long gap means the database or the broker was down,
+    and a row that could not report meanwhile is not taken for dead (web.uploads.delivery)."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    ran_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"sweep {self.name} at {self.ran_at:%H:%M:%S}"
 
 
 class Feedback(models.Model):

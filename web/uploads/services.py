@@ -1,27 +1,34 @@
-"""Writes of uploads and feedback: create (validate, store, enqueue), the worker's outcomes, claiming."""
+"""Writes of uploads and feedback: create (validate, store, enqueue), the worker's claims and outcomes."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
 import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from web.celery import RECOGNIZE, enqueue
 from web.errors import ApplicationError
 from web.registry.models import ModelVersion
+from web.uploads.digits import corrected_digits
 from web.uploads.models import Feedback, Upload
 from web.uploads.owners import Owner
 from web.uploads.validation import check_image, read_limited
 
 log = logging.getLogger(__name__)
+
+# What an unreachable database raises (refused, reset, shut down): an outage to wait out, not a failure.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 def upload_create(*, owner: Owner, image_file: File | None, source: str = Upload.Source.UPLOAD) -> Upload:
@@ -47,11 +54,24 @@ def upload_create(*, owner: Owner, image_file: File | None, source: str = Upload
 
 
 def _enqueue_recognition(upload_id: uuid.UUID) -> None:
+    # The person already has their upload and its page; failing the request now would help nobody. If
+    # the broker is down the row stays unsent, and the sweeper sends it once the broker is back.
+    upload_send(upload_id=upload_id)
+
+
+def upload_send(*, upload_id: uuid.UUID | str) -> bool:
+    """Hand the upload's message to the broker and note when (``enqueued_at``); False if it is down."""
     try:
         enqueue(RECOGNIZE, str(upload_id))
-    except Exception:  # noqa: BLE001 - the upload is saved; the reaper queues it again later
-        # The person already has their upload and its page; failing the request now would help nobody.
-        log.exception("could not queue upload %s (broker down?); the reaper will queue it again", upload_id)
+    except Exception:  # noqa: BLE001 - any broker error: the row stays unsent for the sweeper
+        log.exception("could not queue upload %s (broker down?); the sweeper will send it", upload_id)
+        return False
+    try:
+        Upload.objects.filter(id=upload_id, status=Upload.Status.QUEUED).update(enqueued_at=timezone.now())
+    except DATABASE_ERRORS:
+        # The message is out; the sweeper may send another, which finds the upload taken and does nothing.
+        log.warning("upload %s was queued but its row could not say so (database down?)", upload_id)
+    return True
 
 
 def upload_claim(*, session_key: str, user: AbstractBaseUser) -> int:
@@ -64,34 +84,100 @@ def upload_claim(*, session_key: str, user: AbstractBaseUser) -> int:
     return moved
 
 
-def upload_start(*, upload_id: uuid.UUID | str) -> Upload | None:
-    """Claim ``upload_id`` for one attempt; None when there is nothing to do (gone, or already finished).
+def upload_start(*, upload_id: uuid.UUID | str, resume: str = "") -> Upload | None:
+    """Claim ``upload_id`` for one attempt; None when there is nothing to do (gone, finished, or being read
+    by a process that is still alive).
 
     Counting attempts here, inside the row lock, is what caps redeliveries: a message redelivered
     after a worker died finds the count and gives up once it reaches ``DIGITSCAN_MAX_ATTEMPTS``.
+    ``resume`` is the claim of a delivery that a database error interrupted (the retry carries it): if the
+    row is still that claim's, it is taken back without counting another attempt.
     """
     with transaction.atomic():
         upload = Upload.objects.select_for_update().filter(id=upload_id).first()
         if upload is None or upload.is_finished:
             return None
-        if upload.attempts >= settings.DIGITSCAN_MAX_ATTEMPTS:
+        resuming = bool(resume) and upload.claimed_by == resume
+        if not resuming and upload.status == Upload.Status.RUNNING and claim_is_alive(upload):
+            return None  # a duplicate message; the process reading it records the outcome
+        if not resuming and upload.attempts >= settings.DIGITSCAN_MAX_ATTEMPTS:
             _mark_failed(upload, "gave_up", f"reading was attempted {upload.attempts} times and never "
                          "finished (the worker died or timed out each time)")
             return None
-        upload.attempts += 1
-        upload.status = Upload.Status.RUNNING
-        upload.started_at = timezone.now()
-        upload.save(update_fields=["attempts", "status", "started_at"])
+        if not resuming:
+            upload.attempts += 1
+            upload.started_at = timezone.now()
+        upload.status, upload.heartbeat_at = Upload.Status.RUNNING, timezone.now()
+        upload.claimed_by = f"{this_process()}:{uuid.uuid4().hex[:12]}"
+        upload.save(update_fields=["attempts", "status", "started_at", "heartbeat_at", "claimed_by"])
     return upload
+
+
+def this_process() -> str:
+    """This process as claims name it (a reading process is a prefork pool process: one task at a time)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim_is_alive(upload: Upload) -> bool:
+    """Whether the process that claimed ``upload`` may still be reading it.
+
+    A claim of this very process is over (a pool process reads one upload at a time), and so is one of a
+    process on this host that no longer exists: a pool process killed mid-read, whose message Celery
+    re-queues at once. Otherwise the heartbeat decides (``DIGITSCAN_STALE_AFTER_S``). This assumes a host
+    name per process-id space, as containers have unless two are given the same ``hostname``.
+    """
+    host, _, rest = upload.claimed_by.partition(":")
+    pid = rest.partition(":")[0]
+    if host == socket.gethostname() and pid.isdigit():
+        if int(pid) == os.getpid() or not _pid_alive(int(pid)):
+            return False
+    stale = timezone.now() - dt.timedelta(seconds=settings.DIGITSCAN_STALE_AFTER_S)
+    return upload.heartbeat_at is not None and upload.heartbeat_at >= stale
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().rpartition(")")[2].split()[:1] == ["Z"])
+
+
+def upload_heartbeat(*, upload_id: uuid.UUID | str, claim: str) -> bool:
+    """The reading process of ``claim`` is still at it; False once the row is no longer that claim's."""
+    return bool(Upload.objects.filter(id=upload_id, status=Upload.Status.RUNNING, claimed_by=claim)
+                .update(heartbeat_at=timezone.now()))
 
 
 def upload_finish(*, upload_id: uuid.UUID | str, reading: dict, timings: dict, annotated_png: bytes,
                   model_version: ModelVersion | None, thumbnail_jpeg: bytes = b"") -> Upload | None:
     """Record a successful reading; a no-op (None) if another delivery already finished the upload."""
+    files = upload_store_files(upload_id=upload_id, annotated_png=annotated_png,
+                               thumbnail_jpeg=thumbnail_jpeg)
+    return upload_record(upload_id=upload_id, reading=reading, timings=timings,
+                         model_version_id=model_version.id if model_version else None, **files)
+
+
+def upload_store_files(*, upload_id: uuid.UUID | str, annotated_png: bytes, thumbnail_jpeg: bytes = b"",
+                       ) -> dict[str, str]:
+    """Store the annotated image and its thumbnail; their names, for :func:`upload_record`."""
     # Overwriting the same names keeps this idempotent: two deliveries write one file each, not two.
     stored = default_storage.save(f"uploads/{upload_id}/annotated.png", ContentFile(annotated_png))
     thumbnail = (default_storage.save(f"uploads/{upload_id}/thumbnail.jpg", ContentFile(thumbnail_jpeg))
                  if thumbnail_jpeg else "")
+    return {"annotated": stored, "thumbnail": thumbnail}
+
+
+def upload_record(*, upload_id: uuid.UUID | str, reading: dict, timings: dict, annotated: str,
+                  thumbnail: str, model_version_id: int | None) -> Upload | None:
+    """Record a reading whose files are stored; a no-op (None) if another delivery finished it first.
+
+    Everything it takes is plain data, so that a delivery interrupted by a database error can carry it in
+    its retry and record it later without reading the image again.
+    """
     with transaction.atomic():
         upload = Upload.objects.select_for_update().filter(id=upload_id).first()
         if upload is None or upload.is_finished:
@@ -99,17 +185,20 @@ def upload_finish(*, upload_id: uuid.UUID | str, reading: dict, timings: dict, a
         upload.text, upload.lines, upload.digits = reading["text"], reading["lines"], reading["digits"]
         upload.display = reading.get("display", reading["lines"])
         upload.separators = reading.get("separators", [])
-        upload.timings, upload.annotated_image, upload.model_version = timings, stored, model_version
-        upload.thumbnail = thumbnail
+        upload.timings, upload.annotated_image = timings, annotated
+        upload.model_version_id, upload.thumbnail = model_version_id, thumbnail
         upload.status, upload.finished_at = Upload.Status.DONE, timezone.now()
         upload.error_code = upload.error_message = ""
         upload.save()
     return upload
 
 
-def upload_release(*, upload_id: uuid.UUID | str) -> None:
-    """Back to queued before a retry, so that pages show it waiting rather than stuck in running."""
-    Upload.objects.filter(id=upload_id, status=Upload.Status.RUNNING).update(status=Upload.Status.QUEUED)
+def upload_release(*, upload_id: uuid.UUID | str, retry_in: float = 0) -> None:
+    """Back to queued before a retry (sent for ``retry_in`` seconds from now), so that pages show it
+    waiting rather than stuck in running, and the sweeper does not take the retry for lost."""
+    when = timezone.now() + dt.timedelta(seconds=retry_in)
+    Upload.objects.filter(id=upload_id, status=Upload.Status.RUNNING).update(status=Upload.Status.QUEUED,
+                                                                             enqueued_at=when)
 
 
 def upload_fail(*, upload_id: uuid.UUID | str, code: str, message: str) -> Upload | None:
@@ -129,26 +218,10 @@ def _mark_failed(upload: Upload, code: str, message: str) -> None:
     log.warning("upload %s failed: %s: %s", upload.id, code, message)
 
 
-def upload_reap_stuck(*, older_than: dt.timedelta) -> int:
-    """Fail uploads that have been running longer than ``older_than`` (their worker is gone); how many."""
-    cutoff = timezone.now() - older_than
-    reaped = 0
-    stuck = Upload.objects.filter(status=Upload.Status.RUNNING, started_at__lt=cutoff)
-    for upload_id in stuck.values_list("id", flat=True):
-        minutes = older_than.total_seconds() / 60
-        if upload_fail(upload_id=upload_id, code="stuck",
-                       message=f"reading started more than {minutes:g} minutes ago and never finished"):
-            reaped += 1
-    return reaped
-
-
 def feedback_create(*, upload: Upload, owner: Owner, text: str, comment: str = "") -> Feedback:
-    """Store ``owner``'s correction of ``upload``'s reading (digits and spaces only)."""
-    cleaned = " ".join(text.split())
-    if not cleaned or not cleaned.replace(" ", "").isdigit():
-        raise ApplicationError("bad_feedback", "the correction must be digits (lines separated by spaces)")
-    if len(cleaned) > 1000:
-        raise ApplicationError("bad_feedback", "the correction is longer than 1000 characters")
+    """Store ``owner``'s correction of ``upload``'s reading: digits of any script (web/uploads/digits.py),
+    lines separated by spaces."""
+    cleaned = corrected_digits(text)
     return Feedback.objects.create(
         upload=upload, author=owner.user, session_key=owner.session_key if owner.user is None else "",
         text=cleaned, digits=_per_digit(upload, cleaned), comment=comment.strip()[:5000],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+import numpy as np
 from PIL import Image
 
 from ml.reading.decode import ImageError, decode_image
@@ -19,6 +20,9 @@ from web.errors import ApplicationError
 # The first bytes of each accepted format; the file name and the client's content type are not trusted.
 MAGIC = {b"\xff\xd8\xff": "jpeg", b"\x89PNG\r\n\x1a\n": "png"}
 EXTENSION = {"jpeg": "jpg", "png": "png"}
+# An image whose pixels all lie within this many levels (of 255) of each other holds nothing to read:
+# a blank canvas, an empty or fully transparent PNG. JPEG noise on a blank page stays within about 4.
+BLANK_RANGE = 6
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,18 @@ def check_image(*, data: bytes, max_bytes: int, max_pixels: int) -> CheckedImage
         upright = decode_image(data, max_pixels=max_pixels)
     except ImageError as exc:
         raise ApplicationError("corrupt_image", f"the image cannot be decoded: {exc}") from exc
+    if _is_blank(upright):
+        raise ApplicationError("blank_image", "the image is blank: it is one colour throughout once decoded "
+                               "(a fully transparent PNG is too), so there is nothing in it to read")
     return CheckedImage(data=data, kind=kind, width=upright.shape[1], height=upright.shape[0])
+
+
+def _is_blank(image: np.ndarray) -> bool:
+    """One colour throughout: every channel within ``BLANK_RANGE`` levels (of 255) from end to end."""
+    if image.size == 0:
+        return True
+    spread = image.reshape(-1, image.shape[-1] if image.ndim == 3 else 1).astype(np.int16)
+    return bool((spread.max(axis=0) - spread.min(axis=0)).max() <= BLANK_RANGE)
 
 
 def _header_size(data: bytes, kind: str) -> tuple[int, int]:

@@ -12,11 +12,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from web.errors import ApplicationError
+from web.uploads.filenames import image_file
 from web.uploads.models import Upload
 from web.uploads.owners import owner_from_request
 from web.uploads.presenters import upload_as_dict
 from web.uploads.selectors import feedback_list_for, upload_get_for, upload_list_for
 from web.uploads.services import feedback_create, upload_create
+from web.uploads.throttles import upload_wait
 
 HISTORY_PAGE_SIZE = 12
 
@@ -34,10 +36,17 @@ def upload_page(request: HttpRequest) -> HttpResponse:
     """Pick, drag or draw an image; on success go to its result page."""
     if request.method == "GET":
         return render(request, "uploads/upload.html")
+    wait = upload_wait(request)
+    if wait is not None:
+        messages.error(request, f"You are sending images faster than DigitScan takes them: wait {wait} s "
+                       "and send this one again.")
+        response = render(request, "uploads/upload.html", {"error_code": "throttled"}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     source = request.POST.get("source") or Upload.Source.UPLOAD
     try:
         upload = upload_create(owner=owner_from_request(request, create=True),
-                               image_file=request.FILES.get("image"), source=source)
+                               image_file=image_file(request, request.FILES), source=source)
     except ApplicationError as exc:
         messages.error(request, exc.message[:1].upper() + exc.message[1:] + ".")
         return render(request, "uploads/upload.html", {"error_code": exc.code}, status=400)

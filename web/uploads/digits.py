@@ -1,0 +1,44 @@
+"""A person's correction as DigitScan's digits: any Unicode digit becomes its ASCII digit.
+
+People type corrections on phones and in other scripts: fullwidth ``７２``, Arabic-Indic ``٧٢``,
+Devanagari ``७२``, a superscript ``²`` picked by an autocorrect, or an ideographic space between lines.
+Each character with a digit value 0–9 in Unicode is that digit, every kind of space separates lines,
+and anything else is refused with a message naming it — never a crash.
+
+>>> corrected_digits("７２ ٣٤٥\\u3000१²")
+'72 345 12'
+>>> corrected_digits("7a")
+Traceback (most recent call last):
+...
+web.errors.ApplicationError: the correction must be digits (lines separated by spaces): 'a' is not a digit
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from web.errors import ApplicationError
+
+MAX_LENGTH = 1000
+
+
+def corrected_digits(text: str) -> str:
+    """``text`` as ASCII digits, its lines separated by single spaces; :class:`ApplicationError` if not."""
+    lines = []
+    for word in text.split():
+        digits = []
+        for char in word:
+            value = unicodedata.digit(char, None)
+            if value is None:
+                name = unicodedata.name(char, f"U+{ord(char):04X}")
+                shown = repr(char) if char.isprintable() else name
+                raise ApplicationError("bad_feedback", "the correction must be digits (lines separated by "
+                                       f"spaces): {shown} is not a digit")
+            digits.append(str(value))
+        lines.append("".join(digits))
+    cleaned = " ".join(lines)
+    if not cleaned:
+        raise ApplicationError("bad_feedback", "the correction is empty: type the digits the image holds")
+    if len(cleaned) > MAX_LENGTH:
+        raise ApplicationError("bad_feedback", f"the correction is longer than {MAX_LENGTH} characters")
+    return cleaned
