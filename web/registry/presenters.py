@@ -19,7 +19,7 @@ from ml.models.config import NOT_A_DIGIT, class_names
 from ml.study.ablation.grid import STUDY_TITLES
 from ml.study.ablation.report import difference_text, times
 from ml.study.ablation.stats import compare_to_full
-from ml.study.thesis import FAMILY_NAMES, THESIS_ACCURACY
+from ml.study.thesis import FAMILY_NAMES, THESIS_ACCURACY, TOLERANCE
 from web.registry.models import ExperimentRun, ModelVersion
 
 # Where each kind's committed results live under DIGITSCAN_COMMITTED_RESULTS, and its table file.
@@ -104,7 +104,9 @@ def benchmark_rows(results: dict) -> list[dict]:
             "train_seconds": row.get("train_seconds"), "test_seconds": row.get("test_seconds"),
             "accuracy": accuracy, "thesis_accuracy": thesis,
             "delta": None if thesis is None or accuracy is None else round(accuracy - thesis, 2),
-            "meets_bar": row.get("meets_bar", True),
+            # Judged here against the thesis' figures as they are now, not as a run stored them (runs
+            # before 2026-12-04 stored figures 0.30 too high, and ⚠ with them).
+            "meets_bar": thesis is None or accuracy is None or accuracy >= thesis - TOLERANCE,
         })
     return rows
 
