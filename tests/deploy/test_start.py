@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -56,6 +57,21 @@ def answers(port: int) -> bool:
         return False
 
 
+def serves_like_production(port: int, var: Path) -> None:
+    """DEBUG off: the site's own 404 page, not Django's with the URL list; static files still served;
+    the secret key generated into var/, readable by its owner only."""
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/no-such-page/", timeout=5)
+        raise AssertionError("a missing page answered 200")
+    except urllib.error.HTTPError as missing:
+        page = missing.read().decode()
+        assert missing.code == 404 and "URLconf" not in page and "DigitScan" in page, page[:500]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/digitscan/digitscan.css", timeout=5) as css:
+        assert css.status == 200 and css.read()
+    key = var / "secret_key"
+    assert len(key.read_text().strip()) >= 50 and key.stat().st_mode & 0o077 == 0
+
+
 def alive(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
@@ -84,6 +100,7 @@ def test_start_sh_restarts_a_killed_process_and_stops_everything(tmp_path):
     out = Output(proc)
     try:
         wait_seen(out, lambda: answers(port), timeout=120, what="the site answering")
+        serves_like_production(port, var)
         gunicorn, inference = started_pid(out, "gunicorn"), started_pid(out, "inference worker")
         log = var / "log" / "worker-inference.log"
         wait_seen(out, lambda: children(inference) and b" ready." in log.read_bytes(), timeout=120,
