@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",
     "django_celery_beat",
     "web.registry",
@@ -270,6 +271,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Upload a photo or scan of handwritten digits; poll for the digits read, line by line.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ loads Swagger UI from the site's own static files (drf-spectacular-sidecar), not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # --- cache: throttle counts shared by every web process ------------------------------------------

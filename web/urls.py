@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.staticfiles.views import serve as serve_static
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from web import http_errors
 from web.registry import views as registry_views
@@ -34,6 +34,8 @@ urlpatterns = [
     path("accounts/", include("web.accounts.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # Interactive docs, every file from this site (works offline).
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     # A handful of small files: served by Django itself (also under gunicorn) so that no extra server
     # or package is needed; a CDN or reverse proxy may take this over at scale.

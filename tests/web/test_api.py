@@ -121,3 +121,15 @@ def test_the_schema_documents_every_field_the_status_endpoint_answers(client, pn
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     documented = set(schema["components"]["schemas"]["Recognition"]["properties"])
     assert answered == documented
+
+
+def test_the_interactive_api_docs_are_served_offline(client):
+    import re
+
+    html = client.get("/api/docs/").content.decode()
+    assert "swagger" in html.lower() and "/api/schema/" in html
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert sources and not [s for s in sources if s.startswith(("http:", "https:", "//"))], sources
+    for path in [s for s in sources if s.startswith("/static/")]:
+        response = client.get(path)
+        assert response.status_code == 200, path
