@@ -9,7 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from web import http_errors
 from web.registry import views as registry_views
-from web.uploads import api, views
+from web.uploads import api, exports, views
 
 api_v1 = [
     path("recognitions/", api.RecognitionListCreate.as_view(), name="api-recognition-list"),
@@ -25,6 +25,8 @@ urlpatterns = [
     path("r/<uuid:upload_id>/feedback/", views.feedback_submit, name="feedback"),
     path("r/<uuid:upload_id>/<str:kind>.image", views.upload_file, name="upload-file"),
     path("history/", views.history_page, name="history"),
+    path("history/export.csv", exports.history_csv, name="history-csv"),
+    path("history/export.json", exports.history_json, name="history-json"),
     path("experiments/", registry_views.experiments_page, name="experiments"),
     path("experiments/runs/<int:run_id>/<str:name>", registry_views.experiment_file, name="experiment-file"),
     path("experiments/committed/<str:folder>/<str:name>", registry_views.committed_file,
