@@ -254,6 +254,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_RATES": {
         "uploads": env_str("DIGITSCAN_UPLOAD_RATE", "30/minute"),
+        "site_feedback": env_str("DIGITSCAN_FEEDBACK_RATE", "10/hour"),
         "anon": env_str("DIGITSCAN_API_RATE", "600/minute"),
         "user": env_str("DIGITSCAN_API_RATE", "600/minute"),
     },

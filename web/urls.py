@@ -25,6 +25,7 @@ urlpatterns = [
     path("r/<uuid:upload_id>/feedback/", views.feedback_submit, name="feedback"),
     path("r/<uuid:upload_id>/<str:kind>.image", views.upload_file, name="upload-file"),
     path("history/", views.history_page, name="history"),
+    path("feedback/", views.site_feedback, name="site-feedback"),
     path("history/export.csv", exports.history_csv, name="history-csv"),
     path("history/export.json", exports.history_json, name="history-json"),
     path("experiments/", registry_views.experiments_page, name="experiments"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from tests.web.helpers import png_bytes, uploaded
@@ -151,3 +152,31 @@ def test_history_shows_the_reading_and_thumbnail_of_a_finished_upload(client, pn
 def test_account_and_history_pages_render_for_anonymous_visitors(client, url):
     response = client.get(url)
     assert response.status_code == 200 and "DigitScan" in response.content.decode()
+
+
+def test_the_home_page_feedback_form_is_stored_for_staff(client, alice, django_user_model):
+    from web.uploads.models import SiteFeedback
+
+    html = client.get("/").content.decode()
+    assert "问题反馈" in html and 'action="/feedback/"' in html
+    note = {"message": "  The canvas is too small on my phone. ", "contact": "a@b.c", "page": "/"}
+    page = client.post("/feedback/", note, follow=True)
+    assert page.status_code == 200 and "Thank you" in page.content.decode()
+    stored = SiteFeedback.objects.get()
+    assert stored.message == "The canvas is too small on my phone." and stored.contact == "a@b.c"
+    empty = client.post("/feedback/", {"message": "   "}, follow=True)
+    assert "empty" in empty.content.decode() and SiteFeedback.objects.count() == 1
+    staff = django_user_model.objects.create_superuser("root", password="a-long-password-3")
+    admin = Client()
+    admin.force_login(staff)
+    listing = admin.get("/admin/uploads/sitefeedback/").content.decode()
+    assert "The canvas is too small" in listing
+
+
+def test_the_feedback_form_is_rate_limited(client, settings):
+    from web.uploads.models import SiteFeedback
+
+    limit = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["site_feedback"].split("/")[0])
+    for i in range(limit + 3):
+        client.post("/feedback/", {"message": f"note {i}"})
+    assert SiteFeedback.objects.count() == limit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from web.uploads.models import Feedback, Upload
+from web.uploads.models import Feedback, SiteFeedback, Upload
 from web.uploads.services import feedback_set_accepted
 
 
@@ -45,3 +45,15 @@ class FeedbackAdmin(admin.ModelAdmin):
     def reject(self, request, queryset) -> None:
         ids = list(queryset.values_list("id", flat=True))
         self.message_user(request, f"{feedback_set_accepted(feedback_ids=ids, accepted=False)} set aside.")
+
+
+@admin.register(SiteFeedback)
+class SiteFeedbackAdmin(admin.ModelAdmin):
+    list_display = ["created", "message", "contact", "author", "page", "handled"]
+    list_filter = ["handled"]
+    search_fields = ["message", "contact", "author__username"]
+    readonly_fields = ["author", "session_key", "message", "contact", "page", "created"]
+    list_editable = ["handled"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # written by visitors, on the site

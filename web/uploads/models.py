@@ -109,3 +109,24 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"feedback on {self.upload_id}: {self.text!r}"
+
+
+class SiteFeedback(models.Model):
+    """What a visitor tells us about the site itself (the home page's "问题反馈 / feedback" form)."""
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    session_key = models.CharField(max_length=64, blank=True)
+    message = models.TextField(help_text="what the visitor wrote")
+    contact = models.CharField(max_length=200, blank=True, help_text="an address to answer, if given")
+    page = models.CharField(max_length=200, blank=True, help_text="the page it was sent from")
+    handled = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = "site feedback"
+        verbose_name_plural = "site feedback"
+
+    def __str__(self) -> str:
+        return f"{self.created:%Y-%m-%d}: {self.message[:60]}"

@@ -21,7 +21,7 @@ from web.celery import RECOGNIZE, enqueue
 from web.errors import ApplicationError
 from web.registry.models import ModelVersion
 from web.uploads.digits import corrected_digits
-from web.uploads.models import Feedback, Upload
+from web.uploads.models import Feedback, SiteFeedback, Upload
 from web.uploads.owners import Owner
 from web.uploads.validation import check_image, read_limited
 
@@ -240,3 +240,16 @@ def _per_digit(upload: Upload, corrected: str) -> list[dict]:
         return []
     pairs = zip("".join(read_lines), "".join(new_lines), strict=True)
     return [{"index": i, "read": int(a), "corrected": int(b)} for i, (a, b) in enumerate(pairs)]
+
+
+def site_feedback_create(*, owner: Owner, message: str, contact: str = "", page: str = "") -> SiteFeedback:
+    """Store a visitor's word about the site (the home page's feedback form) for staff to read."""
+    message = message.strip()
+    if not message:
+        raise ApplicationError("empty_feedback", "the feedback is empty: write what you would like us "
+                               "to know")
+    if len(message) > 5000:
+        raise ApplicationError("bad_feedback", "the feedback is longer than 5000 characters")
+    return SiteFeedback.objects.create(
+        author=owner.user, session_key=owner.session_key if owner.user is None else "", message=message,
+        contact=contact.strip()[:200], page=page[:200])

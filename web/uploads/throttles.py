@@ -23,9 +23,15 @@ class UploadRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-def upload_wait(request: HttpRequest) -> int | None:
+class SiteFeedbackRateThrottle(UploadRateThrottle):
+    """The home page's feedback form: ``DIGITSCAN_FEEDBACK_RATE`` ("10/hour") per client."""
+
+    scope = "site_feedback"
+
+
+def upload_wait(request: HttpRequest, throttle: SimpleRateThrottle | None = None) -> int | None:
     """None when ``request`` may upload now (and counts it), else the seconds to wait first."""
-    throttle = UploadRateThrottle()
+    throttle = throttle or UploadRateThrottle()
     if throttle.allow_request(request, None):
         return None
     return max(1, math.ceil(throttle.wait() or 1))

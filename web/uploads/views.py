@@ -17,8 +17,8 @@ from web.uploads.models import Upload
 from web.uploads.owners import owner_from_request
 from web.uploads.presenters import upload_as_dict
 from web.uploads.selectors import feedback_list_for, upload_get_for, upload_list_for
-from web.uploads.services import feedback_create, upload_create
-from web.uploads.throttles import upload_wait
+from web.uploads.services import feedback_create, site_feedback_create, upload_create
+from web.uploads.throttles import SiteFeedbackRateThrottle, upload_wait
 
 HISTORY_PAGE_SIZE = 12
 
@@ -94,3 +94,21 @@ def upload_file(request: HttpRequest, upload_id, kind: str) -> FileResponse:
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@require_POST
+def site_feedback(request: HttpRequest) -> HttpResponse:
+    """The home page's "问题反馈 / feedback" form: stored for staff (the admin's Site feedback)."""
+    wait = upload_wait(request, SiteFeedbackRateThrottle())
+    if wait is not None:
+        messages.error(request, "Thank you, but that is a lot of feedback at once: try again in "
+                       f"{wait // 60 + 1} minutes.")
+        return redirect("upload")
+    try:
+        site_feedback_create(owner=owner_from_request(request, create=True),
+                             message=request.POST.get("message", ""), contact=request.POST.get("contact", ""),
+                             page=request.POST.get("page", ""))
+        messages.success(request, "Thank you: your feedback reaches the team.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message[:1].upper() + exc.message[1:] + ".")
+    return redirect("upload")
