@@ -133,3 +133,28 @@ def test_the_interactive_api_docs_are_served_offline(client):
     for path in [s for s in sources if s.startswith("/static/")]:
         response = client.get(path)
         assert response.status_code == 200, path
+
+
+def test_the_schema_says_the_list_is_paginated_and_digits_have_alternatives(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    listed = schema["paths"][API]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    page = schema["components"]["schemas"][listed["$ref"].split("/")[-1]]
+    assert {"count", "next", "previous", "results"} <= set(page["properties"])
+    digit = schema["components"]["schemas"]["Digit"]["properties"]
+    assert "alternatives" in digit
+    created = schema["paths"][API]["post"]["responses"]
+    assert {"202", "400", "413", "429"} <= set(created)
+    error = created["429"]["content"]["application/json"]["schema"]
+    assert error["$ref"].endswith("/Error")
+
+
+def test_the_schema_validates_without_warnings():
+    import subprocess
+    import sys
+
+    from tests.worker.processes import ROOT, child_env
+
+    result = subprocess.run([sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env=child_env(DJANGO_SETTINGS_MODULE="web.settings"))
+    assert result.returncode == 0, result.stderr

@@ -55,12 +55,18 @@ ERROR = inline_serializer("Error", {"error": inline_serializer("ErrorBody", {
     "code": serializers.CharField(), "message": serializers.CharField()})})
 
 
+class AlternativeSerializer(serializers.Serializer):
+    digit = serializers.IntegerField()
+    confidence = serializers.FloatField()
+
+
 class DigitSerializer(serializers.Serializer):
     digit = serializers.IntegerField()
     confidence = serializers.FloatField()
     box = serializers.ListField(child=serializers.IntegerField(), help_text="x, y, w, h in pixels")
     line = serializers.IntegerField()
     uncertain = serializers.BooleanField()
+    alternatives = AlternativeSerializer(many=True, help_text="the three likeliest digits, best first")
 
 
 class SeparatorSerializer(serializers.Serializer):
@@ -127,7 +133,12 @@ class RecognitionListCreate(APIView):
         return Response({"id": str(upload.id), "status": upload.status, "url": url},
                         status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses={200: RecognitionSerializer(many=True)})
+    @extend_schema(operation_id="v1_recognitions_list", responses={200: inline_serializer("RecognitionPage", {
+        "count": serializers.IntegerField(help_text="uploads in all"),
+        "next": serializers.URLField(allow_null=True, help_text="the next (older) page"),
+        "previous": serializers.URLField(allow_null=True),
+        "results": RecognitionSerializer(many=True, help_text="20 a page, newest first")}),
+        429: OpenApiResponse(ERROR)})
     def get(self, request: Request) -> Response:
         """The caller's own uploads, newest first, paginated."""
         paginator = PageNumberPagination()
@@ -136,7 +147,8 @@ class RecognitionListCreate(APIView):
 
 
 class RecognitionDetail(APIView):
-    @extend_schema(responses={200: RecognitionSerializer, 404: OpenApiResponse(ERROR)})
+    @extend_schema(responses={200: RecognitionSerializer, 404: OpenApiResponse(ERROR),
+                              429: OpenApiResponse(ERROR)})
     def get(self, request: Request, upload_id) -> Response:
         """One of the caller's uploads: its status and, once done, the reading."""
         upload = upload_get_for(owner=owner_from_request(request), upload_id=upload_id)
