@@ -67,6 +67,18 @@ def test_the_result_page_shows_digits_confidences_and_uncertain_marks(client, pn
     assert 'value="42"' in html  # the correction form is prefilled with the reading
 
 
+def test_a_reading_with_no_digits_says_so_with_a_hint(client, png):
+    upload_page_post(client, png)
+    upload = Upload.objects.get()
+    upload_start(upload_id=upload.id)
+    upload_finish(upload_id=upload.id, reading={"text": "", "lines": [], "digits": []}, timings={},
+                  annotated_png=png, model_version=None)
+    html = client.get(f"/r/{upload.id}/").content.decode()
+    assert "Done: no digits found." in html
+    hint = re.search(r'<p id="no-digits"[^>]*>', html).group(0)
+    assert "hidden" not in hint and "sharper picture" in html
+
+
 def test_feedback_from_the_result_page_is_stored_and_shown(client, png):
     upload_page_post(client, png)
     upload = Upload.objects.get()

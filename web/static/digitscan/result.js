@@ -12,7 +12,7 @@
     status.dataset.status = data.status;
     status.textContent = data.status === "failed"
       ? "Failed: " + (data.error ? data.error.message : "unknown reason")
-      : STATUS_TEXT[data.status];
+      : data.status === "done" && data.digits.length === 0 ? "Done: no digits found." : STATUS_TEXT[data.status];
     document.getElementById("progress").hidden = data.status === "done" || data.status === "failed";
     if (data.status !== "done") return;
     if (data.annotated_image_url) document.getElementById("annotated").src = data.annotated_image_url;
@@ -28,6 +28,7 @@
       return row;
     }));
     document.getElementById("digits").hidden = data.digits.length === 0;
+    document.getElementById("no-digits").hidden = data.digits.length !== 0;
     document.getElementById("model-version").textContent = data.model_version || "—";
     document.getElementById("feedback-text").value = data.text;
     document.getElementById("feedback-section").hidden = false;
