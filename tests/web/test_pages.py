@@ -61,10 +61,10 @@ def test_the_result_page_shows_digits_confidences_and_uncertain_marks(client, pn
     upload_finish(upload_id=upload.id, reading={"text": "42", "lines": ["42"], "digits": digits},
                   timings={}, annotated_png=png, model_version=None)
     html = client.get(f"/r/{upload.id}/").content.decode()
-    assert "<li>42</li>" in html and "97%" in html and "41%" in html
+    assert "<li>42?</li>" in html and "97%" in html and "41%" in html
     assert 'class="uncertain"' in html and "2?" in html
     assert f"/r/{upload.id}/annotated.image" in html
-    assert 'value="42"' in html  # the correction form is prefilled with the reading
+    assert 'value="42?"' in html  # the correction form is prefilled with the reading, marks and all
 
 
 def test_a_reading_with_no_digits_says_so_with_a_hint(client, png):
@@ -192,3 +192,22 @@ def test_the_feedback_form_is_rate_limited(client, settings):
     for i in range(limit + 3):
         client.post("/feedback/", {"message": f"note {i}"})
     assert SiteFeedback.objects.count() == limit
+
+
+def test_uncertain_marks_stay_wherever_the_text_appears(client, png):
+    upload_page_post(client, png)
+    upload = Upload.objects.get()
+    upload_start(upload_id=upload.id)
+    digits = [{"digit": d, "confidence": 0.4 if d == 5 else 0.99, "box": [0, 0, 5, 5], "line": n,
+               "uncertain": d == 5, "alternatives": []}
+              for n, ds in enumerate([[1, 5, 0, 0], [7]]) for d in ds]
+    upload_finish(upload_id=upload.id, reading={"text": "1500 7", "lines": ["1500", "7"], "digits": digits,
+                                                "display": ["1.500", "7"]}, timings={}, annotated_png=png,
+                  model_version=None)
+    result = client.get(f"/r/{upload.id}/").content.decode()
+    assert "<li>1.5?00</li>" in result and 'value="15?00 7"' in result
+    assert "15?00 7" in client.get("/history/").content.decode()
+    assert client.get(f"/api/v1/recognitions/{upload.id}/").json()["marked"] == ["1.5?00", "7"]
+    # Sent back as it stands, the ? confirms the digit: the correction is the digits.
+    client.post(f"/r/{upload.id}/feedback/", {"text": "15?00 7"})
+    assert upload.feedback.get().text == "1500 7"

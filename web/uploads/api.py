@@ -88,6 +88,8 @@ class RecognitionSerializer(serializers.Serializer):
     digits = DigitSerializer(many=True)
     display = serializers.ListField(child=serializers.CharField(),
                                     help_text="each line as written, its separators in place (1.500,00)")
+    marked = serializers.ListField(child=serializers.CharField(),
+                                   help_text="each line as written, ? after each uncertain digit (1.5?00,00)")
     separators = SeparatorSerializer(many=True)
     annotated_image_url = serializers.URLField(allow_null=True)
     image_url = serializers.URLField()

@@ -3,10 +3,13 @@
 People type corrections on phones and in other scripts: fullwidth ``７２``, Arabic-Indic ``٧٢``,
 Devanagari ``७२``, a superscript ``²`` picked by an autocorrect, or an ideographic space between lines.
 Each character with a digit value 0–9 in Unicode is that digit, every kind of space separates lines,
-and anything else is refused with a message naming it — never a crash.
+a ``?`` (the mark shown after an uncertain digit, left in the correction box) is dropped, and anything
+else is refused with a message naming it — never a crash.
 
 >>> corrected_digits("７２ ٣٤٥\\u3000१²")
 '72 345 12'
+>>> corrected_digits("4?2 17")
+'42 17'
 >>> corrected_digits("7a")
 Traceback (most recent call last):
 ...
@@ -28,6 +31,8 @@ def corrected_digits(text: str) -> str:
     for word in text.split():
         digits = []
         for char in word:
+            if char in "?？":  # the uncertain mark, left in: the person confirms that digit
+                continue
             value = unicodedata.digit(char, None)
             if value is None:
                 name = unicodedata.name(char, f"U+{ord(char):04X}")
@@ -35,7 +40,8 @@ def corrected_digits(text: str) -> str:
                 raise ApplicationError("bad_feedback", "the correction must be digits (lines separated by "
                                        f"spaces): {shown} is not a digit")
             digits.append(str(value))
-        lines.append("".join(digits))
+        if digits:
+            lines.append("".join(digits))
     cleaned = " ".join(lines)
     if not cleaned:
         raise ApplicationError("bad_feedback", "the correction is empty: type the digits the image holds")

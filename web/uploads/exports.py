@@ -17,9 +17,10 @@ from django.views.decorators.http import require_GET
 
 from web.uploads.models import Feedback, Upload
 from web.uploads.owners import owner_from_request
+from web.uploads.presenters import marked_text
 from web.uploads.selectors import upload_list_for
 
-COLUMNS = ["id", "uploaded", "status", "source", "text", "lines_as_written", "digits", "uncertain",
+COLUMNS = ["id", "uploaded", "status", "source", "text", "marked", "lines_as_written", "digits", "uncertain",
            "mean_confidence", "model_version", "corrected", "error", "result_url"]
 
 
@@ -28,7 +29,8 @@ def upload_row(upload: Upload, request: HttpRequest, corrected: str) -> dict:
     confidences = [d.get("confidence", 0.0) for d in digits]
     return {
         "id": str(upload.id), "uploaded": upload.queued_at.isoformat(), "status": upload.status,
-        "source": upload.source, "text": upload.text, "lines_as_written": " | ".join(upload.display or []),
+        "source": upload.source, "text": upload.text, "marked": marked_text(upload),
+        "lines_as_written": " | ".join(upload.display or []),
         "digits": len(digits), "uncertain": sum(bool(d.get("uncertain")) for d in digits),
         "mean_confidence": round(sum(confidences) / len(confidences), 4) if confidences else None,
         "model_version": upload.model_version.name if upload.model_version else None,

@@ -26,6 +26,7 @@ def upload_as_dict(upload: Upload, request: HttpRequest) -> dict[str, Any]:
         "lines": upload.lines,
         "digits": upload.digits,
         "display": upload.display or upload.lines,
+        "marked": marked_lines(upload),
         "separators": upload.separators,
         "image_url": absolute("upload-file", upload.id, "original"),
         "annotated_image_url": (absolute("upload-file", upload.id, "annotated")
@@ -38,3 +39,31 @@ def upload_as_dict(upload: Upload, request: HttpRequest) -> dict[str, Any]:
         "finished": upload.finished_at.isoformat() if upload.finished_at else None,
         "error": error,
     }
+
+
+def marked_lines(upload: Upload) -> list[str]:
+    """Each line as written (separators in place), with ``?`` after every digit read as uncertain: how
+    the text is shown wherever it appears (result, history, the correction box).
+
+    >>> read = [[1, 5, 0, 0], [7]]
+    >>> u = Upload(lines=["1500", "7"], display=["1.500", "7"], digits=[
+    ...     {"digit": d, "line": n, "uncertain": d == 5} for n, ds in enumerate(read) for d in ds])
+    >>> marked_lines(u)
+    ['1.5?00', '7']
+    """
+    shown = upload.display or upload.lines or []
+    per_line: dict[int, list[bool]] = {}
+    for digit in upload.digits or []:
+        per_line.setdefault(digit.get("line", 0), []).append(bool(digit.get("uncertain")))
+    marked = []
+    for number, line in enumerate(shown):
+        flags, out = iter(per_line.get(number, [])), []
+        for char in line:
+            out.append(char + ("?" if char.isdigit() and next(flags, False) else ""))
+        marked.append("".join(out))
+    return marked
+
+
+def marked_text(upload: Upload) -> str:
+    """The reading's lines joined by spaces, digits only, ``?`` after each uncertain one (``4?2 17``)."""
+    return " ".join("".join(c for c in line if c.isdigit() or c == "?") for line in marked_lines(upload))

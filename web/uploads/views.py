@@ -15,7 +15,7 @@ from web.errors import ApplicationError
 from web.uploads.filenames import image_file
 from web.uploads.models import Upload
 from web.uploads.owners import owner_from_request
-from web.uploads.presenters import upload_as_dict
+from web.uploads.presenters import marked_text, upload_as_dict
 from web.uploads.selectors import feedback_list_for, upload_get_for, upload_list_for
 from web.uploads.services import feedback_create, site_feedback_create, upload_create
 from web.uploads.throttles import SiteFeedbackRateThrottle, upload_wait
@@ -57,7 +57,7 @@ def upload_page(request: HttpRequest) -> HttpResponse:
 def result_page(request: HttpRequest, upload_id) -> HttpResponse:
     upload = _owned(request, upload_id)
     return render(request, "uploads/result.html", {
-        "upload": upload, "data": upload_as_dict(upload, request),
+        "upload": upload, "data": upload_as_dict(upload, request), "marked_text": marked_text(upload),
         "feedback": feedback_list_for(upload=upload),
     })
 
@@ -77,7 +77,10 @@ def feedback_submit(request: HttpRequest, upload_id) -> HttpResponse:
 @require_GET
 def history_page(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(upload_list_for(owner=owner_from_request(request)), HISTORY_PAGE_SIZE)
-    return render(request, "uploads/history.html", {"page": paginator.get_page(request.GET.get("page"))})
+    page = paginator.get_page(request.GET.get("page"))
+    for upload in page.object_list:
+        upload.marked_text = marked_text(upload)  # the text with its ? marks, as everywhere
+    return render(request, "uploads/history.html", {"page": page})
 
 
 @require_GET

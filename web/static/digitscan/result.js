@@ -17,7 +17,7 @@
     if (data.status !== "done") return;
     if (data.annotated_image_url) document.getElementById("annotated").src = data.annotated_image_url;
     const lines = document.getElementById("lines");
-    lines.replaceChildren(...(data.display || data.lines).map((line) => Object.assign(document.createElement("li"), { textContent: line })));
+    lines.replaceChildren(...(data.marked || data.display || data.lines).map((line) => Object.assign(document.createElement("li"), { textContent: line })));
     const body = document.querySelector("#digits tbody");
     body.replaceChildren(...data.digits.map((d) => {
       const row = document.createElement("tr");
@@ -30,7 +30,9 @@
     document.getElementById("digits").hidden = data.digits.length === 0;
     document.getElementById("no-digits").hidden = data.digits.length !== 0;
     document.getElementById("model-version").textContent = data.model_version || "—";
-    document.getElementById("feedback-text").value = data.text;
+    // The reading as digits with its ? marks, lines apart: a ? left in confirms that digit.
+    document.getElementById("feedback-text").value = (data.marked || data.lines)
+      .map((line) => line.replace(/[^0-9?]/g, "")).filter((line) => line).join(" ");
     document.getElementById("feedback-section").hidden = false;
   }
 
