@@ -23,6 +23,7 @@ urlpatterns = [
     path("", views.upload_page, name="upload"),
     path("r/<uuid:upload_id>/", views.result_page, name="result"),
     path("r/<uuid:upload_id>/feedback/", views.feedback_submit, name="feedback"),
+    path("r/<uuid:upload_id>/delete/", views.upload_delete_page, name="upload-delete"),
     path("r/<uuid:upload_id>/<str:kind>.image", views.upload_file, name="upload-file"),
     path("history/", views.history_page, name="history"),
     path("feedback/", views.site_feedback, name="site-feedback"),

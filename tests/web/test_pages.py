@@ -211,3 +211,35 @@ def test_uncertain_marks_stay_wherever_the_text_appears(client, png):
     # Sent back as it stands, the ? confirms the digit: the correction is the digits.
     client.post(f"/r/{upload.id}/feedback/", {"text": "15?00 7"})
     assert upload.feedback.get().text == "1500 7"
+
+
+def test_an_upload_is_deleted_with_its_files_and_only_by_its_owner(client, bob_client, png, settings):
+    from pathlib import Path
+
+    upload_page_post(client, png)
+    upload = Upload.objects.get()
+    assert client.post(f"/r/{upload.id}/delete/", follow=True).status_code == 200
+    assert Upload.objects.filter(id=upload.id).exists()  # still queued: not deleted under a worker
+    upload_start(upload_id=upload.id)
+    upload_finish(upload_id=upload.id, reading={"text": "4", "lines": ["4"], "digits": []}, timings={},
+                  annotated_png=png, model_version=None, thumbnail_jpeg=b"\xff\xd8\xff")
+    upload.refresh_from_db()
+    fields = (upload.image, upload.annotated_image, upload.thumbnail)
+    files = [Path(settings.MEDIA_ROOT) / f.name for f in fields]
+    assert all(f.exists() for f in files)
+    download = client.get(f"/r/{upload.id}/annotated.image?download")
+    assert "attachment" in download["Content-Disposition"] and ".png" in download["Content-Disposition"]
+    assert bob_client.post(f"/r/{upload.id}/delete/").status_code == 404
+    client.post(f"/r/{upload.id}/delete/")
+    assert not Upload.objects.filter(id=upload.id).exists() and not any(f.exists() for f in files)
+
+
+def test_the_api_deletes_a_finished_upload(client, png):
+    upload_id = client.post("/api/v1/recognitions/", {"image": uploaded(png)}).json()["id"]
+    url = f"/api/v1/recognitions/{upload_id}/"
+    assert client.delete(url).json()["error"]["code"] == "busy"
+    upload_start(upload_id=upload_id)
+    upload_finish(upload_id=upload_id, reading={"text": "", "lines": [], "digits": []}, timings={},
+                  annotated_png=png, model_version=None)
+    assert client.delete(url).status_code == 204
+    assert client.get(url).status_code == 404

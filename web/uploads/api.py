@@ -24,7 +24,7 @@ from web.uploads.models import Upload
 from web.uploads.owners import owner_from_request
 from web.uploads.presenters import upload_as_dict
 from web.uploads.selectors import upload_get_for, upload_list_for
-from web.uploads.services import feedback_create, upload_create
+from web.uploads.services import feedback_create, upload_create, upload_delete
 from web.uploads.throttles import UploadRateThrottle
 
 
@@ -157,6 +157,16 @@ class RecognitionDetail(APIView):
         if upload is None:
             raise Http404
         return Response(upload_as_dict(upload, request))
+
+    @extend_schema(responses={204: None, 400: OpenApiResponse(ERROR, description="still being read (busy)"),
+                              404: OpenApiResponse(ERROR)})
+    def delete(self, request: Request, upload_id) -> Response:
+        """Delete one of the caller's finished uploads, its corrections and its images."""
+        upload = upload_get_for(owner=owner_from_request(request), upload_id=upload_id)
+        if upload is None:
+            raise Http404
+        upload_delete(upload=upload)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class RecognitionFeedback(APIView):

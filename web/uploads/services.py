@@ -253,3 +253,17 @@ def site_feedback_create(*, owner: Owner, message: str, contact: str = "", page:
     return SiteFeedback.objects.create(
         author=owner.user, session_key=owner.session_key if owner.user is None else "", message=message,
         contact=contact.strip()[:200], page=page[:200])
+
+
+def upload_delete(*, upload: Upload) -> None:
+    """Delete a finished upload: its row, its corrections and every file it has in storage.
+
+    Raises :class:`ApplicationError` ``busy`` while it is queued or being read (a worker would write its
+    annotated image after the row is gone).
+    """
+    if not upload.is_finished:
+        raise ApplicationError("busy", "the upload is still being read: delete it once it is done")
+    names = [f.name for f in (upload.image, upload.annotated_image, upload.thumbnail) if f]
+    upload.delete()  # the row first: a file left behind by a failure here is harmless, a row without one not
+    for name in names:
+        default_storage.delete(name)

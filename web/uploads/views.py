@@ -17,7 +17,7 @@ from web.uploads.models import Upload
 from web.uploads.owners import owner_from_request
 from web.uploads.presenters import marked_text, upload_as_dict
 from web.uploads.selectors import feedback_list_for, upload_get_for, upload_list_for
-from web.uploads.services import feedback_create, site_feedback_create, upload_create
+from web.uploads.services import feedback_create, site_feedback_create, upload_create, upload_delete
 from web.uploads.throttles import SiteFeedbackRateThrottle, upload_wait
 
 HISTORY_PAGE_SIZE = 12
@@ -92,7 +92,11 @@ def upload_file(request: HttpRequest, upload_id, kind: str) -> FileResponse:
     if not field or not default_storage.exists(field.name):
         raise Http404("no such file")
     content_type = mimetypes.guess_type(field.name)[0] or "application/octet-stream"
-    response = FileResponse(default_storage.open(field.name, "rb"), content_type=content_type)
+    extension = mimetypes.guess_extension(content_type) or ""
+    # ?download: saved as a file (digitscan-<id>-annotated.png) rather than shown.
+    response = FileResponse(default_storage.open(field.name, "rb"), content_type=content_type,
+                            as_attachment="download" in request.GET,
+                            filename=f"digitscan-{upload.id}-{kind}{extension}")
     # Private: a shared cache must never hand one person's image to another.
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
@@ -115,3 +119,16 @@ def site_feedback(request: HttpRequest) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message[:1].upper() + exc.message[1:] + ".")
     return redirect("upload")
+
+
+@require_POST
+def upload_delete_page(request: HttpRequest, upload_id) -> HttpResponse:
+    """Delete one of the caller's uploads and its files; back to the history."""
+    upload = _owned(request, upload_id)
+    try:
+        upload_delete(upload=upload)
+        messages.success(request, "The upload and its images are deleted.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message[:1].upper() + exc.message[1:] + ".")
+        return redirect("result", upload_id=upload.id)
+    return redirect("history")
