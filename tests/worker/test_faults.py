@@ -19,8 +19,14 @@ import pytest
 from tests.worker.faults import broker_outage, database_outage, worker_killed
 from tests.worker.stack import BIN, Stack
 
-pytestmark = pytest.mark.skipif(not (BIN / "initdb").exists() or not shutil.which("redis-server"),
-                                reason="needs PostgreSQL's initdb/pg_ctl in /usr/local/bin and redis-server")
+
+@pytest.fixture(autouse=True, scope="module")
+def private_service_binaries():
+    """Never skipped: without the binaries the fault tests fail and say what they need."""
+    missing = [name for name, found in (("initdb/pg_ctl", (BIN / "initdb").exists()),
+                                        ("redis-server", shutil.which("redis-server"))) if not found]
+    assert not missing, (f"the fault tests start private services and need {', '.join(missing)} "
+                         f"(PostgreSQL's binaries in {BIN}, Debian's redis-server)")
 
 
 @pytest.fixture(scope="module")
