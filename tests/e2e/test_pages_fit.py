@@ -119,6 +119,8 @@ def test_the_phone_menu_folds_the_links_and_opens_to_show_them(live_server, brow
     toggle.click()
     assert toggle.get_attribute("aria-expanded") == "true"
     assert link.is_visible() and link.inner_text() == history
+    if os.environ.get("DIGITSCAN_SCREENSHOTS"):
+        page.screenshot(path=str(Path(os.environ["DIGITSCAN_SCREENSHOTS"]) / f"{locale}-390-menu-open.png"))
     assert page.locator("#site-nav a[href='/accounts/login/']").is_visible()
     assert overflow(page) == 0
     link.click()

@@ -142,6 +142,7 @@ def test_the_outage_page_speaks_the_visitors_language(rf):
     request = rf.post("/", HTTP_ACCEPT_LANGUAGE="zh-CN")
     page = outage_response(request).content.decode()
     assert "马上回来" in page and "这张图片没有保存" in page and lang_of(page) == "zh-hans"
+    assert "setlang" not in page  # no switch without a CSRF token to send with it
     api = outage_response(rf.get("/api/v1/recognitions/", HTTP_ACCEPT_LANGUAGE="en")).content.decode()
     assert "the database is briefly unreachable" in api
 
