@@ -194,7 +194,9 @@ def _render_confusion(_key: str, matrix: tuple[tuple[int, ...], ...]) -> bytes:
 
     counts = np.array(matrix)
     n_true, n_read = counts.shape
-    labels = [str(c) for c in class_names(NOT_A_DIGIT + 1)]
+    # No words in the picture: it is one file for every language, and the page's caption (translated)
+    # says what the axes are. "×" is the "not a digit" class.
+    labels = [str(c) if isinstance(c, int) else "×" for c in class_names(NOT_A_DIGIT + 1)]
     fig = Figure(figsize=(6.4, 5.6), dpi=100)
     ax = fig.add_subplot()
     # Log colours: the diagonal holds ~1000 per cell, mistakes a handful; linear colours would hide them.
@@ -208,10 +210,8 @@ def _render_confusion(_key: str, matrix: tuple[tuple[int, ...], ...]) -> bytes:
                         color="white" if dark else ("#b42318" if i != j else "#1d2330"))
     ax.set_xticks(range(n_read), labels[:n_read])
     ax.set_yticks(range(n_true), labels[:n_true])
-    ax.set_xlabel("digit read")
-    ax.set_ylabel("true digit")
-    ax.set_title(f"MNIST test set: {counts.trace()} of {counts.sum()} read right")
-    fig.colorbar(image, ax=ax, shrink=0.8, label="images (log scale)")
+    ax.set_title(f"MNIST: {counts.trace()} / {counts.sum()}")
+    fig.colorbar(image, ax=ax, shrink=0.8)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
