@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from web.celery import RECOGNIZE, enqueue
 from web.errors import ApplicationError
@@ -38,7 +39,8 @@ def upload_create(*, owner: Owner, image_file: File | None, source: str = Upload
     ``too_many_pixels``, ``corrupt_image``) before anything is stored or queued.
     """
     if source not in Upload.Source.values:
-        raise ApplicationError("bad_source", f"source must be one of {', '.join(Upload.Source.values)}")
+        raise ApplicationError("bad_source", _("source must be one of %(choices)s")
+                               % {"choices": ", ".join(Upload.Source.values)})
     max_bytes, max_pixels = settings.DIGITSCAN_MAX_UPLOAD_BYTES, settings.DIGITSCAN_MAX_PIXELS
     checked = check_image(data=read_limited(image_file, max_bytes=max_bytes),
                           max_bytes=max_bytes, max_pixels=max_pixels)
@@ -246,10 +248,11 @@ def site_feedback_create(*, owner: Owner, message: str, contact: str = "", page:
     """Store a visitor's word about the site (the home page's feedback form) for staff to read."""
     message = message.strip()
     if not message:
-        raise ApplicationError("empty_feedback", "the feedback is empty: write what you would like us "
-                               "to know")
+        raise ApplicationError("empty_feedback", _("the feedback is empty: write what you would like us "
+                               "to know"))
     if len(message) > 5000:
-        raise ApplicationError("bad_feedback", "the feedback is longer than 5000 characters")
+        raise ApplicationError("bad_feedback", _("the feedback is longer than %(n)d characters")
+                               % {"n": 5000})
     return SiteFeedback.objects.create(
         author=owner.user, session_key=owner.session_key if owner.user is None else "", message=message,
         contact=contact.strip()[:200], page=page[:200])
@@ -262,7 +265,7 @@ def upload_delete(*, upload: Upload) -> None:
     annotated image after the row is gone).
     """
     if not upload.is_finished:
-        raise ApplicationError("busy", "the upload is still being read: delete it once it is done")
+        raise ApplicationError("busy", _("the upload is still being read: delete it once it is done"))
     names = [f.name for f in (upload.image, upload.annotated_image, upload.thumbnail) if f]
     upload.delete()  # the row first: a file left behind by a failure here is harmless, a row without one not
     for name in names:

@@ -9,9 +9,10 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from web.errors import ApplicationError
+from web.errors import ApplicationError, as_sentence
 from web.uploads.filenames import image_file
 from web.uploads.models import Upload
 from web.uploads.owners import owner_from_request
@@ -38,8 +39,8 @@ def upload_page(request: HttpRequest) -> HttpResponse:
         return render(request, "uploads/upload.html")
     wait = upload_wait(request)
     if wait is not None:
-        messages.error(request, f"You are sending images faster than DigitScan takes them: wait {wait} s "
-                       "and send this one again.")
+        messages.error(request, _("You are sending images faster than DigitScan takes them: wait "
+                                  "%(seconds)d s and send this one again.") % {"seconds": wait})
         response = render(request, "uploads/upload.html", {"error_code": "throttled"}, status=429)
         response["Retry-After"] = str(wait)
         return response
@@ -48,7 +49,7 @@ def upload_page(request: HttpRequest) -> HttpResponse:
         upload = upload_create(owner=owner_from_request(request, create=True),
                                image_file=image_file(request, request.FILES), source=source)
     except ApplicationError as exc:
-        messages.error(request, exc.message[:1].upper() + exc.message[1:] + ".")
+        messages.error(request, as_sentence(exc.message))
         return render(request, "uploads/upload.html", {"error_code": exc.code}, status=400)
     return redirect("result", upload_id=upload.id)
 
@@ -68,9 +69,9 @@ def feedback_submit(request: HttpRequest, upload_id) -> HttpResponse:
     try:
         feedback_create(upload=upload, owner=owner_from_request(request), text=request.POST.get("text", ""),
                         comment=request.POST.get("comment", ""))
-        messages.success(request, "Thank you: your correction is saved.")
+        messages.success(request, _("Thank you: your correction is saved."))
     except ApplicationError as exc:
-        messages.error(request, exc.message[:1].upper() + exc.message[1:] + ".")
+        messages.error(request, as_sentence(exc.message))
     return redirect("result", upload_id=upload.id)
 
 
@@ -108,16 +109,16 @@ def site_feedback(request: HttpRequest) -> HttpResponse:
     """The home page's "问题反馈 / feedback" form: stored for staff (the admin's Site feedback)."""
     wait = upload_wait(request, SiteFeedbackRateThrottle())
     if wait is not None:
-        messages.error(request, "Thank you, but that is a lot of feedback at once: try again in "
-                       f"{wait // 60 + 1} minutes.")
+        messages.error(request, _("Thank you, but that is a lot of feedback at once: try again in "
+                                  "%(minutes)d minutes.") % {"minutes": wait // 60 + 1})
         return redirect("upload")
     try:
         site_feedback_create(owner=owner_from_request(request, create=True),
                              message=request.POST.get("message", ""), contact=request.POST.get("contact", ""),
                              page=request.POST.get("page", ""))
-        messages.success(request, "Thank you: your feedback reaches the team.")
+        messages.success(request, _("Thank you: your feedback reaches the team."))
     except ApplicationError as exc:
-        messages.error(request, exc.message[:1].upper() + exc.message[1:] + ".")
+        messages.error(request, as_sentence(exc.message))
     return redirect("upload")
 
 
@@ -127,8 +128,8 @@ def upload_delete_page(request: HttpRequest, upload_id) -> HttpResponse:
     upload = _owned(request, upload_id)
     try:
         upload_delete(upload=upload)
-        messages.success(request, "The upload and its images are deleted.")
+        messages.success(request, _("The upload and its images are deleted."))
     except ApplicationError as exc:
-        messages.error(request, exc.message[:1].upper() + exc.message[1:] + ".")
+        messages.error(request, as_sentence(exc.message))
         return redirect("result", upload_id=upload.id)
     return redirect("history")
