@@ -20,6 +20,7 @@ from ml.models.config import NOT_A_DIGIT, class_names
 from ml.study.ablation.grid import STUDY_TITLES
 from ml.study.ablation.report import difference_text, times
 from ml.study.ablation.stats import compare_to_full
+from ml.study.benchmark_report import seconds_per_epoch
 from ml.study.thesis import FAMILY_NAMES, THESIS_ACCURACY, TOLERANCE
 from web.registry.labels import FAMILY_LABELS, STUDY_LABELS
 from web.registry.models import ExperimentRun, ModelVersion
@@ -105,6 +106,7 @@ def benchmark_rows(results: dict) -> list[dict]:
             "family": family,
             "name": FAMILY_LABELS.get(family) or row.get("name") or FAMILY_NAMES.get(family, family),
             "train_seconds": row.get("train_seconds"), "test_seconds": row.get("test_seconds"),
+            "train_seconds_per_epoch": seconds_per_epoch(row),
             "accuracy": accuracy, "thesis_accuracy": thesis,
             "delta": None if thesis is None or accuracy is None else round(accuracy - thesis, 2),
             # Judged here against the thesis' figures as they are now, not as a run stored them (runs
