@@ -38,7 +38,8 @@ def progress(run: ExperimentRun, *, now: dt.datetime | None = None) -> dict:
     return {"id": run.id, "status": run.status, "status_label": run.get_status_display(), "open": is_open,
             "percent": percent, "percent_text": _("%(n)d %%") % {"n": percent},
             "elapsed_s": elapsed, "remaining_s": remaining, "estimate_s": estimate,
-            "text": _progress_line(run, elapsed, remaining, estimate)}
+            "text": _progress_line(run, elapsed, remaining, estimate),
+            "last_line": run.log.rstrip().rpartition("\n")[2]}  # the worker's latest word (epoch, loss)
 
 
 def _progress_line(run: ExperimentRun, elapsed, remaining, estimate) -> str:

@@ -24,6 +24,7 @@
       el.querySelectorAll(".run-percent").forEach(function (n) { n.textContent = run.percent_text; });
       el.querySelectorAll(".run-status").forEach(function (n) { n.textContent = run.status_label; });
       el.querySelectorAll(".run-text").forEach(function (n) { n.textContent = run.text; });
+      el.querySelectorAll(".run-line").forEach(function (n) { n.textContent = run.last_line; });
     });
     if (!run.open) {
       document.querySelectorAll('.run-ended[data-run="' + run.id + '"]').forEach(function (n) { n.hidden = false; });
