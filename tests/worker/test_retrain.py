@@ -102,7 +102,15 @@ def test_with_few_uploads_one_is_still_held_out_and_one_upload_alone_trains():
     assert len(empty_train) == len(empty_held) == 0
 
 
-def test_corrections_are_scored_per_class_with_not_a_digit_as_its_own_class(shipped_model, test_digits):
+def test_a_recipe_without_the_not_a_digit_output_trains_on_the_digits_only():
+    samples = _samples(["a", "a", "b", "c"], labels=[3, 10, 10, 7])
+    digits = holdout.digits_only(samples)
+    assert digits.labels.tolist() == [3, 7] and digits.uploads == ["a", "c"]
+    assert digits.images[:, 0, 0].tolist() == [0, 3]
+
+
+def test_corrections_are_scored_per_class_with_not_a_digit_as_its_own_class(shipped_model, test_digits,
+                                                                             tiny_checkpoint):
     images, labels = test_digits
     samples = training.FeedbackSamples(torch.from_numpy(images[:40]), torch.from_numpy(labels[:40]).long(),
                                        [f"u{i % 4}" for i in range(40)])
@@ -113,6 +121,10 @@ def test_corrections_are_scored_per_class_with_not_a_digit_as_its_own_class(ship
     blank = training.FeedbackSamples(torch.zeros((1, 28, 28), dtype=torch.uint8), torch.tensor([10]), ["u"])
     assert holdout.correction_scores(shipped_model.classifier, blank)["per_class"][10] == {
         "label": 10, "samples": 1, "correct": 1}
+    from ml.models.checkpoint import load_checkpoint
+
+    ten_outputs = load_checkpoint(tiny_checkpoint).classifier
+    assert holdout.correction_scores(ten_outputs, blank)["correct"] == 0
 
 
 @pytest.mark.services
