@@ -75,6 +75,9 @@ class ExperimentRun(models.Model):
     # heartbeat is older than DIGITSCAN_RUN_STALE_AFTER_S.
     heartbeat = models.DateTimeField(_("last heartbeat"), null=True, blank=True,
                                      help_text=_("when the worker last reported"))
+    # A retrain's estimated duration when it was queued, and the measured figures it rests on
+    # (web.registry.estimate.Estimate.as_dict); {} for other kinds.
+    estimate = models.JSONField(_("estimate"), default=dict, blank=True)
 
     # Kinds of which at most one run may be queued or running: each takes the training worker for an
     # hour or more, and a second one queued behind it would only measure the same code again.

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from ml.models.config import FAMILIES
 from ml.study.ablation.grid import STUDIES as _STUDIES
 from ml.study.requests import AblationRequest, BenchmarkRequest
-from ml.training.recipes import TrainRequest
+from ml.training.recipes import RECIPES, TrainRequest
 from web.errors import ApplicationError
 
 STUDIES = tuple(_STUDIES)  # pool, layers, channels, linear, kernel, dropout
@@ -40,8 +40,14 @@ ABLATION_DEFAULTS: dict = _defaults(AblationRequest())
 def train_params(params: dict | None) -> dict:
     """``params`` merged over the defaults; :class:`ApplicationError` for unknown or malformed ones."""
     params = _known(params, TRAIN_DEFAULTS, "retrain")
+    if "recipe" in params and params["recipe"] not in RECIPES:
+        raise ApplicationError("bad_params", f"unknown recipe {params['recipe']!r} (choose from "
+                                             f"{', '.join(RECIPES)})")
+    if "feedback" in params and not isinstance(params["feedback"], bool):
+        raise ApplicationError("bad_params", f"feedback must be true or false, not {params['feedback']!r}")
     for key in ("epochs", "limit", "test_limit"):
         _positive_or_none(params, key)
+    _integer(params, "seed")
     return {**TRAIN_DEFAULTS, **params}
 
 

@@ -24,6 +24,7 @@ from ml.study.benchmark_report import seconds_per_epoch
 from ml.study.thesis import FAMILY_NAMES, THESIS_ACCURACY, TOLERANCE
 from web.registry.labels import FAMILY_LABELS, STUDY_LABELS
 from web.registry.models import ExperimentRun, ModelVersion
+from web.registry.words import version_data_text, version_training_text
 
 # Where each kind's committed results live under DIGITSCAN_COMMITTED_RESULTS, and its table file.
 COMMITTED = {ExperimentRun.Kind.BENCHMARK: "benchmark", ExperimentRun.Kind.ABLATE: "ablation"}
@@ -162,10 +163,11 @@ def model_card(version: ModelVersion) -> dict:
     return {
         "version": version, "family": version.family,
         "outputs": _("10 digits and “not a digit”") if version.config.get("reject") else _("10 digits"),
-        "command": training.get("command"),
+        # In words: the recorded command and data source name the training machine's files.
+        "trained": version_training_text(training) if training else None,
         "recipe": training.get("recipe") or (training.get("params") or {}).get("recipe"),
         "train_seconds": training.get("seconds"), "machine": training.get("machine"),
-        "train_samples": (training.get("data") or {}).get("samples"),
+        "data_text": version_data_text(training) if training.get("data") else None,
         "accuracy": None if accuracy is None else 100 * accuracy,
         "test_samples": metrics.get("samples") or (metrics.get("test_data") or {}).get("samples"),
         "classes": classes, "has_confusion_matrix": bool(matrix),
@@ -178,7 +180,7 @@ def version_history(versions) -> list[dict]:
     for version in versions:
         accuracy = (version.metrics or {}).get("accuracy")
         rows.append({"version": version, "accuracy": None if accuracy is None else 100 * accuracy,
-                     "command": (version.training or {}).get("command")})
+                     "trained": version_training_text(version.training) if version.training else None})
     return rows
 
 
