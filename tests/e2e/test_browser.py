@@ -7,14 +7,10 @@ the upload over Redis with the shipped model. Chromium is Debian's (``apt-get in
 
 from __future__ import annotations
 
-import shutil
-
 import cv2
 import pytest
 
 import ml
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 pytestmark = [
     pytest.mark.services,
@@ -34,22 +30,6 @@ def page_of_digits(tmp_path, test_digits):
     return path, truth["lines"]
 
 
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM, "Chromium is not installed: run deploy/setup-test-tools.sh (deploy/test.sh does)"
-
-    with sync_playwright() as p:
-        # --no-sandbox: Chromium's sandbox refuses to start as root (CI runs as root).
-        # The rest keep Chromium from calling out to the (unreachable) network at start.
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        yield chromium
-        chromium.close()
-
-
 def test_a_person_uploads_a_photo_and_sees_the_digits_and_the_annotated_image(live_server, start_worker,
                                                                                page_of_digits, browser):
     start_worker(DIGITSCAN_DEFAULT_CHECKPOINT=ml.DEFAULT_CHECKPOINT)
@@ -65,7 +45,8 @@ def test_a_person_uploads_a_photo_and_sees_the_digits_and_the_annotated_image(li
     assert page.locator("#digits tbody tr").count() == sum(len(line) for line in lines)
     assert page.inner_text("#model-version") == ml.DEFAULT_CHECKPOINT.stem
     annotated = page.locator("#annotated")
-    assert "annotated.image" in annotated.get_attribute("src")
+    assert "screen.image" in annotated.get_attribute("src")  # sized for the screen; the full size a link away
+    assert page.get_attribute("#full-size", "href").endswith("/annotated.image")
     page.wait_for_function("() => { const img = document.getElementById('annotated');"
                            " return img.complete && img.naturalWidth > 0; }")
     assert page.input_value("#feedback-text") == " ".join(lines)
