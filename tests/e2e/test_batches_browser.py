@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
 import pytest
+from django.db import connections
 from PIL import Image
 
 import ml
@@ -23,11 +25,20 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 TEXTS = [["907"], ["1234"], ["56", "8"]]
 
 
-@pytest.fixture(autouse=True)
-def orm_beside_playwright(monkeypatch):
-    """Playwright's sync API keeps an event loop in this thread, which makes Django refuse the test's own
-    (plain, synchronous) database reads unless told they are safe."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def query(read):
+    """``read()`` (a database read) in a thread of its own, its connection closed after.
+
+    Playwright's sync API keeps an event loop in the test's thread, where Django refuses the ORM (and
+    a connection opened there anyway would outlive the test database's teardown).
+    """
+    def run():
+        try:
+            return read()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
 
 
 def mnist_page(test_digits, lines: list[str], seed: int, digit_height: int = 48) -> np.ndarray:
@@ -96,7 +107,7 @@ def test_three_files_make_a_batch_whose_page_fills_in_as_they_are_read(live_serv
     assert page.locator("#chosen li .name").all_inner_texts() == [p.name for p in three_pages]
     page.click("#send")
     page.wait_for_url("**/b/*/")
-    batch = Batch.objects.get()
+    batch = query(lambda: Batch.objects.get())
     assert page.url == f"{live_server.url}/b/{batch.id}/"
     page.wait_for_selector('#batch-status[data-status="done"]', timeout=90_000)
 
@@ -104,7 +115,7 @@ def test_three_files_make_a_batch_whose_page_fills_in_as_they_are_read(live_serv
     assert rows.count() == 3
     assert [rows.nth(i).get_attribute("data-status") for i in range(3)] == ["done"] * 3
     assert page.locator("#items li .text").all_inner_texts() == [" ".join(t) for t in TEXTS]
-    uploads = list(batch.uploads.order_by("queued_at"))
+    uploads = query(lambda: list(batch.uploads.order_by("queued_at")))
     for row, upload in zip((rows.nth(i) for i in range(3)), uploads):
         assert row.locator("a.open").get_attribute("href").endswith(f"/r/{upload.id}/")
         assert "thumbnail.image" in row.locator("img").get_attribute("src")
@@ -132,7 +143,7 @@ def test_an_image_pasted_from_the_clipboard_is_sent_and_read(live_server, start_
     page.wait_for_url("**/r/*/")
     page.wait_for_selector('#status[data-status="done"]', timeout=60_000)
     assert page.locator("#lines li").all_inner_texts() == ["2468"]
-    assert Upload.objects.get().batch is None  # one image: its result page, no batch
+    assert query(lambda: Upload.objects.get().batch_id) is None  # one image: its result page, no batch
 
 
 def test_a_6mb_phone_photo_is_made_smaller_before_sending_and_is_read(live_server, start_worker, browser,
@@ -147,7 +158,7 @@ def test_a_6mb_phone_photo_is_made_smaller_before_sending_and_is_read(live_serve
     page.set_input_files("#image", str(path))
     page.click("#send")
     page.wait_for_url("**/r/*/", timeout=60_000)
-    upload = Upload.objects.get()
+    upload = query(lambda: Upload.objects.get())
     with upload.image.open("rb") as f:
         sent = f.read()
     print(f"\nphone photo: {original:,} bytes 4000x3000 (EXIF 6) -> sent {len(sent):,} bytes "
@@ -177,10 +188,41 @@ def test_a_refused_file_stays_chosen_with_the_servers_message(live_server, brows
     assert row.count() == 1 and row.locator(".name").inner_text() == "blank.png"
     page.click("#send")  # sent again as it is: the file was kept
     page.wait_for_function("() => document.querySelector('#chosen li').dataset.state === 'error'")
-    assert sent_sizes() == [blank.stat().st_size] * 2 and Upload.objects.count() == 0
+    assert sent_sizes() == [blank.stat().st_size] * 2 and query(Upload.objects.count) == 0
     # Replaced by a good one, it goes through.
     row.locator(".remove").click()
     page.set_input_files("#image", str(three_pages[0]))
     page.click("#send")
     page.wait_for_url("**/r/*/")
-    assert Upload.objects.count() == 1
+    assert query(Upload.objects.count) == 1
+
+
+def test_over_the_upload_rate_the_page_says_so_waits_and_sends_the_rest(live_server, browser, three_pages,
+                                                                        monkeypatch):
+    from web.uploads.throttles import UploadRateThrottle
+
+    # One image a second (the live server runs in this process): the second file meets the limit.
+    monkeypatch.setattr(UploadRateThrottle, "THROTTLE_RATES", {"uploads": "1/s"})
+    page = browser.new_page()
+    page.goto(live_server.url + "/")
+    page.set_input_files("#image", [str(p) for p in three_pages])
+    page.click("#send")
+    waiting = page.wait_for_selector('#chosen li[data-state="waiting"] .state', timeout=20_000)
+    assert "sending again in" in waiting.inner_text()
+    page.wait_for_url("**/b/*/", timeout=30_000)
+    assert query(lambda: Batch.objects.get().uploads.count()) == 3  # every one sent, none lost to the limit
+
+
+def test_files_dropped_on_the_page_join_the_list(live_server, browser, three_pages):
+    page = browser.new_page()
+    page.goto(live_server.url + "/")
+    # What dragging two files from a file manager onto the page does: a drop event holding Files.
+    page.evaluate("""(names) => {
+        const dropped = new DataTransfer();
+        names.forEach((name) => dropped.items.add(new File([new Uint8Array([137, 80, 78, 71])], name,
+                                                           { type: "image/png" })));
+        const drop = new DragEvent("drop", { dataTransfer: dropped, bubbles: true, cancelable: true });
+        document.getElementById("drop").dispatchEvent(drop);
+    }""", ["a.png", "b.png"])
+    assert page.locator("#chosen li .name").all_inner_texts() == ["a.png", "b.png"]
+    assert page.inner_text("#send") == "Read the digits of 2 images"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -162,6 +163,18 @@ def test_the_batch_page_lists_each_image_with_its_state_and_the_history_links_it
     assert "/screen.image 1600w" in html and "export.csv" in html and "Waiting in the queue" in html
     history = client.get("/history/").content.decode()
     assert f'href="/b/{sent["id"]}/"' in history and "2 images" in history
+
+
+def test_the_upload_page_takes_several_files_and_offers_the_camera_beside_the_gallery(client):
+    html = client.get("/").content.decode()
+    picker = re.search(r'<input type="file" name="image" id="image"[^>]*>', html).group(0)
+    camera = re.search(r'<input type="file" name="image" id="camera"[^>]*>', html).group(0)
+    assert "multiple" in picker and "capture" not in picker  # the gallery and files stay one tap away
+    assert 'capture="environment"' in camera and 'accept="image/*"' in camera
+    limits = re.search(r'data-max-bytes="(\d+)" data-max-pixels="(\d+)"\s+data-shrink-side="(\d+)"', html)
+    assert limits.groups() == (str(settings.DIGITSCAN_MAX_UPLOAD_BYTES), str(settings.DIGITSCAN_MAX_PIXELS),
+                               "3000")
+    assert 'id="upload-strings"' in html and "sending again in" in html
 
 
 def test_several_files_sent_by_the_form_without_script_make_a_batch(client):
