@@ -128,6 +128,13 @@ def test_an_image_pasted_from_the_clipboard_is_sent_and_read(live_server, start_
     start_worker(DIGITSCAN_DEFAULT_CHECKPOINT=ml.DEFAULT_CHECKPOINT)
     png = cv2.imencode(".png", mnist_page(test_digits, ["2468"], seed=3))[1].tobytes()
     page = browser.new_page()
+    # Signed in: the API then checks the CSRF token the page's script sends along.
+    page.goto(live_server.url + "/accounts/signup/")
+    page.fill("#id_username", "pia")
+    page.fill("#id_password1", "a-long-password-5")
+    page.fill("#id_password2", "a-long-password-5")
+    page.click("form.account button[type=submit]")
+    page.wait_for_url("**/history/")
     page.goto(live_server.url + "/")
     # What Ctrl-V of a screenshot does: a paste event whose clipboard holds a File.
     page.evaluate("""(data) => {
@@ -143,7 +150,8 @@ def test_an_image_pasted_from_the_clipboard_is_sent_and_read(live_server, start_
     page.wait_for_url("**/r/*/")
     page.wait_for_selector('#status[data-status="done"]', timeout=60_000)
     assert page.locator("#lines li").all_inner_texts() == ["2468"]
-    assert query(lambda: Upload.objects.get().batch_id) is None  # one image: its result page, no batch
+    upload = query(lambda: Upload.objects.select_related("owner").get())
+    assert upload.batch_id is None and upload.owner.username == "pia"  # one image: its result page
 
 
 def test_a_6mb_phone_photo_is_made_smaller_before_sending_and_is_read(live_server, start_worker, browser,

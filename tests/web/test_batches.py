@@ -197,3 +197,20 @@ def test_a_visitors_batches_become_theirs_when_they_sign_up(client):
     batch = Batch.objects.get(id=sent["id"])
     assert batch.owner.username == "erin" and batch.session_key == ""
     assert client.get(f"/b/{sent['id']}/").status_code == 200
+
+
+def test_the_schema_documents_the_batch_endpoints_and_every_field_they_answer(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    paths, components = schema["paths"], schema["components"]["schemas"]
+    created = paths[BATCHES]["post"]
+    assert set(created["responses"]) >= {"202", "400", "413", "429"}
+    image = components[created["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"]
+                       .split("/")[-1]]["properties"]["image"]
+    assert image["type"] == "array" and image["items"]["format"] == "binary"
+    detail = paths[BATCHES + "{batch_id}/"]
+    assert set(detail) >= {"get", "post"}
+    documented = set(components["Batch"]["properties"])
+    sent = make_batch(client, 1)
+    assert set(client.get(sent["url"]).json()) == documented
+    item = set(components["BatchItem"]["properties"])
+    assert set(sent["items"][0]) <= item and "error" in item

@@ -39,9 +39,11 @@ def upload_get_for(*, owner: Owner | None, upload_id: uuid.UUID | str) -> Upload
 def batch_list_for(*, owner: Owner | None) -> QuerySet[Batch]:
     """``owner``'s batches, newest first, each with ``size`` (uploads in it now) and ``finished``."""
     if owner is None:
-        return Batch.objects.none()
-    mine = (Batch.objects.filter(owner=owner.user) if owner.user is not None
-            else Batch.objects.filter(owner__isnull=True, session_key=owner.session_key))
+        mine = Batch.objects.none()
+    elif owner.user is not None:
+        mine = Batch.objects.filter(owner=owner.user)
+    else:
+        mine = Batch.objects.filter(owner__isnull=True, session_key=owner.session_key)
     done = Q(uploads__status__in=[Upload.Status.DONE, Upload.Status.FAILED])
     # (Meta.ordering is dropped once the query groups: ordered again here.)
     return mine.annotate(size=Count("uploads"), finished=Count("uploads", filter=done)).order_by("-created")

@@ -171,7 +171,8 @@ def history_page(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     for upload in page.object_list:
         upload.marked_text = marked_text(upload)  # the text with its ? marks, as everywhere
-    batches = batch_list_for(owner=owner_from_request(request))[:HISTORY_BATCHES]
+    # (A batch whose uploads were all deleted is left out: there is nothing in it to see.)
+    batches = batch_list_for(owner=owner_from_request(request)).filter(size__gt=0)[:HISTORY_BATCHES]
     return render(request, "uploads/history.html", {"page": page, "batches": batches})
 
 
