@@ -41,6 +41,8 @@ urlpatterns = [
     path("model/", registry_views.model_page, name="model"),
     path("model/<int:version_id>/confusion.png", registry_views.confusion_image, name="model-confusion"),
     path("accounts/", include("web.accounts.urls")),
+    # The header's language switch: Django's set_language (POST language, next), remembered in a cookie.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Interactive docs, every file from this site (works offline).

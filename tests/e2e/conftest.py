@@ -1,4 +1,4 @@
-"""Fixtures of the browser tests: the web and worker fixtures, and a headless Chromium."""
+"""Shared by the browser tests: the web and worker fixtures, and headless Chromium driven by Playwright."""
 
 from __future__ import annotations
 

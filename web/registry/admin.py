@@ -11,10 +11,14 @@ from collections.abc import Callable
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from ml.models.config import FAMILIES
 from ml.study.thesis import FAMILY_NAMES
 from web.errors import ApplicationError
+from web.registry.labels import FAMILY_LABELS, STUDY_LABELS
 from web.registry.models import AblationRun, BenchmarkRun, ExperimentRun, ModelVersion
 from web.registry.params import (
     ABLATION_DEFAULTS,
@@ -43,18 +47,19 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # versions come from retrains or `manage.py register_model`, which check the file
-    @admin.display(description="accuracy")
+    @admin.display(description=gettext_lazy("accuracy"))
     def accuracy(self, obj: ModelVersion) -> str:
         value = obj.metrics.get("accuracy")
         return f"{value:.2%}" if isinstance(value, (int, float)) else "—"
 
-    @admin.action(description="Make the selected version the active one")
+    @admin.action(description=gettext_lazy("Make the selected version the active one"))
     def activate(self, request, queryset) -> None:
         if queryset.count() != 1:
-            self.message_user(request, "Select exactly one version to activate.", messages.ERROR)
+            self.message_user(request, _("Select exactly one version to activate."), messages.ERROR)
             return
         version = model_version_activate(version=queryset.get())
-        self.message_user(request, f"{version.name} is now active; workers switch on their next task.")
+        self.message_user(request, _("%(name)s is now active; workers switch on their next task.")
+                          % {"name": version.name})
 
 
 class ExperimentRunForm(forms.ModelForm):
@@ -81,7 +86,7 @@ class ExperimentRunAdmin(admin.ModelAdmin):
                        "created_by", "created", "started", "heartbeat", "finished"]
     actions = ["abandon"]
 
-    @admin.display(description="progress")
+    @admin.display(description=gettext_lazy("progress"))
     def progress_percent(self, obj: ExperimentRun) -> str:
         return f"{obj.progress:.0%}"
 
@@ -100,10 +105,13 @@ class ExperimentRunAdmin(admin.ModelAdmin):
         obj.params = getattr(form, "params", obj.params)
         experiment_run_submit(run=obj)  # saved, and queued once this request's transaction commits
 
-    @admin.action(description="Mark the selected queued or running runs failed (their worker is gone)")
+    @admin.action(description=gettext_lazy("Mark the selected queued or running runs failed (their worker is "
+                                           "gone)"))
     def abandon(self, request, queryset) -> None:
         count = sum(experiment_run_abandon(run=run) for run in queryset)
-        self.message_user(request, f"{count} run(s) marked failed; a new one of their kind may start now.")
+        self.message_user(request, ngettext(
+            "%(count)d run marked failed; a new one of its kind may start now.",
+            "%(count)d runs marked failed; a new one of their kind may start now.", count) % {"count": count})
 
 
 class StudyRunForm(forms.ModelForm):
@@ -132,29 +140,37 @@ class BenchmarkRunForm(StudyRunForm):
     kind = ExperimentRun.Kind.BENCHMARK
     check = staticmethod(benchmark_params)
     families = forms.MultipleChoiceField(
-        choices=[(f, f"{f}: {FAMILY_NAMES[f]}") for f in FAMILIES], initial=BENCHMARK_DEFAULTS["families"],
-        widget=forms.CheckboxSelectMultiple)
-    epochs = forms.IntegerField(min_value=1, required=False, help_text="blank: each family's own epochs")
-    limit = forms.IntegerField(min_value=1, required=False, help_text=(
-        "train on a random subset of this many MNIST images and test on a fifth as many (at least 200); "
-        "blank: all 60,000 and 10,000 (the whole comparison takes about half an hour on 2 cores)"))
-    seed = forms.IntegerField(initial=BENCHMARK_DEFAULTS["seed"])
-    dry_run = forms.BooleanField(required=False, help_text="two batches per family: checks the pipeline")
+        label=gettext_lazy("families"),
+        choices=[(f, format_lazy("{}: {}", f, FAMILY_LABELS.get(f, FAMILY_NAMES[f]))) for f in FAMILIES],
+        initial=BENCHMARK_DEFAULTS["families"], widget=forms.CheckboxSelectMultiple)
+    epochs = forms.IntegerField(label=gettext_lazy("epochs"), min_value=1, required=False,
+                                help_text=gettext_lazy("blank: each family's own epochs"))
+    limit = forms.IntegerField(
+        label=gettext_lazy("limit"), min_value=1, required=False, help_text=gettext_lazy(
+            "train on a random subset of this many MNIST images and test on a fifth as many (at least 200); "
+            "blank: all 60,000 and 10,000 (the whole comparison takes about half an hour on 2 cores)"))
+    seed = forms.IntegerField(label=gettext_lazy("seed"), initial=BENCHMARK_DEFAULTS["seed"])
+    dry_run = forms.BooleanField(label=gettext_lazy("dry run"), required=False,
+                                 help_text=gettext_lazy("two batches per family: checks the pipeline"))
 
 
 class AblationRunForm(StudyRunForm):
     kind = ExperimentRun.Kind.ABLATE
     check = staticmethod(ablation_params)
     studies = forms.MultipleChoiceField(
-        choices=[(s, s) for s in STUDIES], initial=ABLATION_DEFAULTS["studies"],
-        widget=forms.CheckboxSelectMultiple)
-    epochs = forms.IntegerField(min_value=1, initial=ABLATION_DEFAULTS["epochs"])
-    seeds = forms.IntegerField(min_value=1, initial=ABLATION_DEFAULTS["seeds"],
-                               help_text="each variant is trained this many times, seeds seed0, seed0 + 1, …")
-    limit = forms.IntegerField(min_value=1, required=False, help_text="train on this many MNIST images; "
-                                                                        "blank: all 60,000")
-    seed0 = forms.IntegerField(initial=ABLATION_DEFAULTS["seed0"])
-    dry_run = forms.BooleanField(required=False, help_text="two batches per model: checks the pipeline")
+        label=gettext_lazy("studies"),
+        choices=[(s, format_lazy("{}: {}", s, STUDY_LABELS.get(s, s))) for s in STUDIES],
+        initial=ABLATION_DEFAULTS["studies"], widget=forms.CheckboxSelectMultiple)
+    epochs = forms.IntegerField(label=gettext_lazy("epochs"), min_value=1,
+                                initial=ABLATION_DEFAULTS["epochs"])
+    seeds = forms.IntegerField(label=gettext_lazy("seeds"), min_value=1, initial=ABLATION_DEFAULTS["seeds"],
+                               help_text=gettext_lazy("each variant is trained this many times, seeds seed0, "
+                                                      "seed0 + 1, …"))
+    limit = forms.IntegerField(label=gettext_lazy("limit"), min_value=1, required=False,
+                               help_text=gettext_lazy("train on this many MNIST images; blank: all 60,000"))
+    seed0 = forms.IntegerField(label=gettext_lazy("first seed"), initial=ABLATION_DEFAULTS["seed0"])
+    dry_run = forms.BooleanField(label=gettext_lazy("dry run"), required=False,
+                                 help_text=gettext_lazy("two batches per model: checks the pipeline"))
 
 
 class StudyRunAdmin(ExperimentRunAdmin):

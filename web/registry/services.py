@@ -12,6 +12,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ml.paths import DEFAULT_CHECKPOINT
 from web.celery import RUN_ABLATION, RUN_BENCHMARK, TRAIN_MODEL, enqueue
@@ -145,11 +146,15 @@ def experiment_run_refuse_if_busy(*, kind: str) -> None:
 
 
 def _busy(kind: str, other: ExperimentRun | None) -> ApplicationError:
-    what = f"#{other.pk}, {other.status} since {other.started or other.created:%Y-%m-%d %H:%M} UTC" \
-        if other is not None else "started a moment ago"
-    article = "an ablation" if kind == ExperimentRun.Kind.ABLATE else "a benchmark"
-    return ApplicationError("busy", f"{article} run is already queued or running ({what}); they run one at "
-                                    "a time: wait for it to finish, or mark it failed if its worker is gone")
+    what = _("#%(id)s, %(status)s since %(when)s UTC") % {
+        "id": other.pk, "status": other.get_status_display(),
+        "when": f"{other.started or other.created:%Y-%m-%d %H:%M}"} if other is not None \
+        else _("started a moment ago")
+    message = (_("an ablation run is already queued or running (%(what)s); they run one at a time: wait for "
+                 "it to finish, or mark it failed if its worker is gone") if kind == ExperimentRun.Kind.ABLATE
+               else _("a benchmark run is already queued or running (%(what)s); they run one at a time: wait "
+                      "for it to finish, or mark it failed if its worker is gone"))
+    return ApplicationError("busy", message % {"what": what})
 
 
 # The task that runs each kind of ExperimentRun, by name (web.celery).

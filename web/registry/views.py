@@ -84,7 +84,7 @@ def model_page(request: HttpRequest) -> HttpResponse:
 def _confusion_etag(request: HttpRequest, version_id: int) -> str | None:
     # A version's metrics never change after it is registered, so its checksum names the picture.
     version = model_version_get(version_id=version_id)
-    return f"cm1-{version.sha256}" if version else None
+    return f"cm2-{version.sha256}" if version else None
 
 
 @require_GET

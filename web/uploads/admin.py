@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy, ngettext
 
 from web.uploads.models import Batch, Feedback, SiteFeedback, Upload
 from web.uploads.services import feedback_set_accepted
@@ -50,15 +51,20 @@ class FeedbackAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
-    @admin.action(description="Accept as training data")
+    @admin.action(description=gettext_lazy("Accept as training data"))
     def accept(self, request, queryset) -> None:
         ids = list(queryset.values_list("id", flat=True))
-        self.message_user(request, f"{feedback_set_accepted(feedback_ids=ids, accepted=True)} accepted.")
+        count = feedback_set_accepted(feedback_ids=ids, accepted=True)
+        self.message_user(request, ngettext("%(count)d correction accepted as training data.",
+                                            "%(count)d corrections accepted as training data.", count)
+                          % {"count": count})
 
-    @admin.action(description="Do not use as training data")
+    @admin.action(description=gettext_lazy("Do not use as training data"))
     def reject(self, request, queryset) -> None:
         ids = list(queryset.values_list("id", flat=True))
-        self.message_user(request, f"{feedback_set_accepted(feedback_ids=ids, accepted=False)} set aside.")
+        count = feedback_set_accepted(feedback_ids=ids, accepted=False)
+        self.message_user(request, ngettext("%(count)d correction set aside.",
+                                            "%(count)d corrections set aside.", count) % {"count": count})
 
 
 @admin.register(SiteFeedback)

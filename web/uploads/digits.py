@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from django.utils.translation import gettext as _
+
 from web.errors import ApplicationError
 
 MAX_LENGTH = 1000
@@ -37,14 +39,15 @@ def corrected_digits(text: str) -> str:
             if value is None:
                 name = unicodedata.name(char, f"U+{ord(char):04X}")
                 shown = repr(char) if char.isprintable() else name
-                raise ApplicationError("bad_feedback", "the correction must be digits (lines separated by "
-                                       f"spaces): {shown} is not a digit")
+                raise ApplicationError("bad_feedback", _("the correction must be digits (lines separated "
+                                       "by spaces): %(char)s is not a digit") % {"char": shown})
             digits.append(str(value))
         if digits:
             lines.append("".join(digits))
     cleaned = " ".join(lines)
     if not cleaned:
-        raise ApplicationError("bad_feedback", "the correction is empty: type the digits the image holds")
+        raise ApplicationError("bad_feedback", _("the correction is empty: type the digits the image holds"))
     if len(cleaned) > MAX_LENGTH:
-        raise ApplicationError("bad_feedback", f"the correction is longer than {MAX_LENGTH} characters")
+        raise ApplicationError("bad_feedback", _("the correction is longer than %(n)d characters")
+                               % {"n": MAX_LENGTH})
     return cleaned

@@ -6,9 +6,28 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 
 from web.uploads.models import Batch, Upload
 from web.uploads.selectors import batch_uploads
+
+# A failed reading's message in the reader's language, by its stable code. The stored message is the
+# worker's, in English and with details (seconds, counts, the exception): English readers get it as it is.
+FAILURES = {
+    "timeout": gettext_lazy("reading took too long and was stopped: a smaller image, cropped to the digits, "
+                            "reads faster"),
+    "too_dense": gettext_lazy("the image holds too many digit-like marks for one reading: crop it into parts "
+                              "and send each"),
+    "gave_up": gettext_lazy("reading was attempted several times and never finished"),
+    "internal": gettext_lazy("reading failed on our side: send the image again"),
+}
+
+
+def failure_message(upload: Upload) -> str:
+    """Why ``upload`` failed, in the active language (``upload.error_message`` in English)."""
+    if (get_language() or "en").startswith("en") or upload.error_code not in FAILURES:
+        return upload.error_message
+    return str(FAILURES[upload.error_code])
 
 
 def upload_as_dict(upload: Upload, request: HttpRequest) -> dict[str, Any]:
@@ -16,7 +35,7 @@ def upload_as_dict(upload: Upload, request: HttpRequest) -> dict[str, Any]:
     def absolute(name: str, *args) -> str:
         return request.build_absolute_uri(reverse(name, args=args))
 
-    error = {"code": upload.error_code, "message": upload.error_message} if upload.error_code else None
+    error = {"code": upload.error_code, "message": failure_message(upload)} if upload.error_code else None
     return {
         "id": str(upload.id),
         "status": upload.status,

@@ -124,7 +124,8 @@ def _save_queued(items: list[BatchItem], batch: Batch) -> None:
 
 def _check_source(source: str) -> None:
     if source not in Upload.Source.values:
-        raise ApplicationError("bad_source", f"source must be one of {', '.join(Upload.Source.values)}")
+        raise ApplicationError("bad_source", _("source must be one of %(choices)s")
+                               % {"choices": ", ".join(Upload.Source.values)})
 
 
 def _session_key(owner: Owner) -> str:
@@ -348,10 +349,11 @@ def site_feedback_create(*, owner: Owner, message: str, contact: str = "", page:
     """Store a visitor's word about the site (the home page's feedback form) for staff to read."""
     message = message.strip()
     if not message:
-        raise ApplicationError("empty_feedback", "the feedback is empty: write what you would like us "
-                               "to know")
+        raise ApplicationError("empty_feedback", _("the feedback is empty: write what you would like us "
+                               "to know"))
     if len(message) > 5000:
-        raise ApplicationError("bad_feedback", "the feedback is longer than 5000 characters")
+        raise ApplicationError("bad_feedback", _("the feedback is longer than %(n)d characters")
+                               % {"n": 5000})
     return SiteFeedback.objects.create(
         author=owner.user, session_key=_session_key(owner), message=message,
         contact=contact.strip()[:200], page=page[:200])
@@ -364,7 +366,7 @@ def upload_delete(*, upload: Upload) -> None:
     annotated image after the row is gone).
     """
     if not upload.is_finished:
-        raise ApplicationError("busy", "the upload is still being read: delete it once it is done")
+        raise ApplicationError("busy", _("the upload is still being read: delete it once it is done"))
     files = (upload.image, upload.annotated_image, upload.screen_image, upload.thumbnail)
     names = [f.name for f in files if f]
     upload.delete()  # the row first: a file left behind by a failure here is harmless, a row without one not

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from web.errors import ApplicationError
+from web.errors import ApplicationError, as_sentence
 from web.uploads.filenames import image_file
 from web.uploads.limits import SHRINK_SIDE
 from web.uploads.models import Upload
@@ -80,10 +80,6 @@ def _upload_form(request: HttpRequest, status: int = 200, **context) -> HttpResp
                                                    **context}, status=status)
 
 
-def _sentence(message: str) -> str:
-    return message[:1].upper() + message[1:] + "."
-
-
 @require_http_methods(["GET", "POST"])
 def upload_page(request: HttpRequest) -> HttpResponse:
     """Pick, drag, paste or draw images; one goes to its result page, several to their batch's.
@@ -99,8 +95,8 @@ def upload_page(request: HttpRequest) -> HttpResponse:
         return _batch_from_form(request, files, source)
     wait = upload_wait(request)
     if wait is not None:
-        messages.error(request, _("You are sending images faster than DigitScan takes them: wait %(wait)d s "
-                                  "and send this one again.") % {"wait": wait})
+        messages.error(request, _("You are sending images faster than DigitScan takes them: wait "
+                                  "%(seconds)d s and send this one again.") % {"seconds": wait})
         response = _upload_form(request, 429, error_code="throttled")
         response["Retry-After"] = str(wait)
         return response
@@ -108,7 +104,7 @@ def upload_page(request: HttpRequest) -> HttpResponse:
         upload = upload_create(owner=owner_from_request(request, create=True),
                                image_file=image_file(request, request.FILES), source=source)
     except ApplicationError as exc:
-        messages.error(request, _sentence(exc.message))
+        messages.error(request, as_sentence(exc.message))
         return _upload_form(request, 400, error_code=exc.code)
     return redirect("result", upload_id=upload.id)
 
@@ -124,7 +120,7 @@ def _batch_from_form(request: HttpRequest, files: list, source: str) -> HttpResp
         batch, items = batch_create(owner=owner_from_request(request, create=True), image_files=files,
                                     source=source, admit=admit)
     except ApplicationError as exc:
-        messages.error(request, _sentence(exc.message))
+        messages.error(request, as_sentence(exc.message))
         return _upload_form(request, 400, error_code=exc.code)
     for item in items:
         if item.error is not None:
@@ -159,9 +155,9 @@ def feedback_submit(request: HttpRequest, upload_id) -> HttpResponse:
     try:
         feedback_create(upload=upload, owner=owner_from_request(request), text=request.POST.get("text", ""),
                         comment=request.POST.get("comment", ""))
-        messages.success(request, "Thank you: your correction is saved.")
+        messages.success(request, _("Thank you: your correction is saved."))
     except ApplicationError as exc:
-        messages.error(request, exc.message[:1].upper() + exc.message[1:] + ".")
+        messages.error(request, as_sentence(exc.message))
     return redirect("result", upload_id=upload.id)
 
 
@@ -201,16 +197,16 @@ def site_feedback(request: HttpRequest) -> HttpResponse:
     """The home page's "问题反馈 / feedback" form: stored for staff (the admin's Site feedback)."""
     wait = upload_wait(request, SiteFeedbackRateThrottle())
     if wait is not None:
-        messages.error(request, "Thank you, but that is a lot of feedback at once: try again in "
-                       f"{wait // 60 + 1} minutes.")
+        messages.error(request, _("Thank you, but that is a lot of feedback at once: try again in "
+                                  "%(minutes)d minutes.") % {"minutes": wait // 60 + 1})
         return redirect("upload")
     try:
         site_feedback_create(owner=owner_from_request(request, create=True),
                              message=request.POST.get("message", ""), contact=request.POST.get("contact", ""),
                              page=request.POST.get("page", ""))
-        messages.success(request, "Thank you: your feedback reaches the team.")
+        messages.success(request, _("Thank you: your feedback reaches the team."))
     except ApplicationError as exc:
-        messages.error(request, exc.message[:1].upper() + exc.message[1:] + ".")
+        messages.error(request, as_sentence(exc.message))
     return redirect("upload")
 
 
@@ -220,8 +216,8 @@ def upload_delete_page(request: HttpRequest, upload_id) -> HttpResponse:
     upload = _owned(request, upload_id)
     try:
         upload_delete(upload=upload)
-        messages.success(request, "The upload and its images are deleted.")
+        messages.success(request, _("The upload and its images are deleted."))
     except ApplicationError as exc:
-        messages.error(request, exc.message[:1].upper() + exc.message[1:] + ".")
+        messages.error(request, as_sentence(exc.message))
         return redirect("result", upload_id=upload.id)
     return redirect("history")
