@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from web.errors import ApplicationError, as_sentence
@@ -53,7 +53,7 @@ UPLOAD_STRINGS = {
     "nothing": gettext_lazy("Choose, drop or paste an image first."),
     "some_failed": gettext_lazy("{sent} of {total} sent. The others say why beside them: remove or replace "
                                 "them and send again."),
-    "pasted": gettext_lazy("pasted-image"),
+    "pasted": gettext_lazy("pasted-image"), "full_stop": pgettext_lazy("the end of a sentence", "."),
 }
 BATCH_STRINGS = {
     "queued": gettext_lazy("Waiting in the queue…"), "running": gettext_lazy("Reading the digits…"),

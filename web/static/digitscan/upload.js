@@ -23,7 +23,8 @@
   let busy = false;
 
   const fill = (template, values) => template.replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
-  const sentence = (text) => (text ? text.charAt(0).toUpperCase() + text.slice(1) : text);
+  // A server message as a sentence on the page (as web.errors.as_sentence does: 。 in Chinese).
+  const sentence = (text) => (/[.。!！?？]$/.test(text) ? text : text + T.full_stop).replace(/^./, (c) => c.toUpperCase());
   const megabytes = (bytes) => (bytes < 1024 * 1024 ? fill(T.kilobytes, { n: Math.ceil(bytes / 1024) })
     : fill(T.megabytes, { n: (bytes / (1024 * 1024)).toFixed(1) }));
   const pending = () => chosen.filter((entry) => !entry.sent);
@@ -261,6 +262,9 @@
   const ctx = canvas.getContext("2d");
   const button = document.getElementById("canvas-read");
   const error = document.getElementById("canvas-error");
+  const stop = JSON.parse(document.getElementById("upload-strings").textContent).full_stop;
+  // A server message as a sentence on the page (as web.errors.as_sentence does: 。 in Chinese).
+  const sentence = (text) => (/[.。!！?？]$/.test(text) ? text : text + stop).replace(/^./, (c) => c.toUpperCase());
   let drawing = false;
 
   function clear() {
@@ -305,7 +309,7 @@
         method: "POST", body: form, credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() },
       });
       const body = await response.json();
-      if (!response.ok) throw new Error(body.error ? body.error.message : "the drawing could not be sent");
+      if (!response.ok) throw new Error(body.error ? sentence(body.error.message) : button.dataset.msgFailed);
       window.location = button.dataset.result.replace("00000000-0000-0000-0000-000000000000", body.id);
     } catch (err) {
       error.textContent = err.message;
