@@ -281,6 +281,9 @@ SPECTACULAR_SETTINGS = {
     # /api/docs/ loads Swagger UI from the site's own static files (drf-spectacular-sidecar), not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Request bodies as components of their own: an uploaded file is then "format: binary" (a file
+    # picker in /api/docs/), not the "uri" that a file field is in an answer.
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- cache: throttle counts shared by every web process ------------------------------------------

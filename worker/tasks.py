@@ -26,7 +26,7 @@ from web.registry.promotion import Score
 from worker import experiments, model_cache, training
 
 # Reading uploads lives in its own module; registered with the app from here, like every task.
-from worker.recognition import encode, reap_stuck_uploads, recognize, thumbnail  # noqa: F401
+from worker.recognition import reap_stuck_uploads, recognize  # noqa: F401
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,8 @@ ANONYMOUS_PAGES = ["/", "/accounts/login/", "/accounts/signup/", "/no-such-page/
 
 @pytest.fixture
 def signed_in_site(live_server, start_worker, django_user_model):
-    """A user with three uploads read by a real worker; their session cookie and first upload's id.
+    """A user with three uploads and a batch of two read by a real worker; their session cookie, first
+    upload's id and the batch's.
 
     Asked for before ``browser``: Playwright's loop would make the database calls here refuse to run."""
     start_worker(DIGITSCAN_DEFAULT_CHECKPOINT=ml.DEFAULT_CHECKPOINT)
@@ -38,15 +39,19 @@ def signed_in_site(live_server, start_worker, django_user_model):
     client.force_login(user)
     for data in (SAMPLE.read_bytes(), png_bytes(), SAMPLE.read_bytes()):
         assert client.post("/", {"image": uploaded(data), "source": "upload"}).status_code == 302
+    long_name = "a-rather-long-file-name-from-a-phone.png"
+    batch = client.post("/", {"image": [uploaded(SAMPLE.read_bytes(), long_name), uploaded(png_bytes())],
+                              "source": "upload"})
+    assert batch.status_code == 302 and batch["Location"].startswith("/b/")
     deadline = time.monotonic() + 120
     while Upload.objects.exclude(status="done").exists():
         assert time.monotonic() < deadline, list(Upload.objects.values_list("status", "error_message"))
         time.sleep(0.3)
-    first = Upload.objects.exclude(digits=[]).order_by("queued_at").first()
+    first = Upload.objects.filter(batch=None).exclude(digits=[]).order_by("queued_at").first()
     assert first is not None, "the shipped model read no digit in docs/samples/digits.png"
     session = client.cookies[settings.SESSION_COOKIE_NAME].value
     cookie = {"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}
-    return cookie, first.id
+    return cookie, first.id, batch["Location"].split("/")[2]
 
 
 def overflow(page) -> int:
@@ -63,8 +68,9 @@ def visit(page, url: str, shot: Path | None) -> None:
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
 def test_every_page_fits_a_phone_and_a_desktop(live_server, signed_in_site, browser, locale):
-    cookie, upload_id = signed_in_site
-    signed_in = ["/", f"/r/{upload_id}/", "/history/", "/experiments/", "/model/", "/accounts/token/"]
+    cookie, upload_id, batch_id = signed_in_site
+    signed_in = ["/", f"/r/{upload_id}/", f"/b/{batch_id}/", "/history/", "/experiments/", "/model/",
+                 "/accounts/token/"]
     shots = os.environ.get("DIGITSCAN_SCREENSHOTS")
     too_wide = []
     for viewport in (PHONE, DESKTOP):
@@ -86,7 +92,7 @@ def test_every_page_fits_a_phone_and_a_desktop(live_server, signed_in_site, brow
 
 
 def test_the_result_page_on_a_phone_shows_whole_line_numbers(live_server, signed_in_site, browser):
-    cookie, upload_id = signed_in_site
+    cookie, upload_id, _ = signed_in_site
     context = browser.new_context(locale="zh-CN", viewport=PHONE)
     context.add_cookies([cookie])
     page = context.new_page()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy, ngettext
 
-from web.uploads.models import Feedback, SiteFeedback, Upload
+from web.uploads.models import Batch, Feedback, SiteFeedback, Upload
 from web.uploads.services import feedback_set_accepted
 
 
@@ -20,12 +20,26 @@ class FeedbackInline(admin.TabularInline):
 class UploadAdmin(admin.ModelAdmin):
     list_display = ["id", "owner", "source", "status", "text", "model_version", "queued_at", "attempts"]
     list_filter = ["status", "source", "model_version"]
-    search_fields = ["id", "text", "owner__username"]
+    search_fields = ["id", "text", "owner__username", "batch__id"]
     readonly_fields = [f.name for f in Upload._meta.fields]
     inlines = [FeedbackInline]
 
     def has_add_permission(self, request) -> bool:
         return False  # uploads come from people, through validation; never typed in here
+
+
+@admin.register(Batch)
+class BatchAdmin(admin.ModelAdmin):
+    list_display = ["id", "owner", "created", "size"]
+    readonly_fields = ["id", "owner", "session_key", "created"]
+    search_fields = ["id", "owner__username"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # made by people sending several images at once
+
+    @admin.display(description="images")
+    def size(self, batch: Batch) -> int:
+        return batch.uploads.count()
 
 
 @admin.register(Feedback)

@@ -91,7 +91,12 @@ class RecognitionSerializer(serializers.Serializer):
     marked = serializers.ListField(child=serializers.CharField(),
                                    help_text="each line as written, ? after each uncertain digit (1.5?00,00)")
     separators = SeparatorSerializer(many=True)
-    annotated_image_url = serializers.URLField(allow_null=True)
+    annotated_image_url = serializers.URLField(allow_null=True,
+                                               help_text="the annotated image at full size (PNG)")
+    screen_image_url = serializers.URLField(allow_null=True, help_text=(
+        "the annotated image sized for a screen (JPEG, longest side 1,600 px); null for uploads read "
+        "before it existed"))
+    thumbnail_url = serializers.URLField(allow_null=True, help_text="a 320 px JPEG of the annotated image")
     image_url = serializers.URLField()
     model_version = serializers.CharField(allow_null=True)
     timings_ms = serializers.DictField(child=serializers.FloatField(), help_text="per stage of reading")

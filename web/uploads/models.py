@@ -1,4 +1,4 @@
-"""Upload: one image and what DigitScan read in it; Feedback: its owner's correction."""
+"""Upload: one image and what DigitScan read in it; Batch: several sent together; Feedback: a correction."""
 
 from __future__ import annotations
 
@@ -16,6 +16,28 @@ def original_path(upload: Upload, filename: str) -> str:
     # The extension comes from the content check (filename is "original.jpg"/"original.png" by then),
     # never from what the client called its file.
     return f"uploads/{upload.id}/{filename}"
+
+
+class Batch(models.Model):
+    """Several images sent together (picked, dropped or pasted at once): one page follows them all.
+
+    Owned exactly like an :class:`Upload` (a user, or an anonymous session's token), and moved with the
+    uploads at login.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="batches", verbose_name=_("owner"))
+    session_key = models.CharField(_("session token"), max_length=64, blank=True, db_index=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("batch")
+        verbose_name_plural = _("batches")
+
+    def __str__(self) -> str:
+        return f"batch {self.id}"
 
 
 class Upload(models.Model):
@@ -39,6 +61,9 @@ class Upload(models.Model):
     width = models.PositiveIntegerField(_("width"), default=0)
     height = models.PositiveIntegerField(_("height"), default=0)
     source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.UPLOAD)
+    # Null for an image sent on its own. Deleting a batch would leave its uploads in the history.
+    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploads",
+                              verbose_name=_("batch"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED,
                               db_index=True)
     error_code = models.CharField(_("error code"), max_length=64, blank=True)
@@ -51,7 +76,11 @@ class Upload(models.Model):
     separators = models.JSONField(_("separators"), default=list, blank=True,
                                   help_text=_("the . , - found between digits"))
     timings = models.JSONField(_("timings"), default=dict, blank=True, help_text=_("milliseconds per stage"))
+    # The annotated image at full size (PNG: every pixel as read), for download and zooming in.
     annotated_image = models.FileField(_("annotated image"), blank=True, max_length=300)
+    # The same as a JPEG sized for a screen (longest side 1,600 px, a few hundred kB): what pages show.
+    # Empty for uploads read before it existed; pages fall back to the full-size image.
+    screen_image = models.FileField(_("screen image"), blank=True, max_length=300)
     # A small JPEG of the annotated image for the history page (which would otherwise load full images).
     thumbnail = models.FileField(_("thumbnail"), blank=True, max_length=300)
     model_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL,

@@ -8,7 +8,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 
-from web.uploads.models import Upload
+from web.uploads.models import Batch, Upload
+from web.uploads.selectors import batch_uploads
 
 # A failed reading's message in the reader's language, by its stable code. The stored message is the
 # worker's, in English and with details (seconds, counts, the exception): English readers get it as it is.
@@ -50,6 +51,9 @@ def upload_as_dict(upload: Upload, request: HttpRequest) -> dict[str, Any]:
         "image_url": absolute("upload-file", upload.id, "original"),
         "annotated_image_url": (absolute("upload-file", upload.id, "annotated")
                                 if upload.annotated_image else None),
+        # Sized for a screen (JPEG); null for uploads read before it existed: show the full size then.
+        "screen_image_url": absolute("upload-file", upload.id, "screen") if upload.screen_image else None,
+        "thumbnail_url": absolute("upload-file", upload.id, "thumbnail") if upload.thumbnail else None,
         "model_version": upload.model_version.name if upload.model_version else None,
         "timings_ms": upload.timings,
         "attempts": upload.attempts,
@@ -58,6 +62,27 @@ def upload_as_dict(upload: Upload, request: HttpRequest) -> dict[str, Any]:
         "finished": upload.finished_at.isoformat() if upload.finished_at else None,
         "error": error,
     }
+
+
+def batch_as_dict(batch: Batch, request: HttpRequest, *, items: bool = True) -> dict[str, Any]:
+    """A batch as the API answers it: counts, links, and (``items``) each upload's recognition object."""
+    def absolute(name: str) -> str:
+        return request.build_absolute_uri(reverse(name, args=[batch.id]))
+
+    uploads = list(batch_uploads(batch=batch)) if items else []
+    if items:
+        count, finished = len(uploads), sum(u.is_finished for u in uploads)
+    else:  # batch_list_for's counts
+        count, finished = getattr(batch, "size", 0), getattr(batch, "finished", 0)
+    answer = {
+        "id": str(batch.id), "url": absolute("api-batch-detail"), "page_url": absolute("batch"),
+        "created": batch.created.isoformat(), "status": "done" if finished == count else "running",
+        "count": count, "finished": finished,
+        "export_csv_url": absolute("batch-csv"), "export_json_url": absolute("batch-json"),
+    }
+    if items:
+        answer["items"] = [upload_as_dict(u, request) for u in uploads]
+    return answer
 
 
 def marked_lines(upload: Upload) -> list[str]:

@@ -15,7 +15,11 @@
       : data.status === "done" && data.digits.length === 0 ? "Done: no digits found." : STATUS_TEXT[data.status];
     document.getElementById("progress").hidden = data.status === "done" || data.status === "failed";
     if (data.status !== "done") return;
-    if (data.annotated_image_url) document.getElementById("annotated").src = data.annotated_image_url;
+    // Sized for the screen; the full-size image is a link away.
+    const shown = data.screen_image_url || data.annotated_image_url;
+    if (shown) document.getElementById("annotated").src = shown;
+    const full = document.getElementById("full-size");
+    if (data.annotated_image_url) Object.assign(full, { href: data.annotated_image_url, hidden: false });
     const lines = document.getElementById("lines");
     lines.replaceChildren(...(data.marked || data.display || data.lines).map((line) => Object.assign(document.createElement("li"), { textContent: line })));
     const body = document.querySelector("#digits tbody");
