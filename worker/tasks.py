@@ -142,7 +142,8 @@ def _train_and_register(run) -> str:
                 f"{'now active' if promoted else 'not activated (worse than the active version)'}")
     registry.experiment_run_finish(run_id=run.id, version=version, results={
         "accuracy": outcome.accuracy, "baseline_accuracy": outcome.baseline, "promoted": promoted,
-        "feedback_digits": outcome.feedback_digits, "train_samples": outcome.train_samples,
+        "feedback_digits": outcome.feedback_digits, "feedback_not_a_digit": outcome.feedback_not_digits,
+        "train_samples": outcome.train_samples,
         "seconds": round(outcome.seconds, 1), "metrics": outcome.metrics,
     })
     return "promoted" if promoted else "kept"

@@ -7,14 +7,10 @@ the upload over Redis with the shipped model. Chromium is Debian's (``apt-get in
 
 from __future__ import annotations
 
-import shutil
-
 import cv2
 import pytest
 
 import ml
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 pytestmark = [
     pytest.mark.services,
@@ -32,22 +28,6 @@ def page_of_digits(tmp_path, test_digits):
     path = tmp_path / "page.png"
     cv2.imwrite(str(path), page)
     return path, truth["lines"]
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM, "Chromium is not installed: run deploy/setup-test-tools.sh (deploy/test.sh does)"
-
-    with sync_playwright() as p:
-        # --no-sandbox: Chromium's sandbox refuses to start as root (CI runs as root).
-        # The rest keep Chromium from calling out to the (unreachable) network at start.
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        yield chromium
-        chromium.close()
 
 
 def test_a_person_uploads_a_photo_and_sees_the_digits_and_the_annotated_image(live_server, start_worker,

@@ -3,11 +3,20 @@ the training queue whose version a running inference worker then uses."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 import torch
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.web.helpers import png_bytes, uploaded
+from ml.data import Split
+from ml.models.checkpoint import load_checkpoint
+from ml.models.config import NOT_A_DIGIT
+from ml.reading.recrop import crops_at
+from ml.training.recipes import TrainRequest
+from ml.training.run import train_checkpoint, training_splits
+from tests.web.helpers import page_with_a_squiggle, png_bytes, uploaded
 from tests.worker.processes import wait_for
 from web.errors import ApplicationError
 from web.registry.models import ExperimentRun, ModelVersion
@@ -18,9 +27,14 @@ from web.registry.services import (
     train_params,
 )
 from web.uploads.owners import Owner
-from web.uploads.services import feedback_create, feedback_set_accepted, upload_create
+from web.uploads.services import (
+    feedback_create,
+    feedback_set_accepted,
+    upload_create,
+    upload_finish,
+    upload_start,
+)
 from worker import training
-from worker.tasks import recognize
 
 TINY_RUN = {"limit": 1000, "epochs": 1, "test_limit": 500}
 
@@ -60,18 +74,88 @@ def test_staff_start_a_retrain_from_the_admin(client, django_user_model, django_
     assert bad.status_code == 200 and "unknown retrain parameters" in bad.content.decode()
 
 
-@pytest.mark.django_db
-def test_accepted_feedback_becomes_labelled_training_digits(alice):
-    upload = upload_create(owner=Owner(user=alice), image_file=uploaded(png_bytes()), source="upload")
-    recognize(str(upload.id))
-    upload.refresh_from_db()
-    corrected = " ".join("7" * len(line) for line in upload.lines)
-    feedback = feedback_create(upload=upload, owner=Owner(user=alice), text=corrected)
-    assert training.feedback_digits()[0].shape[0] == 0  # not accepted yet
+@pytest.fixture
+def misread(alice):
+    """An upload of that page read as "17 450": its 2 taken for a 7, its 3 missed, the squiggle taken for
+    a 0."""
+    page, boxes, squiggle = page_with_a_squiggle()
+    upload = upload_create(owner=Owner(user=alice), image_file=uploaded(png_bytes(page)), source="upload")
+    upload_start(upload_id=upload.id)
+    read = [(1, boxes[0], 0), (7, boxes[1], 0), (4, boxes[3], 1), (5, boxes[4], 1), (0, squiggle, 1)]
+    digits = [{"digit": d, "confidence": 0.9, "box": box, "line": line, "uncertain": False,
+               "alternatives": []} for d, box, line in read]
+    upload = upload_finish(upload_id=upload.id, reading={"text": "17 450", "lines": ["17", "450"],
+                                                         "digits": digits}, timings={},
+                           annotated_png=png_bytes(page), model_version=None)
+    return upload, page, boxes, squiggle
+
+
+def accepted(upload, alice, **correction):
+    feedback = feedback_create(upload=upload, owner=Owner(user=alice), **correction)
     feedback_set_accepted(feedback_ids=[feedback.id], accepted=True)
-    images, labels = training.feedback_digits()
-    assert images.shape == (len(upload.digits), 28, 28) and images.dtype == torch.uint8
-    assert labels.tolist() == [7] * len(upload.digits) and int(images.max()) > 200
+    return feedback
+
+
+@pytest.mark.django_db
+def test_a_correction_of_another_length_yields_labelled_samples_and_a_not_a_digit_one(misread, alice):
+    upload, page, boxes, squiggle = misread
+    feedback = feedback_create(upload=upload, owner=Owner(user=alice), text="123 45")
+    assert len(training.feedback_digits()) == 0  # not accepted yet
+    feedback_set_accepted(feedback_ids=[feedback.id], accepted=True)
+    skipped: list[str] = []
+    samples = training.feedback_digits(skipped=skipped)
+    assert isinstance(samples, training.FeedbackSamples)
+    assert samples.images.shape == (2, 28, 28) and samples.images.dtype == torch.uint8
+    assert samples.labels.dtype == torch.int64 and samples.labels.tolist() == [2, NOT_A_DIGIT]
+    assert samples.uploads == [str(upload.id)] * 2
+    assert (samples.digit_count, samples.not_a_digit_count) == (1, 1)
+    # cut where the reading boxed them: the 2 read as a 7, the squiggle read as a 0
+    two, mark = crops_at(page, [boxes[1], squiggle])
+    assert torch.equal(samples.images[0], torch.from_numpy(two))
+    assert torch.equal(samples.images[1], torch.from_numpy(mark))
+    # the 3 the reading missed was typed, not boxed: said, not cut out of thin air
+    assert skipped == [f"upload {upload.id}: added 3 has no box"]
+
+
+@pytest.mark.django_db
+def test_a_missed_digit_boxed_on_the_image_yields_a_sample_cut_at_that_box(misread, alice):
+    upload, page, boxes, squiggle = misread
+    accepted(upload, alice, text="123 45")
+    three = boxes[2]
+    accepted(upload, alice, operations=[{"op": "relabel", "index": 1, "digit": 2},
+                                        {"op": "not_a_digit", "index": 4},
+                                        {"op": "add", "digit": 3, "box": three}])
+    samples = training.feedback_digits()
+    # the newest accepted correction of the upload only: it replaced the one before
+    assert samples.labels.tolist() == [2, NOT_A_DIGIT, 3]
+    assert torch.equal(samples.images[2], torch.from_numpy(crops_at(page, [three])[0]))
+    assert int(samples.images[2].max()) > 200
+
+
+@pytest.mark.django_db
+def test_not_a_digit_samples_train_a_reject_model_end_to_end(misread, alice):
+    upload, _, boxes, _ = misread
+    accepted(upload, alice, operations=[{"op": "not_a_digit", "index": i} for i in range(5)])
+    samples = training.feedback_digits()
+    assert samples.labels.tolist() == [NOT_A_DIGIT] * 5
+    request = TrainRequest(limit=300, test_limit=100, epochs=1)
+    train, test = training_splits(request, Split(samples.images, samples.labels, "feedback samples"))
+    assert len(train) == 305 and train.describe()["label_counts"][NOT_A_DIGIT] == 5
+    with tempfile.TemporaryDirectory() as tmp:
+        trained = train_checkpoint(request, Path(tmp) / "cnn.pt", train, test)
+        reloaded = load_checkpoint(trained.path)
+    assert reloaded.classifier.outputs == NOT_A_DIGIT + 1
+    assert trained.training["data"]["label_counts"][NOT_A_DIGIT] == 5
+    assert 0 <= trained.metrics["accuracy"] <= 1
+
+
+@pytest.mark.django_db
+def test_a_model_without_the_reject_output_is_trained_on_the_digits_only(misread, alice):
+    upload, *_ = misread
+    accepted(upload, alice, text="123 45")
+    samples, skipped = training._feedback_for(TrainRequest(recipe="thesis"))
+    assert samples.labels.tolist() == [2]
+    assert "1 not-a-digit samples (the thesis recipe's model" in skipped[-1]
 
 
 @pytest.mark.services
@@ -113,3 +197,20 @@ def test_the_scheduled_task_queues_one_retrain(django_capture_on_commit_callback
     with django_capture_on_commit_callbacks(execute=False):
         run_id = retrain_periodically(feedback=True, dry_run=True)
     assert ExperimentRun.objects.get(id=run_id).params["dry_run"] is True
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_retrain_on_the_training_queue_counts_the_feedback_samples_it_learns(misread, alice, start_worker):
+    upload, *_ = misread
+    accepted(upload, alice, text="123 45")
+    model_version_ensure_active()
+    start_worker(queues="training")
+    run = experiment_run_create(params={"limit": 300, "epochs": 1, "test_limit": 100})
+    run = wait_for(lambda: ExperimentRun.objects.filter(id=run.id, status__in=["done", "failed"]).first(),
+                   timeout=240, interval=0.5, what="retrain finished")
+    assert run.status == "done", run.error + run.log
+    assert ("2 feedback samples from accepted corrections: 1 digit, 1 not a digit; 1 left out "
+            f"(upload {upload.id}: added 3 has no box)") in run.log
+    assert run.results["feedback_digits"] == 1 and run.results["feedback_not_a_digit"] == 1
+    assert run.results["train_samples"] == 302

@@ -1,8 +1,9 @@
 """A visitor's readings as a file: ``/history/export.csv`` (a spreadsheet) and ``/history/export.json``.
 
 One row per upload of the caller (the same owner filter as every page), newest first: when, what it
-read line by line (with its separators, as written), how sure, which model, the latest correction, and
-the result page's address. Streamed, so that a long history costs no memory.
+read line by line (with its separators, as written), how sure, which model, the reading as the
+latest correction left it (``?`` after each digit still uncertain), and the result page's address.
+Streamed, so that a long history costs no memory.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from web.uploads.models import Feedback, Upload
+from web.uploads.models import Upload
 from web.uploads.owners import owner_from_request
-from web.uploads.presenters import marked_text
+from web.uploads.presenters import correction_of, marked_text
 from web.uploads.selectors import upload_list_for
 
 COLUMNS = ["id", "uploaded", "status", "source", "text", "marked", "lines_as_written", "digits", "uncertain",
@@ -40,10 +41,10 @@ def upload_row(upload: Upload, request: HttpRequest, corrected: str) -> dict:
 
 
 def _rows(request: HttpRequest) -> Iterator[dict]:
-    uploads = upload_list_for(owner=owner_from_request(request))
-    latest = {f.upload_id: f.text for f in Feedback.objects.filter(upload__in=uploads).order_by("created")}
-    for upload in uploads.iterator(chunk_size=500):
-        yield upload_row(upload, request, latest.get(upload.id, ""))
+    # upload_list_for brings each upload's corrections along (500 uploads a query).
+    for upload in upload_list_for(owner=owner_from_request(request)).iterator(chunk_size=500):
+        corrected = correction_of(upload)
+        yield upload_row(upload, request, corrected.marked_text if corrected is not None else "")
 
 
 def _cell(value) -> str:

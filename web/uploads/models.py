@@ -97,9 +97,12 @@ class Feedback(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="+")
     session_key = models.CharField(max_length=64, blank=True)
-    text = models.CharField(max_length=1000, help_text="the corrected digits, lines separated by spaces")
-    # Per digit where the correction lines up with the reading: [{"index", "read", "corrected"}].
-    digits = models.JSONField(default=list, blank=True)
+    text = models.CharField(max_length=1000, blank=True,
+                            help_text="the corrected digits, lines separated by spaces")
+    # What the correction changes, digit by digit, against the reading as the model made it (each
+    # correction is complete: the latest is the upload's corrected reading): relabel, not_a_digit and add
+    # operations, checked by web.uploads.corrections.checked_operations.
+    operations = models.JSONField(default=list, blank=True)
     comment = models.TextField(blank=True)
     accepted = models.BooleanField(default=False, help_text="use as training data")
     created = models.DateTimeField(auto_now_add=True)
@@ -108,7 +111,7 @@ class Feedback(models.Model):
         ordering = ["-created"]
 
     def __str__(self) -> str:
-        return f"feedback on {self.upload_id}: {self.text!r}"
+        return f"correction of {self.upload_id}: {self.text!r}"
 
 
 class SiteFeedback(models.Model):
