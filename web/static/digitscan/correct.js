@@ -9,8 +9,9 @@
   const overlay = document.getElementById("overlay");
   if (!overlay) return;
   const WORDS = JSON.parse(document.getElementById("correction-words").textContent);
-  const W = Number(overlay.dataset.width) || 1;
-  const H = Number(overlay.dataset.height) || 1;
+  const image = document.getElementById("annotated");
+  // The original's size in pixels (the boxes' unit); an upload stored before it was kept: the image's own.
+  let W = Number(overlay.dataset.width), H = Number(overlay.dataset.height);
   const $ = (id) => document.getElementById(id);
   const say = (key, values) => WORDS[key].replace(/\{(\w+)\}/g, (_, name) => values[name]);
   const pct = (v) => Math.round(v * 100) + "%";
@@ -23,6 +24,10 @@
   let drawing = null;   // null, or {add: k} to mark an added digit's box, or {add: null} for a new one
 
   function load(data) {
+    if (!W || !H) {
+      if (!image.naturalWidth) { image.addEventListener("load", () => load(data), { once: true }); return; }
+      W = image.naturalWidth; H = image.naturalHeight;
+    }
     digits = data.digits || [];
     fixes = new Map();
     adds = [];
