@@ -85,7 +85,8 @@ def feedback_submit(request: HttpRequest, upload_id) -> HttpResponse:
         messages.error(request, exc.message[:1].upper() + exc.message[1:] + ".")
         return redirect("result", upload_id=upload.id)
     summary = training_summary(feedback.operations)
-    messages.success(request, _("Thank you: your correction is saved (%(summary)s).") % {"summary": summary})
+    messages.success(request, _("Thank you: your correction is saved. Once staff accept it, it teaches the "
+                                "next model (%(summary)s).") % {"summary": summary})
     if training_counts(feedback.operations)["without_box"]:
         messages.warning(request, _("Mark where each added digit is on the image below (\"Mark on the "
                                     "image\"): only then can it teach the next model."))

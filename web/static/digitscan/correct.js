@@ -13,8 +13,9 @@
   // The original's size in pixels (the boxes' unit); an upload stored before it was kept: the image's own.
   let W = Number(overlay.dataset.width), H = Number(overlay.dataset.height);
   const $ = (id) => document.getElementById(id);
+  const sure = (p) => Math.round(p * 100) + "%";
   const say = (key, values) => WORDS[key].replace(/\{(\w+)\}/g, (_, name) => values[name]);
-  const pct = (v) => Math.round(v * 100) + "%";
+  const pct = (v) => (v * 100).toFixed(3) + "%";  // a thousandth of a percent: a pixel of a 10,000 px image
 
   let digits = [];      // as the model read them
   let fixes = new Map(); // index → {op: "relabel", digit} | {op: "not_a_digit"}
@@ -118,7 +119,7 @@
       const state = !fix ? (d.uncertain ? "uncertain" : "") : fix.op === "not_a_digit" ? "rejected"
         : fix.digit === d.digit ? "confirmed" : "relabelled";
       const badge = !fix ? "" : fix.op === "not_a_digit" ? "✕" : String(fix.digit);
-      const title = say("box", { n: index + 1, line: d.line + 1, digit: d.digit, confidence: pct(d.confidence) });
+      const title = say("box", { n: index + 1, line: d.line + 1, digit: d.digit, confidence: sure(d.confidence) });
       const selectedNow = selected && selected.read === index;
       return boxButton(d.box, state + (selectedNow ? " selected" : ""), badge, title, () => select({ read: index }));
     });
@@ -181,7 +182,7 @@
       const fix = fixes.get(selected.read);
       current = fix ? (fix.op === "not_a_digit" ? "reject" : fix.digit) : null;
       $("picker-title").textContent = say("pick_read", { n: selected.read + 1, line: d.line + 1, digit: d.digit,
-                                                         confidence: pct(d.confidence) });
+                                                         confidence: sure(d.confidence) });
     } else {
       const add = adds[selected.add];
       current = add.digit;

@@ -40,6 +40,7 @@
     document.getElementById("feedback-text").value = (shown.marked || shown.lines)
       .map((line) => line.replace(/[^0-9?]/g, "")).filter((line) => line).join(" ");
     document.getElementById("feedback-section").hidden = false;
+    document.getElementById("editor").hidden = false;
     if (window.DigitScanEditor) window.DigitScanEditor.load(data);
   }
 
