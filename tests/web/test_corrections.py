@@ -218,3 +218,12 @@ def test_a_png_fixture_is_240_by_220():
 
     image = cv2.imdecode(np.frombuffer(png_bytes(), np.uint8), cv2.IMREAD_COLOR)
     assert image.shape[:2] == (220, 240)
+
+
+@pytest.mark.django_db
+def test_one_box_of_a_long_reading_is_corrected_whatever_the_readings_length(alice_client, read_upload):
+    upload_id = read_upload(["1234567890" * 60, "7" * 500])
+    last = {"op": "relabel", "index": 1099, "digit": 1}
+    response = correct(alice_client, upload_id, {"operations": [last]})
+    assert response.status_code == 201 and response.json()["text"].endswith("7771")
+    assert len(Feedback.objects.get().text) == 1101

@@ -97,8 +97,8 @@ class Feedback(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="+")
     session_key = models.CharField(max_length=64, blank=True)
-    text = models.CharField(max_length=1000, blank=True,
-                            help_text="the corrected digits, lines separated by spaces")
+    # Text: a correction of one box of a 2,000-digit reading is as long as the reading.
+    text = models.TextField(blank=True, help_text="the corrected digits, lines separated by spaces")
     # What the correction changes, digit by digit, against the reading as the model made it (each
     # correction is complete: the latest is the upload's corrected reading): relabel, not_a_digit and add
     # operations, checked by web.uploads.corrections.checked_operations.

@@ -37,8 +37,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="feedback",
             name="text",
-            field=models.CharField(blank=True, help_text="the corrected digits, lines separated by spaces",
-                                   max_length=1000),
+            field=models.TextField(blank=True, help_text="the corrected digits, lines separated by spaces"),
         ),
         migrations.RunPython(align_existing, migrations.RunPython.noop),
         migrations.RemoveField(model_name="feedback", name="digits"),
