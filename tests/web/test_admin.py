@@ -36,6 +36,13 @@ def test_staff_see_everyones_uploads_and_feedback(staff_client, alice, png):
     assert "47" in listing and "42" in listing and "1 labelled digit" in listing
     change = staff_client.get(f"/admin/uploads/feedback/{feedback.id}/change/").content.decode()
     assert "box 2, line 1 at [10, 0, 8, 8]: 7 → 2" in change
+    other = feedback_create(upload=upload, owner=Owner(user=alice), operations=[
+        {"op": "not_a_digit", "index": 0}, {"op": "add", "digit": 9, "box": [30, 0, 8, 8]},
+        {"op": "add", "digit": 3, "line": 0, "position": 0}])
+    change = staff_client.get(f"/admin/uploads/feedback/{other.id}/change/").content.decode()
+    assert "box 1, line 1 at [0, 0, 8, 8]: 4 → not a digit" in change
+    assert "added 9 in line 1 at [30, 0, 8, 8]" in change
+    assert "added 3 in line 1 without a box (not training data until marked)" in change
     pages = ["uploads/upload/", f"uploads/upload/{upload.id}/change/", "uploads/feedback/",
              "registry/modelversion/", "registry/experimentrun/"]
     for url in (f"/admin/{page}" for page in pages):
