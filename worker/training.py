@@ -85,7 +85,7 @@ def feedback_digits(*, skipped: list[str] | None = None) -> FeedbackSamples:
         try:
             with default_storage.open(upload.image.name, "rb") as f:
                 crops = crops_at(decode_image(f.read()), [box for box, _ in wanted])
-        except (ImageError, OSError) as exc:
+        except (ImageError, OSError, ValueError) as exc:  # gone from storage, or no longer decodes
             _skip(skipped, f"upload {upload.id}: its image cannot be read ({exc})")
             continue
         for crop, (box, label) in zip(crops, wanted):

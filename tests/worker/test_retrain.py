@@ -133,6 +133,18 @@ def test_a_missed_digit_boxed_on_the_image_yields_a_sample_cut_at_that_box(misre
 
 
 @pytest.mark.django_db
+def test_an_image_gone_from_storage_is_left_out_and_said(misread, alice):
+    from django.core.files.storage import default_storage
+
+    upload, *_ = misread
+    accepted(upload, alice, text="123 45")
+    default_storage.delete(upload.image.name)
+    skipped: list[str] = []
+    assert len(training.feedback_digits(skipped=skipped)) == 0
+    assert any(f"upload {upload.id}: its image cannot be read" in reason for reason in skipped)
+
+
+@pytest.mark.django_db
 def test_not_a_digit_samples_train_a_reject_model_end_to_end(misread, alice):
     upload, _, boxes, _ = misread
     accepted(upload, alice, operations=[{"op": "not_a_digit", "index": i} for i in range(5)])
