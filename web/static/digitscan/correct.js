@@ -280,8 +280,18 @@
     draw();
   });
   overlay.addEventListener("pointercancel", () => { if (drawing) { stopDrawing(); draw(); } });
+  // The keyboard too: with a box picked, a digit key relabels it, Delete marks it not a digit (or removes a
+  // digit added), Escape closes the keys or stops drawing. Not while typing in a field.
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && drawing) { stopDrawing(); draw(); }
+    if (event.key === "Escape" && drawing) { stopDrawing(); draw(); return; }
+    if (selected === null || event.target.closest("input, textarea") || event.ctrlKey || event.metaKey) return;
+    if (/^[0-9]$/.test(event.key)) pickDigit(Number(event.key));
+    else if (event.key === "Delete" || event.key === "Backspace") {
+      if (selected.read !== undefined) fixes.set(selected.read, { op: "not_a_digit" });
+      else { adds.splice(selected.add, 1); selected = null; }
+      draw();
+    } else if (event.key === "Escape") { selected = null; draw(); } else return;
+    event.preventDefault();
   });
 
   $("add-digit").addEventListener("click", () => {
