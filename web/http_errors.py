@@ -31,21 +31,28 @@ from django.core.exceptions import (
 )
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from web.errors import as_sentence
 
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 
-# Status → (code, message): the API's codes for errors no view of ours answered.
+# Status → (code, message): the API's codes for errors no view of ours answered. The code never changes;
+# the message is in the request's language.
 CODES = {
-    400: ("bad_request", "the request could not be understood (malformed, or too many fields)"),
-    403: ("forbidden", "you may not do this (signed in? a CSRF token for forms?)"),
-    404: ("not_found", "nothing is at this address"),
-    405: ("method_not_allowed", "this address does not accept this method"),
-    413: ("too_large", "the request body is over the limit"),
-    429: ("throttled", "too many requests; wait and try again"),
-    500: ("server_error", "something went wrong on our side; the request can be tried again"),
-    503: ("unavailable", "the service is briefly unavailable; try again in a few seconds"),
+    400: ("bad_request", gettext_lazy("the request could not be understood (malformed, or too many fields)")),
+    403: ("forbidden", gettext_lazy("you may not do this (signed in? a CSRF token for forms?)")),
+    404: ("not_found", gettext_lazy("nothing is at this address")),
+    405: ("method_not_allowed", gettext_lazy("this address does not accept this method")),
+    413: ("too_large", gettext_lazy("the request body is over the limit")),
+    429: ("throttled", gettext_lazy("too many requests; wait and try again")),
+    500: ("server_error", gettext_lazy("something went wrong on our side; the request can be tried again")),
+    503: ("unavailable", gettext_lazy("the service is briefly unavailable; try again in a few seconds")),
 }
 
 
@@ -55,13 +62,16 @@ def is_api(request: HttpRequest) -> bool:
 
 def error_response(request: HttpRequest, status: int, code: str = "", message: str = "",
                    headers: dict[str, str] | None = None) -> HttpResponse:
-    """The error ``status`` as JSON under /api/, else as the site's error page."""
-    default_code, default_message = CODES.get(status, ("error", "the request failed"))
-    code, message = code or default_code, message or default_message
-    if is_api(request):
-        response: HttpResponse = JsonResponse({"error": {"code": code, "message": message}}, status=status)
-    else:
-        response = HttpResponse(_page(request, status, message[:1].upper() + message[1:]), status=status)
+    """The error ``status`` as JSON under /api/, else as the site's error page, in the request's language
+    (from the request itself: the middleware that answers may run before LocaleMiddleware)."""
+    with translation.override(translation.get_language_from_request(request)):
+        default_code, default_message = CODES.get(status, ("error", _("the request failed")))
+        code, message = code or default_code, str(message or default_message)
+        if is_api(request):
+            response: HttpResponse = JsonResponse({"error": {"code": code, "message": message}},
+                                                  status=status)
+        else:
+            response = HttpResponse(_page(request, status, as_sentence(message)), status=status)
     for name, value in (headers or {}).items():
         response[name] = value
     # Answered before CommonMiddleware (which would add it) when the body is refused unread.
@@ -96,13 +106,14 @@ class BodyLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return error_response(request, 400, "bad_request", "the Content-Length header is not a number")
+            return error_response(request, 400, "bad_request",
+                                  gettext_lazy("the Content-Length header is not a number"))
         if length > limit:
             mb = 1024 * 1024
-            response = error_response(
-                request, 413, "too_large", f"the request is {length / mb:.1f} MB; the limit is "
-                f"{settings.DIGITSCAN_MAX_UPLOAD_BYTES / mb:.1f} MB per image")
-            return response
+            # Lazy: worded once error_response has chosen the request's language (no middleware has yet).
+            message = lazy(lambda: _("the request is %(size).1f MB; the limit is %(limit).1f MB per image")
+                           % {"size": length / mb, "limit": settings.DIGITSCAN_MAX_UPLOAD_BYTES / mb}, str)()
+            return error_response(request, 413, "too_large", message)
         return self.get_response(request)
 
 
@@ -123,9 +134,11 @@ class ApiErrorMiddleware:
         if not is_api(request):
             return None  # Django's own handling: the debug page, or handler500's page
         if isinstance(exception, RequestDataTooBig):
-            return error_response(request, 413, "too_large", "the form's fields are over the limit")
+            return error_response(request, 413, "too_large",
+                                  gettext_lazy("the form's fields are over the limit"))
         if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
-            return error_response(request, 400, "too_many_fields", "the request has too many fields")
+            return error_response(request, 400, "too_many_fields",
+                                  gettext_lazy("the request has too many fields"))
         if isinstance(exception, SuspiciousOperation | PermissionDenied | Http404):
             return None  # Django answers 400 / 403 / 404, which __call__ puts in the JSON shape
         log.error("unhandled error on %s %s", request.method, request.path, exc_info=exception)

@@ -25,24 +25,27 @@ from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 log = logging.getLogger(__name__)
 
 DATABASE_DOWN = (OperationalError, InterfaceError)
 RETRY_AFTER_S = 10
-MESSAGE = "the database is briefly unreachable; nothing was lost, try again in a few seconds"
+MESSAGE = gettext_lazy("the database is briefly unreachable; nothing was lost, try again in a few seconds")
 _MARK = "_digitscan_database_down"
 
 
 def outage_response(request: HttpRequest) -> HttpResponse:
-    """The 503 answer to ``request``: JSON under /api/, a page elsewhere."""
-    if request.path.startswith("/api/"):
-        response: HttpResponse = JsonResponse({"error": {"code": "unavailable", "message": MESSAGE}},
-                                              status=503)
-    else:
-        page = render_to_string("outage.html", {"retry_after": RETRY_AFTER_S,
-                                                "method_post": request.method == "POST"})
-        response = HttpResponse(page, status=503)
+    """The 503 answer to ``request``: JSON under /api/, a page elsewhere, in the request's language."""
+    with translation.override(translation.get_language_from_request(request)):
+        if request.path.startswith("/api/"):
+            response: HttpResponse = JsonResponse(
+                {"error": {"code": "unavailable", "message": str(MESSAGE)}}, status=503)
+        else:
+            page = render_to_string("outage.html", {"retry_after": RETRY_AFTER_S,
+                                                    "method_post": request.method == "POST"})
+            response = HttpResponse(page, status=503)
     response["Retry-After"] = str(RETRY_AFTER_S)
     response["Cache-Control"] = "no-store"
     return response

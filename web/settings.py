@@ -122,6 +122,7 @@ MIDDLEWARE = [
     "web.uploads.filenames.FileNameMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # the page's language (LANGUAGES, below)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -232,7 +233,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# Languages (docs/web.md, "Languages"): the header's switch (a cookie, kept a year), else the browser's
+# (zh-CN, zh → zh-hans), else English. Names in their own language: what a reader looks for in the switch.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "web" / "locale"]  # django.po and the compiled .mo, both committed
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -275,6 +281,9 @@ SPECTACULAR_SETTINGS = {
     # /api/docs/ loads Swagger UI from the site's own static files (drf-spectacular-sidecar), not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Request bodies as components of their own: an uploaded file is then "format: binary" (a file
+    # picker in /api/docs/), not the "uri" that a file field is in an answer.
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- cache: throttle counts shared by every web process ------------------------------------------

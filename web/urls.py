@@ -9,13 +9,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from web import http_errors
 from web.registry import views as registry_views
-from web.uploads import api, exports, views
+from web.uploads import api, batch_api, exports, views
 
 api_v1 = [
     path("recognitions/", api.RecognitionListCreate.as_view(), name="api-recognition-list"),
     path("recognitions/<uuid:upload_id>/", api.RecognitionDetail.as_view(), name="api-recognition-detail"),
     path("recognitions/<uuid:upload_id>/feedback/", api.RecognitionFeedback.as_view(),
          name="api-recognition-feedback"),
+    path("batches/", batch_api.BatchListCreate.as_view(), name="api-batch-list"),
+    path("batches/<uuid:batch_id>/", batch_api.BatchDetail.as_view(), name="api-batch-detail"),
     path("token/", api.TokenCreate.as_view(), name="api-token"),
 ]
 
@@ -25,6 +27,9 @@ urlpatterns = [
     path("r/<uuid:upload_id>/feedback/", views.feedback_submit, name="feedback"),
     path("r/<uuid:upload_id>/delete/", views.upload_delete_page, name="upload-delete"),
     path("r/<uuid:upload_id>/<str:kind>.image", views.upload_file, name="upload-file"),
+    path("b/<uuid:batch_id>/", views.batch_page, name="batch"),
+    path("b/<uuid:batch_id>/export.csv", exports.batch_csv, name="batch-csv"),
+    path("b/<uuid:batch_id>/export.json", exports.batch_json, name="batch-json"),
     path("history/", views.history_page, name="history"),
     path("feedback/", views.site_feedback, name="site-feedback"),
     path("history/export.csv", exports.history_csv, name="history-csv"),
@@ -36,6 +41,8 @@ urlpatterns = [
     path("model/", registry_views.model_page, name="model"),
     path("model/<int:version_id>/confusion.png", registry_views.confusion_image, name="model-confusion"),
     path("accounts/", include("web.accounts.urls")),
+    # The header's language switch: Django's set_language (POST language, next), remembered in a cookie.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Interactive docs, every file from this site (works offline).

@@ -14,8 +14,6 @@ import threading
 import time
 from dataclasses import dataclass
 
-import cv2
-import numpy as np
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -29,10 +27,10 @@ from web.celery import RECOGNIZE, app
 from web.uploads import delivery, services
 from web.uploads.services import DATABASE_ERRORS
 from worker import model_cache
+from worker.images import encode, screen_jpeg, thumbnail
 
 log = logging.getLogger(__name__)
 
-THUMBNAIL_SIDE = 320  # pixels: the history page shows them at about half that, sharp on dense screens
 STORAGE_RETRIES = 2  # other errors (storage) are retried this often, each an attempt, then fail `internal`
 # Faults the sweeper recovers from: the upload must not be failed for them.
 OUTAGES = (*DATABASE_ERRORS, BrokerError, ConnectionError)
@@ -152,7 +150,8 @@ def _read(upload) -> dict:
     reading = read(image, model=current.model)
     annotated = annotate(image, reading)
     files = services.upload_store_files(upload_id=upload.id, annotated_png=encode(annotated, ".png"),
-                                        thumbnail_jpeg=encode(thumbnail(annotated), ".jpg"))
+                                        thumbnail_jpeg=encode(thumbnail(annotated), ".jpg"),
+                                        screen_jpeg=screen_jpeg(annotated))
     # One line per reading done: the fault tests count them (an upload is never read twice).
     log.info("upload %s read in %.0f ms", upload.id, (time.monotonic() - started) * 1000)
     return {"reading": reading.to_dict(), "timings": reading.timings_ms, **files,
@@ -181,22 +180,6 @@ def heartbeat(upload_id, claim: str):
     finally:
         stop.set()
         thread.join(timeout=10)
-
-
-def thumbnail(image: np.ndarray, *, side: int = THUMBNAIL_SIDE) -> np.ndarray:
-    """``image`` shrunk to fit ``side`` × ``side`` (never enlarged)."""
-    scale = side / max(image.shape[:2])
-    if scale >= 1:
-        return image
-    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-
-
-def encode(image: np.ndarray, extension: str) -> bytes:
-    ok, data = cv2.imencode(extension, image, [cv2.IMWRITE_JPEG_QUALITY, 80] if extension == ".jpg" else [])
-    if not ok:
-        raise RuntimeError(f"could not encode the annotated image as {extension}")
-    return data.tobytes()
 
 
 @app.task(name="worker.tasks.reap_stuck_uploads")

@@ -22,10 +22,11 @@ from web.errors import ApplicationError
 from web.registry import services as registry
 from web.registry.models import ExperimentRun
 from web.registry.params import run_params
+from web.registry.promotion import Score
 from worker import experiments, model_cache, training
 
 # Reading uploads lives in its own module; registered with the app from here, like every task.
-from worker.recognition import encode, reap_stuck_uploads, recognize, thumbnail  # noqa: F401
+from worker.recognition import reap_stuck_uploads, recognize  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -135,18 +136,30 @@ def _train_and_register(run) -> str:
         outcome = training.retrain(params=run.params, active=active.model, report=report,
                                    out=Path(tmp) / f"cnn-run{run.id}.pt", run_id=run.id)
         version = registry.model_version_register(path=outcome.path, name=f"cnn-run{run.id}")
-    promoted = registry.model_version_promote_if_better(version=version, accuracy=outcome.accuracy,
-                                                        baseline=outcome.baseline)
-    report(line=f"registered {version.name}: accuracy {outcome.accuracy:.2%} vs active "
-                f"{outcome.baseline if outcome.baseline is None else f'{outcome.baseline:.2%}'}; "
-                f"{'now active' if promoted else 'not activated (worse than the active version)'}")
+    scores = {k: Score(correct=v["correct"], samples=v["samples"]) for k, v in outcome.scores.items()}
+    decision = registry.model_version_promote_if_better(
+        version=version, mnist_new=scores["mnist_new"], mnist_active=scores.get("mnist_active"),
+        held_new=scores["held_new"], held_active=scores.get("held_active"))
+    report(line=f"registered {version.name}. {decision.reason()}")
     registry.experiment_run_finish(run_id=run.id, version=version, results={
-        "accuracy": outcome.accuracy, "baseline_accuracy": outcome.baseline, "promoted": promoted,
-        "feedback_digits": outcome.feedback_digits, "feedback_not_a_digit": outcome.feedback_not_digits,
-        "train_samples": outcome.train_samples,
-        "seconds": round(outcome.seconds, 1), "metrics": outcome.metrics,
+        "accuracy": outcome.accuracy, "baseline_accuracy": outcome.baseline, "promoted": decision.promoted,
+        "decision": decision.as_dict(), "active_version": active.version.name, "scores": outcome.scores,
+        "data": outcome.data, "feedback_digits": outcome.feedback_digits,
+        "feedback_not_a_digit": outcome.feedback_not_digits, "train_samples": outcome.train_samples,
+        "test_samples": outcome.data.get("mnist_test"),
+        "epochs": _epochs(run),
+        "seconds": round(outcome.seconds, 1), "fit_seconds": round(outcome.fit_seconds, 1),
+        "metrics": outcome.metrics,
     })
-    return "promoted" if promoted else "kept"
+    return "promoted" if decision.promoted else "kept"
+
+
+def _epochs(run: ExperimentRun) -> int:
+    """The epochs a retrain fitted: one on a dry run, else its own or its recipe's."""
+    from ml.training.recipes import recipe_train_config
+
+    params = run.params
+    return 1 if params["dry_run"] else params["epochs"] or recipe_train_config(params["recipe"]).epochs
 
 
 @app.task(name="worker.tasks.retrain_periodically")

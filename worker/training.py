@@ -1,5 +1,6 @@
 """Retraining: MNIST plus the samples of accepted corrections → a candidate checkpoint (``ml.training.run``),
-compared with the active model on the same test images. The Celery task in ``worker.tasks`` records what
+compared with the active model on the same MNIST test images and on the accepted corrections held out
+from training (``worker.holdout``). The Celery task in ``worker.tasks`` records what
 this returns.
 """
 
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ import torch
 from django.core.files.storage import default_storage
 
 from ml.data import Split
-from ml.models.checkpoint import LoadedModel
+from ml.models.checkpoint import LoadedModel, load_checkpoint
 from ml.models.config import NOT_A_DIGIT
 from ml.progress import Report, to_report
 from ml.reading.decode import ImageError, decode_image
@@ -24,31 +25,18 @@ from ml.training.evaluate import evaluate
 from ml.training.recipes import TrainRequest, recipe
 from ml.training.run import train_checkpoint, training_splits
 from web.uploads.selectors import feedback_for_training
+from worker.holdout import correction_scores, digits_only, mnist_scores, split_by_upload
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class Outcome:
-    path: Path
-    accuracy: float
-    baseline: float | None  # the active model's accuracy on the same test images
-    metrics: dict
-    feedback_digits: int  # feedback samples trained on that are digits
-    train_samples: int
-    seconds: float
-    feedback_not_digits: int = 0  # feedback samples trained on as "not a digit" (NOT_A_DIGIT)
-
-
-@dataclass
 class FeedbackSamples:
-    """Accepted corrections as training samples: MNIST-style ``images`` uint8 (N, 28, 28), ink high;
-    ``labels`` int64 (N,), 0–9 or ``NOT_A_DIGIT`` (10) for a box that holds no digit; ``uploads``, the
-    upload id (str) each sample was cut from, so that corrections can be held out by upload."""
+    """Accepted corrections as MNIST-style samples, each with the upload it was cut from."""
 
-    images: torch.Tensor
-    labels: torch.Tensor
-    uploads: list[str]
+    images: torch.Tensor  # uint8 (N, 28, 28), ink high
+    labels: torch.Tensor  # int64 (N,): the digit, or 10 (NOT_A_DIGIT) for a box that is not a digit
+    uploads: list[str]  # the upload id of each sample: held-out corrections are chosen by upload
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -61,11 +49,21 @@ class FeedbackSamples:
     def not_a_digit_count(self) -> int:
         return int((self.labels == NOT_A_DIGIT).sum())
 
-    def digits_only(self) -> FeedbackSamples:
-        """The samples that are digits (for a model without the "not a digit" output)."""
-        keep = self.labels < NOT_A_DIGIT
-        return FeedbackSamples(self.images[keep], self.labels[keep],
-                               [u for u, k in zip(self.uploads, keep.tolist()) if k])
+
+@dataclass
+class Outcome:
+    path: Path
+    accuracy: float
+    baseline: float | None  # the active model's accuracy on the same test images
+    metrics: dict
+    feedback_digits: int  # accepted corrections trained on (digits and not-a-digit boxes)
+    train_samples: int
+    seconds: float
+    fit_seconds: float = 0.0  # fitting only: what the next estimates are measured from
+    data: dict = field(default_factory=dict)  # what was trained and judged on, counted (_corrections)
+    # {"mnist_new", "mnist_active", "held_new", "held_active"}: worker.holdout's scores of each model.
+    scores: dict = field(default_factory=dict)
+    feedback_not_digits: int = 0  # of feedback_digits, the boxes trained on as "not a digit"
 
 
 def feedback_digits(*, skipped: list[str] | None = None) -> FeedbackSamples:
@@ -96,8 +94,7 @@ def feedback_digits(*, skipped: list[str] | None = None) -> FeedbackSamples:
             labels.append(label)
             uploads.append(str(upload.id))
     if not images:
-        return FeedbackSamples(torch.zeros((0, 28, 28), dtype=torch.uint8),
-                               torch.zeros((0,), dtype=torch.int64), [])
+        return _no_samples()
     return FeedbackSamples(torch.from_numpy(np.stack(images)), torch.tensor(labels, dtype=torch.int64),
                            uploads)
 
@@ -126,38 +123,74 @@ def _skip(skipped: list[str] | None, reason: str) -> None:
 
 def retrain(*, params: dict, active: LoadedModel | None, out: Path, report: Report,
             run_id: int | None = None) -> Outcome:
-    """Train a CNN by ``params`` (``web.registry.params.TRAIN_DEFAULTS``) and save it to ``out``."""
+    """Train a CNN by ``params`` (``web.registry.params.TRAIN_DEFAULTS``), save it to ``out``, and score it
+    and ``active`` on the same MNIST test images and the same held-out corrections."""
     start = time.perf_counter()
     request = TrainRequest(recipe=params["recipe"], epochs=params["epochs"], limit=params["limit"],
                            test_limit=params["test_limit"], seed=params["seed"], dry_run=params["dry_run"])
-    samples, skipped = _feedback_for(request) if params["feedback"] else (None, [])
-    extra = Split(samples.images, samples.labels, "feedback samples") if samples is not None else None
+    to_train, held, data = _corrections(params, request)
+    extra = Split(to_train.images, to_train.labels, "accepted corrections") if len(to_train) else None
     train, test = training_splits(request, extra)
-    report(progress=0.02, line=f"training on {len(train)} images, testing on {len(test)}")
-    if samples is not None:
-        digits = samples.digit_count
-        report(line=f"{len(samples)} feedback samples from accepted corrections: {digits} "
-                    f"digit{'' if digits == 1 else 's'}, {samples.not_a_digit_count} not a digit"
-                    + (f"; {len(skipped)} left out ({'; '.join(skipped[:5])}"
-                       f"{', …' if len(skipped) > 5 else ''})" if skipped else ""))
+    data.update(mnist=len(train) - len(to_train), mnist_test=len(test))
+    report(progress=0.01, line=_samples_line(data))
+    report(progress=0.02, line=f"training on {len(train)} images ({data['mnist']} MNIST, {len(to_train)} "
+                               f"accepted corrections from {data['correction_uploads']} uploads); judging on "
+                               f"{len(test)} MNIST test images and {len(held)} held-out corrections from "
+                               f"{data['held_out_uploads']} uploads")
     trained = train_checkpoint(request, out, train, test, progress=to_report(report, start=0.05, share=0.9),
                                command=f"DigitScan retrain (ExperimentRun #{run_id})",
-                               notes={"params": params})
-    report(progress=0.97, line=f"test accuracy {trained.metrics['accuracy']:.2%}")
-    baseline = evaluate(active.classifier, test)["accuracy"] if active is not None else None
+                               notes={"params": params, "data_summary": data})
+    report(progress=0.96, line=f"new model: MNIST test accuracy {trained.metrics['accuracy']:.2%}")
+    new = load_checkpoint(out).classifier  # judged as saved (half-precision weights), as readers get it
+    scores = {"mnist_new": mnist_scores(trained.metrics), "held_new": correction_scores(new, held)}
+    baseline = None
+    if active is not None:
+        active_metrics = evaluate(active.classifier, test)
+        baseline = active_metrics["accuracy"]
+        scores.update(mnist_active=mnist_scores(active_metrics),
+                      held_active=correction_scores(active.classifier, held))
     return Outcome(path=out, accuracy=trained.metrics["accuracy"], baseline=baseline, metrics=trained.metrics,
-                   feedback_digits=samples.digit_count if samples is not None else 0,
-                   feedback_not_digits=samples.not_a_digit_count if samples is not None else 0,
-                   train_samples=len(train), seconds=time.perf_counter() - start)
+                   feedback_digits=len(to_train), feedback_not_digits=to_train.not_a_digit_count,
+                   train_samples=len(train),
+                   seconds=time.perf_counter() - start, fit_seconds=trained.seconds, data=data, scores=scores)
 
 
-def _feedback_for(request: TrainRequest) -> tuple[FeedbackSamples, list[str]]:
-    """The feedback samples a model of ``request``'s recipe can learn: without the "not a digit" output
-    (the thesis recipe), the digits only."""
+def _corrections(params: dict, request: TrainRequest) -> tuple[FeedbackSamples, FeedbackSamples, dict]:
+    """The accepted corrections to train on and to judge on (split by upload), and what they were."""
     skipped: list[str] = []
-    samples = feedback_digits(skipped=skipped)
-    if not recipe(request.recipe, request.family)["config"].get("reject") and samples.not_a_digit_count:
-        skipped.append(f"{samples.not_a_digit_count} not-a-digit samples (the {request.recipe} recipe's "
-                       "model has no not-a-digit output)")
-        samples = samples.digits_only()
-    return samples, skipped
+    samples = feedback_digits(skipped=skipped) if params["feedback"] else _no_samples()
+    to_train, held = split_by_upload(samples)
+    dropped = 0
+    if not recipe(request.recipe, request.family)["config"].get("reject"):
+        # A model of this recipe has no "not a digit" output to learn them with; judged on, they count
+        # against it, as the reader would misread those boxes as digits.
+        kept = digits_only(to_train)
+        dropped, to_train = len(to_train) - len(kept), kept
+    data = {"corrections": len(to_train), "correction_uploads": len(set(to_train.uploads)),
+            "held_out": len(held), "held_out_uploads": len(set(held.uploads)),
+            "not_a_digit_left_out": dropped, "feedback": bool(params["feedback"]),
+            "samples": len(samples), "sample_digits": samples.digit_count,
+            "sample_not_a_digit": samples.not_a_digit_count, "left_out": len(skipped),
+            "left_out_reasons": skipped[:20]}
+    return to_train, held, data
+
+
+def _samples_line(data: dict) -> str:
+    """The retrain log's count of what the accepted corrections gave (``data``: :func:`_corrections`)."""
+    if not data["feedback"]:
+        return "accepted corrections not used (feedback off)"
+    digits, reasons = data["sample_digits"], data["left_out_reasons"]
+    line = (f"{data['samples']} samples from accepted corrections: {digits} "
+            f"digit{'' if digits == 1 else 's'}, {data['sample_not_a_digit']} not a digit")
+    if data["not_a_digit_left_out"]:
+        line += (f" ({data['not_a_digit_left_out']} not-a-digit not trained on: this recipe has no such "
+                 "output)")
+    if data["left_out"]:
+        more = ", …" if data["left_out"] > len(reasons[:5]) else ""
+        line += f"; {data['left_out']} left out ({'; '.join(reasons[:5])}{more})"
+    return line
+
+
+def _no_samples() -> FeedbackSamples:
+    return FeedbackSamples(torch.zeros((0, 28, 28), dtype=torch.uint8), torch.zeros((0,), dtype=torch.int64),
+                           [])

@@ -1,4 +1,4 @@
-"""The e2e tests' fixtures: the web and worker ones, and a headless Chromium."""
+"""Shared by the browser tests: the web and worker fixtures, and headless Chromium driven by Playwright."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 @pytest.fixture
 def browser():
+    """Headless Chromium (Debian's: ``deploy/setup-test-tools.sh`` installs it), driven by Playwright."""
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM, "Chromium is not installed: run deploy/setup-test-tools.sh (deploy/test.sh does)"

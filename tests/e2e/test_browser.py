@@ -45,7 +45,8 @@ def test_a_person_uploads_a_photo_and_sees_the_digits_and_the_annotated_image(li
     assert page.locator("#digits tbody tr").count() == sum(len(line) for line in lines)
     assert page.inner_text("#model-version") == ml.DEFAULT_CHECKPOINT.stem
     annotated = page.locator("#annotated")
-    assert "annotated.image" in annotated.get_attribute("src")
+    assert "screen.image" in annotated.get_attribute("src")  # sized for the screen; the full size a link away
+    assert page.get_attribute("#full-size", "href").endswith("/annotated.image")
     page.wait_for_function("() => { const img = document.getElementById('annotated');"
                            " return img.complete && img.naturalWidth > 0; }")
     assert page.input_value("#feedback-text") == " ".join(lines)

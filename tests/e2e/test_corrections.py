@@ -107,10 +107,8 @@ def test_a_person_relabels_a_box_rejects_one_and_boxes_a_missed_digit_with_the_m
 def test_on_a_phone_a_finger_corrects_a_box_and_marks_where_a_typed_digit_is(
         live_server, misread, alices_session, browser):
     upload, three = misread
-    # A 390 px touch screen. (Not is_mobile: the site's header is still wider than a phone, issue 19 item
-    # 2, and a mobile browser zooms the whole page out to fit it.)
     page = signed_in(browser, live_server, alices_session, viewport={"width": 390, "height": 844},
-                     has_touch=True, device_scale_factor=2)
+                     has_touch=True, is_mobile=True, device_scale_factor=2)
     page.goto(f"{live_server.url}/r/{upload.id}/")
     # Typed text first: "123 45" against "17 450": the 7 becomes a 2, the 0 is no digit, the 3 has no box.
     page.tap("details.typed summary")
@@ -142,6 +140,7 @@ def test_on_a_phone_a_finger_corrects_a_box_and_marks_where_a_typed_digit_is(
     boxed = next(op for op in latest if op["op"] == "add")
     assert boxed["digit"] == 3 and boxed["box"] is not None
     assert all(abs(a - b) <= 3 for a, b in zip(boxed["box"], three)), (boxed["box"], three)
-    # the editor fits the phone: its keys and the image inside the screen's width
+    # the editor fits the phone: its keys and the image inside the screen's width, nothing scrolls sideways
     assert page.evaluate("document.getElementById('picker').getBoundingClientRect().right") <= 390
     assert page.evaluate("document.getElementById('overlay').getBoundingClientRect().right") <= 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

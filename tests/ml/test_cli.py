@@ -78,7 +78,8 @@ def test_train_dry_run_writes_a_checkpoint_that_evaluate_reads(tmp_path):
     assert evaluated.returncode == 0, evaluated.stderr
     assert "confusion matrix" in evaluated.stdout and "per-class accuracy" in evaluated.stdout
     card = (tmp_path / "m.md").read_text()  # train writes the card beside the checkpoint
-    assert "--dry-run --out" in card and "Confusion matrix" in card
+    assert "train --dry-run --seed 3`" in card and "Confusion matrix" in card
+    assert str(tmp_path) not in card and "`m.pt`" in card  # the file, not the folder it was written to
     printed = run_ml("card", str(out))
     assert printed.returncode == 0 and printed.stdout.startswith("# Model card: m")
 

@@ -206,8 +206,8 @@ def test_the_schema_documents_the_corrected_reading_and_both_forms_of_feedback(c
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     parts = schema["components"]["schemas"]
     assert "corrected" in parts["Recognition"]["properties"]
-    assert {"text", "operations", "comment"} <= set(parts["FeedbackInputSchema"]["properties"])
-    operation = set(parts["CorrectionOperation"]["properties"])
+    assert {"text", "operations", "comment"} <= set(parts["CorrectionRequest"]["properties"])
+    operation = set(parts["CorrectionOperationRequest"]["properties"])
     assert {"op", "index", "digit", "box", "line", "position"} <= operation
 
 

@@ -164,6 +164,29 @@ def test_history_shows_the_reading_and_thumbnail_of_a_finished_upload(client, pn
     assert client.get(f"/r/{upload.id}/thumbnail.image").status_code == 200
 
 
+def test_the_result_shows_the_screen_jpeg_and_links_the_full_size_and_an_old_png_only_upload_still_shows(
+        client, png):
+    from tests.web.helpers import jpeg_bytes
+
+    ids = []
+    for screen in (jpeg_bytes(), b""):  # read now; read before screen images existed
+        upload_page_post(client, png)
+        upload = Upload.objects.filter(status="queued").get()
+        upload_start(upload_id=upload.id)
+        upload_finish(upload_id=upload.id, reading={"text": "7", "lines": ["7"], "digits": []}, timings={},
+                      annotated_png=png, thumbnail_jpeg=jpeg_bytes(), screen_jpeg=screen, model_version=None)
+        ids.append(upload.id)
+    new, old = (client.get(f"/r/{i}/").content.decode() for i in ids)
+    shown = re.compile(r'<img id="annotated"[^>]*src="([^"]+)"')
+    assert shown.search(new).group(1) == f"http://testserver/r/{ids[0]}/screen.image"
+    assert f'id="full-size" href="http://testserver/r/{ids[0]}/annotated.image"' in new
+    screen = client.get(f"/r/{ids[0]}/screen.image")
+    assert screen["Content-Type"] == "image/jpeg" and b"".join(screen.streaming_content) == jpeg_bytes()
+    assert shown.search(old).group(1) == f"http://testserver/r/{ids[1]}/annotated.image"
+    assert client.get(f"/r/{ids[1]}/screen.image").status_code == 404
+    assert client.get(f"/api/v1/recognitions/{ids[1]}/").json()["screen_image_url"] is None
+
+
 @pytest.mark.parametrize("url", ["/accounts/login/", "/accounts/signup/", "/history/"])
 def test_account_and_history_pages_render_for_anonymous_visitors(client, url):
     response = client.get(url)
@@ -231,9 +254,10 @@ def test_an_upload_is_deleted_with_its_files_and_only_by_its_owner(client, bob_c
     assert Upload.objects.filter(id=upload.id).exists()  # still queued: not deleted under a worker
     upload_start(upload_id=upload.id)
     upload_finish(upload_id=upload.id, reading={"text": "4", "lines": ["4"], "digits": []}, timings={},
-                  annotated_png=png, model_version=None, thumbnail_jpeg=b"\xff\xd8\xff")
+                  annotated_png=png, model_version=None, thumbnail_jpeg=b"\xff\xd8\xff",
+                  screen_jpeg=b"\xff\xd8\xff")
     upload.refresh_from_db()
-    fields = (upload.image, upload.annotated_image, upload.thumbnail)
+    fields = (upload.image, upload.annotated_image, upload.screen_image, upload.thumbnail)
     files = [Path(settings.MEDIA_ROOT) / f.name for f in fields]
     assert all(f.exists() for f in files)
     download = client.get(f"/r/{upload.id}/annotated.image?download")

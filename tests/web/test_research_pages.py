@@ -195,9 +195,10 @@ def test_the_model_page_shows_the_active_versions_card_classes_confusion_matrix_
     old = version("cnn-old")
     active = version("cnn-active", active=True, reject=True)
     html = client.get("/model/").content.decode()
-    for text in ("cnn-active", "python -m ml train --out cnn-active.pt", "served", "797.2 s", "99.72%",
-                 "1007 images", "60000 images", "not a digit", "93.46", "4 (7×)", "50f03a26d6106d8d"):
+    for text in ("cnn-active", "served recipe · python -m ml train", "served", "797.2 s", "99.72%",
+                 "1007 images", "60,000 images", "not a digit", "93.46", "4 (7×)", "50f03a26d6106d8d"):
         assert text in html, text
+    assert "--out" not in html and ".pt" not in html  # the training machine's file is no one's business
     history = html[html.index("Version history"):]
     assert history.index("cnn-active") < history.index("cnn-old") and "<strong>active</strong>" in history
     url = f"/model/{active.id}/confusion.png"
@@ -235,3 +236,16 @@ def test_the_thesis_figures_are_table_3_3_as_printed_and_the_mark_follows_them(c
     html = client.get("/experiments/").content.decode()
     assert "99.24 ⚠" not in html and "99.34" in html and "-0.10" in html
     assert "97.80 ⚠" in html  # 0.43 points below the thesis' 98.23 %
+
+
+def test_the_thesis_times_stand_beside_ours_per_epoch(client):
+    # The CNN row trained 10 epochs in 345.67 s: 34.6 s per epoch, beside the thesis' span of times.
+    rows = [{**BENCHMARK_RESULTS["rows"][1], "train_config": {"epochs": 10}}, BENCHMARK_RESULTS["rows"][0]]
+    finished_run("benchmark", {**BENCHMARK_RESULTS, "rows": rows}, {"benchmark.png": png_bytes()}, {})
+    html = client.get("/experiments/").content.decode()
+    assert "34.6" in html  # ours, per epoch
+    thesis_row = html[html.index('id="thesis-times"'):]
+    thesis_row = thesis_row[:thesis_row.index("</tr>")]
+    assert "8.84–70.51" in thesis_row and "1.44–5.57" in thesis_row and "Ryzen 7 4800H" in thesis_row
+    chinese = client.get("/experiments/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "笔记本电脑" in chinese and "8.84–70.51" in chinese

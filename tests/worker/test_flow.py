@@ -40,6 +40,9 @@ def test_an_upload_is_read_by_a_real_worker_over_redis_and_postgres(client, redi
     annotated = client.get(data["annotated_image_url"])
     assert annotated.status_code == 200 and annotated["Content-Type"] == "image/png"
     assert b"".join(annotated.streaming_content).startswith(b"\x89PNG")
+    screen = client.get(data["screen_image_url"])  # what the pages show: a JPEG sized for the screen
+    assert screen.status_code == 200 and screen["Content-Type"] == "image/jpeg"
+    assert b"".join(screen.streaming_content).startswith(b"\xff\xd8\xff")
     # The model was loaded once, in the child process after the fork, before the first task.
     assert redis_postgres_worker.output().count("loaded model version") == 1
     cores = len(os.sched_getaffinity(0))

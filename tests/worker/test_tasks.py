@@ -9,7 +9,7 @@ import pytest
 from django.core.files.storage import default_storage
 
 import ml
-from tests.web.helpers import uploaded
+from tests.web.helpers import digits_image, jpeg_bytes, uploaded
 from web.uploads.models import Upload
 from web.uploads.owners import Owner
 from web.uploads.services import upload_create
@@ -39,8 +39,43 @@ def test_recognize_writes_the_reading_and_the_annotated_png(png):
     assert max(small.shape[:2]) <= 320
 
 
+def photo_of_digits(width: int = 2400, height: int = 1800) -> np.ndarray:
+    """Paper as a phone sees it: uneven light and sensor noise (what makes a full-size PNG weigh MBs)."""
+    rng = np.random.default_rng(7)
+    light = np.linspace(205, 245, width)[None, :, None] - np.linspace(0, 25, height)[:, None, None]
+    page = np.clip(light + rng.normal(0, 6, (height, width, 3)), 0, 255).astype(np.uint8)
+    digits = digits_image(("2026", "1234"), scale=12)
+    page[300:300 + digits.shape[0], 200:200 + digits.shape[1]] = np.minimum(
+        page[300:300 + digits.shape[0], 200:200 + digits.shape[1]], digits)
+    return page
+
+
+def test_recognize_writes_a_screen_jpeg_far_smaller_than_the_full_size_png():
+    upload = upload_create(owner=Owner(session_key="s"), source="upload",
+                           image_file=uploaded(jpeg_bytes(photo_of_digits()), "photo.jpg", "image/jpeg"))
+    assert recognize(str(upload.id)) == "done"
+    upload.refresh_from_db()
+    full, screen = (default_storage.open(f.name, "rb").read() for f in (upload.annotated_image,
+                                                                          upload.screen_image))
+    assert full.startswith(b"\x89PNG") and screen.startswith(b"\xff\xd8\xff")
+    assert cv2.imdecode(np.frombuffer(full, np.uint8), cv2.IMREAD_COLOR).shape[:2] == (1800, 2400)
+    assert cv2.imdecode(np.frombuffer(screen, np.uint8), cv2.IMREAD_COLOR).shape[:2] == (1200, 1600)
+    assert len(screen) <= 500 * 1024 and len(screen) * 5 < len(full)
+
+
+def test_the_screen_jpeg_keeps_a_small_image_small_and_a_noisy_one_under_its_budget():
+    from worker.images import screen_jpeg
+
+    small = cv2.imdecode(np.frombuffer(screen_jpeg(digits_image()), np.uint8), cv2.IMREAD_COLOR)
+    assert small.shape == digits_image().shape  # never enlarged
+    noise = np.random.default_rng(3).integers(0, 256, (2000, 3000, 3), np.uint8)  # the worst case
+    data = screen_jpeg(noise, budget=400 * 1024)
+    assert cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR).shape[:2] == (1067, 1600)
+    assert len(data) <= 400 * 1024  # a lower quality was taken to fit
+
+
 def test_thumbnails_shrink_large_images_and_keep_small_ones():
-    from worker.tasks import thumbnail
+    from worker.images import thumbnail
 
     assert thumbnail(np.zeros((1000, 4000, 3), np.uint8)).shape == (80, 320, 3)
     assert thumbnail(np.zeros((100, 50, 3), np.uint8)).shape == (100, 50, 3)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import lazy
+from django.utils.translation import ngettext
 
 from web.http_errors import error_response
 
@@ -16,5 +18,8 @@ from web.http_errors import error_response
 def locked_out(request: HttpRequest, credentials: dict | None = None, *args, **kwargs) -> HttpResponse:
     seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
     minutes = max(1, round(seconds / 60))
-    return error_response(request, 429, "locked_out", f"too many failed sign-ins for this user from your "
-                          f"address; try again in {minutes} minutes", {"Retry-After": str(seconds)})
+    message = lazy(lambda: ngettext(
+        "too many failed sign-ins for this user from your address; try again in %(minutes)d minute",
+        "too many failed sign-ins for this user from your address; try again in %(minutes)d minutes",
+        minutes) % {"minutes": minutes}, str)()  # worded in the request's language by error_response
+    return error_response(request, 429, "locked_out", message, {"Retry-After": str(seconds)})

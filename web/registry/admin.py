@@ -1,20 +1,32 @@
 """Staff see every model version and experiment run; activation is an explicit action.
 
-Runs are started here: *Experiment runs → Add* queues a retrain, *Benchmark runs → Add* the six-family
-comparison and *Ablation runs → Add* the CNN ablations, each with its parameters in a form.
+Runs are started here: *Experiment runs → Add* queues a retrain (with its estimated duration shown as the
+fields change), *Benchmark runs → Add* the six-family comparison and *Ablation runs → Add* the CNN
+ablations, each with its parameters in a form. A run's page and the lists show its progress, refreshed
+by a small script (``static/registry/runs.js``) polling staff-only JSON while it is queued or running.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from ml.models.config import FAMILIES
 from ml.study.thesis import FAMILY_NAMES
+from ml.training.recipes import recipe_train_config
 from web.errors import ApplicationError
+from web.registry import run_pages, run_views
+from web.registry.labels import FAMILY_LABELS, STUDY_LABELS
 from web.registry.models import AblationRun, BenchmarkRun, ExperimentRun, ModelVersion
 from web.registry.params import (
     ABLATION_DEFAULTS,
@@ -31,79 +43,61 @@ from web.registry.services import (
     model_version_activate,
     train_params,
 )
+from web.registry.words import version_data_text, version_training_text
 
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ["name", "family", "is_active", "accuracy", "created"]
+    """A version as a record in words: how it was trained and how it reads MNIST, never the paths of the
+    machine that trained it (the raw training description holds them)."""
+
+    list_display = ["name", "family", "is_active", "accuracy", "trained", "created"]
     list_filter = ["is_active", "family"]
-    readonly_fields = ["sha256", "family", "config", "metrics", "preprocess_signature", "training",
-                       "is_active", "created", "checkpoint"]
+    fields = ["name", "family", "is_active", "accuracy", "trained", "training_data", "per_class", "config",
+              "preprocess_signature", "stored", "sha256", "created"]
+    readonly_fields = ["family", "is_active", "accuracy", "trained", "training_data", "per_class", "config",
+                       "preprocess_signature", "stored", "sha256", "created"]
     actions = ["activate"]
 
     def has_add_permission(self, request) -> bool:
         return False  # versions come from retrains or `manage.py register_model`, which check the file
-    @admin.display(description="accuracy")
+    @admin.display(description=_("accuracy"))
     def accuracy(self, obj: ModelVersion) -> str:
         value = obj.metrics.get("accuracy")
         return f"{value:.2%}" if isinstance(value, (int, float)) else "—"
 
-    @admin.action(description="Make the selected version the active one")
+    @admin.display(description=_("how it was trained"))
+    def trained(self, obj: ModelVersion) -> str:
+        return version_training_text(obj.training)
+
+    @admin.display(description=_("training data"))
+    def training_data(self, obj: ModelVersion) -> str:
+        return version_data_text(obj.training)
+
+    @admin.display(description=_("MNIST test accuracy per digit"))
+    def per_class(self, obj: ModelVersion) -> str:
+        per_class = (obj.metrics or {}).get("per_class_accuracy") or []
+        if not per_class:
+            return "—"
+        return render_to_string("admin/registry/_per_digit.html", {"rows": [
+            {"digit": d, "accuracy": 100 * a} for d, a in enumerate(per_class)]})
+
+    @admin.display(description=_("checkpoint"))
+    def stored(self, obj: ModelVersion) -> str:
+        try:
+            size = obj.checkpoint.size
+        except (OSError, ValueError):
+            return _("missing from storage")
+        return _("in storage, %(size)s") % {"size": filesizeformat(size)}
+
+    @admin.action(description=_("Make the selected version the active one"))
     def activate(self, request, queryset) -> None:
         if queryset.count() != 1:
-            self.message_user(request, "Select exactly one version to activate.", messages.ERROR)
+            self.message_user(request, _("Select exactly one version to activate."), messages.ERROR)
             return
         version = model_version_activate(version=queryset.get())
-        self.message_user(request, f"{version.name} is now active; workers switch on their next task.")
-
-
-class ExperimentRunForm(forms.ModelForm):
-    class Meta:
-        model = ExperimentRun
-        fields = ["params"]
-
-    def clean_params(self) -> dict:
-        try:
-            return train_params(self.cleaned_data["params"])
-        except ApplicationError as exc:
-            raise ValidationError(exc.message) from exc
-
-
-@admin.register(ExperimentRun)
-class ExperimentRunAdmin(admin.ModelAdmin):
-    """Adding a run starts a retrain on the training queue; its progress and log fill in as it runs."""
-
-    form = ExperimentRunForm
-    kind = ExperimentRun.Kind.TRAIN  # what the add form starts
-    list_display = ["id", "kind", "status", "progress_percent", "model_version", "created", "finished"]
-    list_filter = ["kind", "status"]
-    readonly_fields = ["kind", "status", "progress", "log", "results", "artifacts", "error", "model_version",
-                       "created_by", "created", "started", "heartbeat", "finished"]
-    actions = ["abandon"]
-
-    @admin.display(description="progress")
-    def progress_percent(self, obj: ExperimentRun) -> str:
-        return f"{obj.progress:.0%}"
-
-    def get_readonly_fields(self, request, obj=None):
-        # On the add form only the parameters are editable; afterwards the run is a record.
-        return [f for f in self.readonly_fields if f != "params"] if obj is None else \
-            self.readonly_fields + ["params"]
-
-    def get_changeform_initial_data(self, request):
-        return {"params": {k: v for k, v in TRAIN_DEFAULTS.items() if k != "seed"}}
-
-    def save_model(self, request, obj: ExperimentRun, form, change: bool) -> None:
-        if change:
-            return super().save_model(request, obj, form, change)
-        obj.kind, obj.created_by = self.kind, request.user
-        obj.params = getattr(form, "params", obj.params)
-        experiment_run_submit(run=obj)  # saved, and queued once this request's transaction commits
-
-    @admin.action(description="Mark the selected queued or running runs failed (their worker is gone)")
-    def abandon(self, request, queryset) -> None:
-        count = sum(experiment_run_abandon(run=run) for run in queryset)
-        self.message_user(request, f"{count} run(s) marked failed; a new one of their kind may start now.")
+        self.message_user(request, _("%(name)s is now active; workers switch on their next task.")
+                          % {"name": version.name})
 
 
 class StudyRunForm(forms.ModelForm):
@@ -132,42 +126,104 @@ class BenchmarkRunForm(StudyRunForm):
     kind = ExperimentRun.Kind.BENCHMARK
     check = staticmethod(benchmark_params)
     families = forms.MultipleChoiceField(
-        choices=[(f, f"{f}: {FAMILY_NAMES[f]}") for f in FAMILIES], initial=BENCHMARK_DEFAULTS["families"],
-        widget=forms.CheckboxSelectMultiple)
-    epochs = forms.IntegerField(min_value=1, required=False, help_text="blank: each family's own epochs")
-    limit = forms.IntegerField(min_value=1, required=False, help_text=(
-        "train on a random subset of this many MNIST images and test on a fifth as many (at least 200); "
-        "blank: all 60,000 and 10,000 (the whole comparison takes about half an hour on 2 cores)"))
-    seed = forms.IntegerField(initial=BENCHMARK_DEFAULTS["seed"])
-    dry_run = forms.BooleanField(required=False, help_text="two batches per family: checks the pipeline")
+        label=_("families"),
+        choices=[(f, format_lazy("{}: {}", f, FAMILY_LABELS.get(f, FAMILY_NAMES[f]))) for f in FAMILIES],
+        initial=BENCHMARK_DEFAULTS["families"], widget=forms.CheckboxSelectMultiple)
+    epochs = forms.IntegerField(label=_("epochs"), min_value=1, required=False,
+                                help_text=_("blank: each family's own epochs"))
+    limit = forms.IntegerField(
+        label=_("limit"), min_value=1, required=False, help_text=_(
+            "train on a random subset of this many MNIST images and test on a fifth as many (at least 200); "
+            "blank: all 60,000 and 10,000 (the whole comparison takes about half an hour on 2 cores)"))
+    seed = forms.IntegerField(label=_("seed"), initial=BENCHMARK_DEFAULTS["seed"])
+    dry_run = forms.BooleanField(label=_("dry run"), required=False,
+                                 help_text=_("two batches per family: checks the pipeline"))
 
 
 class AblationRunForm(StudyRunForm):
     kind = ExperimentRun.Kind.ABLATE
     check = staticmethod(ablation_params)
     studies = forms.MultipleChoiceField(
-        choices=[(s, s) for s in STUDIES], initial=ABLATION_DEFAULTS["studies"],
-        widget=forms.CheckboxSelectMultiple)
-    epochs = forms.IntegerField(min_value=1, initial=ABLATION_DEFAULTS["epochs"])
-    seeds = forms.IntegerField(min_value=1, initial=ABLATION_DEFAULTS["seeds"],
-                               help_text="each variant is trained this many times, seeds seed0, seed0 + 1, …")
-    limit = forms.IntegerField(min_value=1, required=False, help_text="train on this many MNIST images; "
-                                                                        "blank: all 60,000")
-    seed0 = forms.IntegerField(initial=ABLATION_DEFAULTS["seed0"])
-    dry_run = forms.BooleanField(required=False, help_text="two batches per model: checks the pipeline")
+        label=_("studies"),
+        choices=[(s, format_lazy("{}: {}", s, STUDY_LABELS.get(s, s))) for s in STUDIES],
+        initial=ABLATION_DEFAULTS["studies"], widget=forms.CheckboxSelectMultiple)
+    epochs = forms.IntegerField(label=_("epochs"), min_value=1,
+                                initial=ABLATION_DEFAULTS["epochs"])
+    seeds = forms.IntegerField(label=_("seeds"), min_value=1, initial=ABLATION_DEFAULTS["seeds"],
+                               help_text=_("each variant is trained this many times, seeds seed0, "
+                                                      "seed0 + 1, …"))
+    limit = forms.IntegerField(label=_("limit"), min_value=1, required=False,
+                               help_text=_("train on this many MNIST images; blank: all 60,000"))
+    seed0 = forms.IntegerField(label=_("first seed"), initial=ABLATION_DEFAULTS["seed0"])
+    dry_run = forms.BooleanField(label=_("dry run"), required=False,
+                                 help_text=_("two batches per model: checks the pipeline"))
 
 
-class StudyRunAdmin(ExperimentRunAdmin):
-    """One kind's runs; the add form asks for that kind's parameters field by field."""
+class RetrainForm(StudyRunForm):
+    """A retrain's options (``web.registry.params.TRAIN_DEFAULTS``), field by field."""
 
-    list_filter = ["status"]
+    kind = ExperimentRun.Kind.TRAIN
+    check = staticmethod(train_params)
+    recipe = forms.ChoiceField(
+        label=_("Recipe"), initial=TRAIN_DEFAULTS["recipe"],
+        choices=[("served", _("served: the model DigitScan serves (not-a-digit output, augmentation)")),
+                 ("thesis", _("thesis: the study's CNN, as the thesis trained it"))],
+        help_text=_("how the CNN is built and trained"))
+    epochs = forms.IntegerField(
+        label=_("Epochs"), min_value=1, required=False,
+        help_text=format_lazy(_("passes over the training images; blank: the recipe's own (served {served}, "
+                                "thesis {thesis})"), served=recipe_train_config("served").epochs,
+                              thesis=recipe_train_config("thesis").epochs))
+    limit = forms.IntegerField(
+        label=_("MNIST training images"), min_value=1, max_value=60_000, required=False,
+        help_text=_("train on a random subset of this many of MNIST's 60,000 training images (chosen by the "
+                    "seed); blank: all of them"))
+    test_limit = forms.IntegerField(
+        label=_("MNIST test images"), min_value=1, max_value=10_000, required=False,
+        help_text=_("score both models on a random subset of this many of MNIST's 10,000 test images; blank: "
+                    "all of them (500 on a dry run)"))
+    seed = forms.IntegerField(label=_("Seed"), initial=TRAIN_DEFAULTS["seed"],
+                              help_text=_("the same seed and options train the same model"))
+    feedback = forms.BooleanField(
+        label=_("Include accepted corrections"), required=False, initial=TRAIN_DEFAULTS["feedback"],
+        help_text=_("add the digits of corrections staff accepted to the training images; the corrections of "
+                    "one upload in four are held out instead, to judge the new model on"))
+    dry_run = forms.BooleanField(
+        label=_("Dry run"), required=False,
+        help_text=_("two batches of one epoch: checks the pipeline in a minute; the model is still scored "
+                    "and may be promoted by the same rule"))
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(kind=self.kind)
+
+class RunAdmin(admin.ModelAdmin):
+    """What every kind of run's admin shares: the typed add form, the record page with its live progress,
+    and the staff-only JSON that page polls."""
+
+    kind: str
+    change_form_template = "admin/registry/run_change_form.html"
+    change_list_template = "admin/registry/run_change_list.html"
+    # No status column: the progress column says it, and keeps saying it as it changes.
+    list_display = ["id", "kind", "progress_display", "model_version", "created", "finished"]
+    list_filter = ["kind", "status"]
+    readonly_fields = ["kind", "status", "log", "results", "artifact_names", "error", "model_version",
+                       "created_by", "created", "started", "heartbeat", "finished"]
+    actions = ["abandon"]
+
+    @admin.display(description=_("progress"))
+    def progress_display(self, obj: ExperimentRun) -> str:
+        return render_to_string("admin/registry/_run_progress.html", {"p": run_pages.progress(obj)})
+
+    @admin.display(description=_("files"))
+    def artifact_names(self, obj: ExperimentRun) -> str:
+        return ", ".join(Path(name).name for name in obj.artifacts) or "—"
 
     def get_fields(self, request, obj=None):
         if obj is None:
             return list(self.form.declared_fields)
+        if obj.kind == ExperimentRun.Kind.TRAIN:
+            # The page's tables say what the params and results hold (runs from before the tables keep
+            # their raw results).
+            legacy = obj.results and "decision" not in obj.results
+            return [f for f in self.readonly_fields if f != "artifact_names" and (f != "results" or legacy)]
         return ["params", *self.readonly_fields]
 
     def get_readonly_fields(self, request, obj=None):
@@ -180,6 +236,71 @@ class StudyRunAdmin(ExperimentRunAdmin):
 
     def get_changeform_initial_data(self, request):
         return {}
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["progress_url"] = reverse(f"admin:{self._urlname('progress')}")
+        if obj is not None:
+            context["run_page"] = run_pages.retrain_page(obj)
+        elif self.kind == ExperimentRun.Kind.TRAIN:
+            context["estimate_url"] = reverse(f"admin:{self._urlname('estimate')}")
+            context["estimate"] = run_views.estimate_answer(train_params({}))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def changelist_view(self, request, extra_context=None):
+        url = reverse(f"admin:{self._urlname('progress')}")
+        return super().changelist_view(request, {**(extra_context or {}), "progress_url": url})
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [path("progress/", wrap(self.progress_view), name=self._urlname("progress")),
+                path("estimate/", wrap(self.estimate_view), name=self._urlname("estimate")),
+                *super().get_urls()]
+
+    def _urlname(self, what: str) -> str:
+        return f"{self.opts.app_label}_{self.opts.model_name}_{what}"
+
+    def progress_view(self, request):
+        """``?ids=3,4``: those runs' progress as JSON (staff with view permission only)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return run_views.progress_json(request, self.get_queryset(request))
+
+    def estimate_view(self, request):
+        """The add form's fields in the query → the retrain's estimated duration as JSON."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return run_views.estimate_json(RetrainForm(data=request.GET))
+
+    def save_model(self, request, obj: ExperimentRun, form, change: bool) -> None:
+        if change:
+            return super().save_model(request, obj, form, change)
+        obj.kind, obj.created_by = self.kind, request.user
+        obj.params = getattr(form, "params", obj.params)
+        experiment_run_submit(run=obj)  # saved, and queued once this request's transaction commits
+
+    @admin.action(description=_("Mark the selected queued or running runs failed (their worker is gone)"))
+    def abandon(self, request, queryset) -> None:
+        count = sum(experiment_run_abandon(run=run) for run in queryset)
+        self.message_user(request, ngettext(
+            "%(count)d run marked failed; a new one of its kind may start now.",
+            "%(count)d runs marked failed; a new one of their kind may start now.", count) % {"count": count})
+
+
+@admin.register(ExperimentRun)
+class ExperimentRunAdmin(RunAdmin):
+    """Every run, of every kind; adding one starts a retrain on the training queue."""
+
+    form = RetrainForm
+    kind = ExperimentRun.Kind.TRAIN  # what the add form starts
+
+
+class StudyRunAdmin(RunAdmin):
+    """One kind's runs; the add form asks for that kind's parameters field by field."""
+
+    list_filter = ["status"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(kind=self.kind)
 
 
 @admin.register(BenchmarkRun)

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RegistryConfig(AppConfig):
     name = "web.registry"
     label = "registry"
-    verbose_name = "Models and experiments"
+    verbose_name = _("Models and experiments")

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from django.utils.translation import gettext as _
+
 from ml.models.config import FAMILIES
 from ml.study.ablation.grid import STUDIES as _STUDIES
 from ml.study.requests import AblationRequest, BenchmarkRequest
-from ml.training.recipes import TrainRequest
+from ml.training.recipes import RECIPES, TrainRequest
 from web.errors import ApplicationError
 
 STUDIES = tuple(_STUDIES)  # pool, layers, channels, linear, kernel, dropout
@@ -38,8 +40,14 @@ ABLATION_DEFAULTS: dict = _defaults(AblationRequest())
 def train_params(params: dict | None) -> dict:
     """``params`` merged over the defaults; :class:`ApplicationError` for unknown or malformed ones."""
     params = _known(params, TRAIN_DEFAULTS, "retrain")
+    if "recipe" in params and params["recipe"] not in RECIPES:
+        raise ApplicationError("bad_params", f"unknown recipe {params['recipe']!r} (choose from "
+                                             f"{', '.join(RECIPES)})")
+    if "feedback" in params and not isinstance(params["feedback"], bool):
+        raise ApplicationError("bad_params", f"feedback must be true or false, not {params['feedback']!r}")
     for key in ("epochs", "limit", "test_limit"):
         _positive_or_none(params, key)
+    _integer(params, "seed")
     return {**TRAIN_DEFAULTS, **params}
 
 
@@ -59,7 +67,8 @@ def ablation_params(params: dict | None) -> dict:
         params["studies"] = _names(params["studies"], STUDIES, "studies")
     for key in ("epochs", "seeds"):
         if key in params and (type(params[key]) is not int or params[key] < 1):
-            raise ApplicationError("bad_params", f"{key} must be a positive integer, not {params[key]!r}")
+            raise ApplicationError("bad_params", _("%(key)s must be a positive integer, not %(value)r")
+                                   % {"key": key, "value": params[key]})
     _positive_or_none(params, "limit")
     _integer(params, "seed0")
     return {**ABLATION_DEFAULTS, **params}
@@ -69,10 +78,12 @@ def _known(params: dict | None, defaults: dict, what: str) -> dict:
     params = dict(params or {})
     unknown = set(params) - set(defaults)
     if unknown:
-        raise ApplicationError("bad_params", f"unknown {what} parameters: {', '.join(sorted(unknown))} "
-                               f"(known: {', '.join(defaults)})")
+        raise ApplicationError("bad_params", _("unknown %(what)s parameters: %(unknown)s (known: %(known)s)")
+                               % {"what": what, "unknown": ", ".join(sorted(unknown)),
+                                  "known": ", ".join(defaults)})
     if "dry_run" in params and not isinstance(params["dry_run"], bool):
-        raise ApplicationError("bad_params", f"dry_run must be true or false, not {params['dry_run']!r}")
+        raise ApplicationError("bad_params", _("dry_run must be true or false, not %(value)r")
+                               % {"value": params["dry_run"]})
     return params
 
 
@@ -80,25 +91,29 @@ def _positive_or_none(params: dict, key: str) -> None:
     value = params.get(key)
     # type() rather than isinstance: True is an int to Python, but "epochs: true" is a typing slip.
     if value is not None and (type(value) is not int or value < 1):
-        raise ApplicationError("bad_params", f"{key} must be a positive integer or null, not {value!r}")
+        raise ApplicationError("bad_params", _("%(key)s must be a positive integer or null, not %(value)r")
+                               % {"key": key, "value": value})
 
 
 def _integer(params: dict, key: str) -> None:
     if key in params and type(params[key]) is not int:
-        raise ApplicationError("bad_params", f"{key} must be an integer, not {params[key]!r}")
+        raise ApplicationError("bad_params", _("%(key)s must be an integer, not %(value)r")
+                               % {"key": key, "value": params[key]})
 
 
 def _names(value, known: tuple[str, ...], what: str) -> list[str]:
     """``"a,b"`` or ``["a", "b"]`` → ``["a", "b"]``, in the order given, each once, all in ``known``."""
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
-        raise ApplicationError("bad_params", f"{what} must be a list of names or a comma-separated "
-                                             f"string, not {value!r}")
+        raise ApplicationError("bad_params", _("%(what)s must be a list of names or a comma-separated "
+                                             "string, not %(value)r") % {"what": what, "value": value})
     names = list(dict.fromkeys(x.strip() for x in items if x.strip()))
     unknown = [x for x in names if x not in known]
     if unknown or not names:
-        raise ApplicationError("bad_params", f"unknown {what}: {', '.join(unknown)} (choose from "
-                                             f"{', '.join(known)})" if unknown else f"no {what} given")
+        message = (_("unknown %(what)s: %(unknown)s (choose from %(known)s)") if unknown
+                   else _("no %(what)s given"))
+        raise ApplicationError("bad_params", message % {"what": what, "unknown": ", ".join(unknown),
+                                                        "known": ", ".join(known)})
     return names
 
 

@@ -14,13 +14,17 @@ from pathlib import Path
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from ml.models.config import NOT_A_DIGIT, class_names
 from ml.study.ablation.grid import STUDY_TITLES
 from ml.study.ablation.report import difference_text, times
 from ml.study.ablation.stats import compare_to_full
+from ml.study.benchmark_report import seconds_per_epoch
 from ml.study.thesis import FAMILY_NAMES, THESIS_ACCURACY, TOLERANCE
+from web.registry.labels import FAMILY_LABELS, STUDY_LABELS
 from web.registry.models import ExperimentRun, ModelVersion
+from web.registry.words import version_data_text, version_training_text
 
 # Where each kind's committed results live under DIGITSCAN_COMMITTED_RESULTS, and its table file.
 COMMITTED = {ExperimentRun.Kind.BENCHMARK: "benchmark", ExperimentRun.Kind.ABLATE: "ablation"}
@@ -29,10 +33,10 @@ FILE_SUFFIXES = (".png", ".md", ".json")
 
 def machine_text(machine: dict | None) -> str:
     if not machine:
-        return "not recorded"
+        return _("not recorded")
     m = {k: machine.get(k, "?") for k in ("processor", "cpu_threads", "platform", "python", "torch")}
-    return (f"{m['processor']}, {m['cpu_threads']} torch threads, {m['platform']}, Python {m['python']}, "
-            f"torch {m['torch']}")
+    return _("%(processor)s, %(cpu_threads)s torch threads, %(platform)s, Python %(python)s, "
+             "torch %(torch)s") % m
 
 
 def study_from_run(run: ExperimentRun) -> dict:
@@ -88,7 +92,7 @@ def _section(kind: str, results: dict, files: list[dict], **extra) -> dict:
 def _text(value) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(map(str, value))
-    return "default" if value is None else str(value)
+    return _("default") if value is None else str(value)
 
 
 def benchmark_rows(results: dict) -> list[dict]:
@@ -100,8 +104,10 @@ def benchmark_rows(results: dict) -> list[dict]:
         thesis = THESIS_ACCURACY.get(family)
         accuracy = row.get("accuracy")
         rows.append({
-            "family": family, "name": row.get("name") or FAMILY_NAMES.get(family, family),
+            "family": family,
+            "name": FAMILY_LABELS.get(family) or row.get("name") or FAMILY_NAMES.get(family, family),
             "train_seconds": row.get("train_seconds"), "test_seconds": row.get("test_seconds"),
+            "train_seconds_per_epoch": seconds_per_epoch(row),
             "accuracy": accuracy, "thesis_accuracy": thesis,
             "delta": None if thesis is None or accuracy is None else round(accuracy - thesis, 2),
             # Judged here against the thesis' figures as they are now, not as a run stored them (runs
@@ -132,7 +138,8 @@ def ablation_studies(results: dict) -> list[dict]:
                 "accuracy_mean": row.get("accuracy_mean"), "accuracy_std": row.get("accuracy_std"),
                 "seeds_done": row.get("seeds_done", 0), "difference": difference_text(row["versus_full"]),
             })
-        studies.append({"study": study, "title": STUDY_TITLES.get(study, study), "rows": table,
+        studies.append({"study": study, "title": STUDY_LABELS.get(study) or STUDY_TITLES.get(study, study),
+                        "rows": table,
                         "timed": any(r["train_ratio"] is not None for r in table)})
     return studies
 
@@ -155,11 +162,12 @@ def model_card(version: ModelVersion) -> dict:
     accuracy = metrics.get("accuracy")
     return {
         "version": version, "family": version.family,
-        "outputs": "10 digits and “not a digit”" if version.config.get("reject") else "10 digits",
-        "command": training.get("command"),
+        "outputs": _("10 digits and “not a digit”") if version.config.get("reject") else _("10 digits"),
+        # In words: the recorded command and data source name the training machine's files.
+        "trained": version_training_text(training) if training else None,
         "recipe": training.get("recipe") or (training.get("params") or {}).get("recipe"),
         "train_seconds": training.get("seconds"), "machine": training.get("machine"),
-        "train_samples": (training.get("data") or {}).get("samples"),
+        "data_text": version_data_text(training) if training.get("data") else None,
         "accuracy": None if accuracy is None else 100 * accuracy,
         "test_samples": metrics.get("samples") or (metrics.get("test_data") or {}).get("samples"),
         "classes": classes, "has_confusion_matrix": bool(matrix),
@@ -172,7 +180,7 @@ def version_history(versions) -> list[dict]:
     for version in versions:
         accuracy = (version.metrics or {}).get("accuracy")
         rows.append({"version": version, "accuracy": None if accuracy is None else 100 * accuracy,
-                     "command": (version.training or {}).get("command")})
+                     "trained": version_training_text(version.training) if version.training else None})
     return rows
 
 
@@ -190,7 +198,9 @@ def _render_confusion(_key: str, matrix: tuple[tuple[int, ...], ...]) -> bytes:
 
     counts = np.array(matrix)
     n_true, n_read = counts.shape
-    labels = [str(c) for c in class_names(NOT_A_DIGIT + 1)]
+    # No words in the picture: it is one file for every language, and the page's caption (translated)
+    # says what the axes are. "×" is the "not a digit" class.
+    labels = [str(c) if isinstance(c, int) else "×" for c in class_names(NOT_A_DIGIT + 1)]
     fig = Figure(figsize=(6.4, 5.6), dpi=100)
     ax = fig.add_subplot()
     # Log colours: the diagonal holds ~1000 per cell, mistakes a handful; linear colours would hide them.
@@ -204,10 +214,8 @@ def _render_confusion(_key: str, matrix: tuple[tuple[int, ...], ...]) -> bytes:
                         color="white" if dark else ("#b42318" if i != j else "#1d2330"))
     ax.set_xticks(range(n_read), labels[:n_read])
     ax.set_yticks(range(n_true), labels[:n_true])
-    ax.set_xlabel("digit read")
-    ax.set_ylabel("true digit")
-    ax.set_title(f"MNIST test set: {counts.trace()} of {counts.sum()} read right")
-    fig.colorbar(image, ax=ax, shrink=0.8, label="images (log scale)")
+    ax.set_title(f"MNIST: {counts.trace()} / {counts.sum()}")
+    fig.colorbar(image, ax=ax, shrink=0.8)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")

@@ -37,3 +37,10 @@ def model_version_list():
 
 def model_version_get(*, version_id: int) -> ModelVersion | None:
     return ModelVersion.objects.filter(id=version_id).first()
+
+
+def experiment_runs_timed(*, recipe: str, count: int) -> list[ExperimentRun]:
+    """The last ``count`` finished retrains (not dry runs) with ``recipe`` that recorded their timing."""
+    return list(ExperimentRun.objects.filter(
+        kind=ExperimentRun.Kind.TRAIN, status=ExperimentRun.Status.DONE, params__recipe=recipe,
+        params__dry_run=False, results__has_key="fit_seconds").order_by("-finished", "-id")[:count])

@@ -12,12 +12,15 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ml.paths import DEFAULT_CHECKPOINT
 from web.celery import RUN_ABLATION, RUN_BENCHMARK, TRAIN_MODEL, enqueue
 from web.errors import ApplicationError
+from web.registry.estimate import retrain_estimate
 from web.registry.models import ExperimentRun, ModelVersion
 from web.registry.params import TRAIN_DEFAULTS, run_params, train_params  # noqa: F401 - re-exported
+from web.registry.promotion import Decision, Score, decide
 from web.registry.selectors import experiment_run_open, model_version_active
 
 
@@ -125,7 +128,10 @@ def experiment_run_create(*, kind: str = ExperimentRun.Kind.TRAIN, params: dict 
 
 
 def experiment_run_submit(*, run: ExperimentRun) -> ExperimentRun:
-    """Save the new, unsaved ``run`` (its params already checked) and queue it after the commit."""
+    """Save the new, unsaved ``run`` (its params already checked) and queue it after the commit; a retrain
+    records its estimated duration as it is queued."""
+    if run.kind == ExperimentRun.Kind.TRAIN and not run.estimate:
+        run.estimate = retrain_estimate(params=run.params).as_dict()
     with transaction.atomic():
         experiment_run_refuse_if_busy(kind=run.kind)
         try:
@@ -145,11 +151,15 @@ def experiment_run_refuse_if_busy(*, kind: str) -> None:
 
 
 def _busy(kind: str, other: ExperimentRun | None) -> ApplicationError:
-    what = f"#{other.pk}, {other.status} since {other.started or other.created:%Y-%m-%d %H:%M} UTC" \
-        if other is not None else "started a moment ago"
-    article = "an ablation" if kind == ExperimentRun.Kind.ABLATE else "a benchmark"
-    return ApplicationError("busy", f"{article} run is already queued or running ({what}); they run one at "
-                                    "a time: wait for it to finish, or mark it failed if its worker is gone")
+    what = _("#%(id)s, %(status)s since %(when)s UTC") % {
+        "id": other.pk, "status": other.get_status_display(),
+        "when": f"{other.started or other.created:%Y-%m-%d %H:%M}"} if other is not None \
+        else _("started a moment ago")
+    message = (_("an ablation run is already queued or running (%(what)s); they run one at a time: wait for "
+                 "it to finish, or mark it failed if its worker is gone") if kind == ExperimentRun.Kind.ABLATE
+               else _("a benchmark run is already queued or running (%(what)s); they run one at a time: wait "
+                      "for it to finish, or mark it failed if its worker is gone"))
+    return ApplicationError("busy", message % {"what": what})
 
 
 # The task that runs each kind of ExperimentRun, by name (web.celery).
@@ -266,14 +276,16 @@ def experiment_run_store_files(*, run_id: int, folder: Path) -> list[str]:
     return names
 
 
-def model_version_promote_if_better(*, version: ModelVersion, accuracy: float,
-                                    baseline: float | None) -> bool:
-    """Activate ``version`` if its accuracy is at least ``baseline``; True when it became active.
+def model_version_promote_if_better(*, version: ModelVersion, mnist_new: Score, mnist_active: Score | None,
+                                    held_new: Score, held_active: Score | None) -> Decision:
+    """Activate ``version`` if it beats the active one by the rule of :mod:`web.registry.promotion`.
 
-    ``baseline`` is the active version's accuracy measured on the same test images in the same run: the
-    accuracy stored with a checkpoint may come from a different test subset.
+    The scores come from the same run, on the same images for both models: the accuracy stored with a
+    checkpoint may come from a different test subset. The decision (with its reason) is returned for
+    the run to record.
     """
-    if baseline is not None and accuracy < baseline:
-        return False
-    model_version_activate(version=version)
-    return True
+    decision = decide(mnist_new=mnist_new, mnist_active=mnist_active, held_new=held_new,
+                      held_active=held_active)
+    if decision.promoted:
+        model_version_activate(version=version)
+    return decision

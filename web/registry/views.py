@@ -13,8 +13,10 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
 from django.views.decorators.http import condition, require_GET
 
+from ml.study.thesis import THESIS_TEST_SECONDS, THESIS_TRAIN_SECONDS_PER_EPOCH
 from web.registry import presenters
 from web.registry.models import ExperimentRun
 from web.registry.selectors import (
@@ -39,6 +41,8 @@ def experiments_page(request: HttpRequest) -> HttpResponse:
         sections[kind] = presenters.study_from_run(run) if run else presenters.study_from_committed(kind)
     return render(request, "registry/experiments.html", {
         "benchmark": sections[ExperimentRun.Kind.BENCHMARK], "ablation": sections[ExperimentRun.Kind.ABLATE],
+        "thesis_machine": _("an AMD Ryzen 7 4800H laptop"),
+        "thesis_train_per_epoch": THESIS_TRAIN_SECONDS_PER_EPOCH, "thesis_test_seconds": THESIS_TEST_SECONDS,
     })
 
 
@@ -84,7 +88,7 @@ def model_page(request: HttpRequest) -> HttpResponse:
 def _confusion_etag(request: HttpRequest, version_id: int) -> str | None:
     # A version's metrics never change after it is registered, so its checksum names the picture.
     version = model_version_get(version_id=version_id)
-    return f"cm1-{version.sha256}" if version else None
+    return f"cm2-{version.sha256}" if version else None
 
 
 @require_GET

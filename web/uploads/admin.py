@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy, ngettext
 
-from web.uploads.models import Feedback, SiteFeedback, Upload
+from web.uploads.models import Batch, Feedback, SiteFeedback, Upload
 from web.uploads.presenters import change_lines, training_summary
 from web.uploads.services import feedback_set_accepted
 
@@ -17,7 +17,7 @@ class FeedbackInline(admin.TabularInline):
     fields = ["text", "summary", "comment", "author", "accepted", "created"]
     readonly_fields = ["text", "summary", "comment", "author", "created"]
 
-    @admin.display(description=_("changes"))
+    @admin.display(description=gettext_lazy("changes"))
     def summary(self, feedback: Feedback) -> str:
         return training_summary(feedback.operations)
 
@@ -26,12 +26,26 @@ class FeedbackInline(admin.TabularInline):
 class UploadAdmin(admin.ModelAdmin):
     list_display = ["id", "owner", "source", "status", "text", "model_version", "queued_at", "attempts"]
     list_filter = ["status", "source", "model_version"]
-    search_fields = ["id", "text", "owner__username"]
+    search_fields = ["id", "text", "owner__username", "batch__id"]
     readonly_fields = [f.name for f in Upload._meta.fields]
     inlines = [FeedbackInline]
 
     def has_add_permission(self, request) -> bool:
         return False  # uploads come from people, through validation; never typed in here
+
+
+@admin.register(Batch)
+class BatchAdmin(admin.ModelAdmin):
+    list_display = ["id", "owner", "created", "size"]
+    readonly_fields = ["id", "owner", "session_key", "created"]
+    search_fields = ["id", "owner__username"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # made by people sending several images at once
+
+    @admin.display(description="images")
+    def size(self, batch: Batch) -> int:
+        return batch.uploads.count()
 
 
 @admin.register(Feedback)
@@ -46,30 +60,36 @@ class FeedbackAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.display(description=_("model read"))
+    @admin.display(description=gettext_lazy("model read"))
     def read(self, feedback: Feedback) -> str:
         return feedback.upload.text
 
-    @admin.display(description=_("training data"))
+    @admin.display(description=gettext_lazy("training data"))
     def summary(self, feedback: Feedback) -> str:
         return training_summary(feedback.operations)
 
-    @admin.display(description=_("what it changes"))
+    @admin.display(description=gettext_lazy("what it changes"))
     def changes(self, feedback: Feedback) -> str:
         """Each operation in words, with the box it concerns, so that staff can judge it before accepting."""
         lines = change_lines(feedback.operations, feedback.upload.digits or [])
         return format_html("<ul>{}</ul><p>{}</p>",
                            format_html_join("", "<li>{}</li>", ((line,) for line in lines)),
                            training_summary(feedback.operations))
-    @admin.action(description="Accept as training data")
+
+    @admin.action(description=gettext_lazy("Accept as training data"))
     def accept(self, request, queryset) -> None:
         ids = list(queryset.values_list("id", flat=True))
-        self.message_user(request, f"{feedback_set_accepted(feedback_ids=ids, accepted=True)} accepted.")
+        count = feedback_set_accepted(feedback_ids=ids, accepted=True)
+        self.message_user(request, ngettext("%(count)d correction accepted as training data.",
+                                            "%(count)d corrections accepted as training data.", count)
+                          % {"count": count})
 
-    @admin.action(description="Do not use as training data")
+    @admin.action(description=gettext_lazy("Do not use as training data"))
     def reject(self, request, queryset) -> None:
         ids = list(queryset.values_list("id", flat=True))
-        self.message_user(request, f"{feedback_set_accepted(feedback_ids=ids, accepted=False)} set aside.")
+        count = feedback_set_accepted(feedback_ids=ids, accepted=False)
+        self.message_user(request, ngettext("%(count)d correction set aside.",
+                                            "%(count)d corrections set aside.", count) % {"count": count})
 
 
 @admin.register(SiteFeedback)

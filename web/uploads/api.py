@@ -149,7 +149,12 @@ class RecognitionSerializer(serializers.Serializer):
     marked = serializers.ListField(child=serializers.CharField(),
                                    help_text="each line as written, ? after each uncertain digit (1.5?00,00)")
     separators = SeparatorSerializer(many=True)
-    annotated_image_url = serializers.URLField(allow_null=True)
+    annotated_image_url = serializers.URLField(allow_null=True,
+                                               help_text="the annotated image at full size (PNG)")
+    screen_image_url = serializers.URLField(allow_null=True, help_text=(
+        "the annotated image sized for a screen (JPEG, longest side 1,600 px); null for uploads read "
+        "before it existed"))
+    thumbnail_url = serializers.URLField(allow_null=True, help_text="a 320 px JPEG of the annotated image")
     image_url = serializers.URLField()
     model_version = serializers.CharField(allow_null=True)
     timings_ms = serializers.DictField(child=serializers.FloatField(), help_text="per stage of reading")
@@ -184,7 +189,7 @@ class FeedbackInput(serializers.Serializer):
         return attrs
 
 
-class FeedbackInputSchema(serializers.Serializer):
+class CorrectionSerializer(serializers.Serializer):
     """What ``FeedbackInput`` takes, as the schema shows it."""
 
     text = serializers.CharField(max_length=1000, required=False, help_text=(
@@ -260,7 +265,7 @@ class RecognitionDetail(APIView):
 class RecognitionFeedback(APIView):
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
-    @extend_schema(request=FeedbackInputSchema, responses={201: inline_serializer("FeedbackCreated", {
+    @extend_schema(request=CorrectionSerializer, responses={201: inline_serializer("FeedbackCreated", {
         "id": serializers.IntegerField(), "text": serializers.CharField(help_text="the corrected digits"),
         "corrected": CorrectedSerializer(), "training": TrainingCountsSerializer(),
         "message": serializers.CharField(help_text="what of it will train the next model, in words")}),

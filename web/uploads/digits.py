@@ -50,8 +50,8 @@ def typed_lines(text: str) -> list[list[tuple[int, bool]]]:
             if value is None:
                 name = unicodedata.name(char, f"U+{ord(char):04X}")
                 shown = repr(char) if char.isprintable() else name
-                raise ApplicationError("bad_feedback", _("the correction must be digits (lines separated by "
-                                       "spaces): %(char)s is not a digit") % {"char": shown})
+                raise ApplicationError("bad_feedback", _("the correction must be digits (lines separated "
+                                       "by spaces): %(char)s is not a digit") % {"char": shown})
             digits.append((value, False))
         if digits:
             lines.append(digits)

@@ -1,9 +1,10 @@
-"""A visitor's readings as a file: ``/history/export.csv`` (a spreadsheet) and ``/history/export.json``.
+"""A visitor's readings as a file: ``/history/export.csv`` (a spreadsheet) and ``/history/export.json``,
+and one batch's the same way (``/b/<id>/export.csv``, ``.json``).
 
-One row per upload of the caller (the same owner filter as every page), newest first: when, what it
-read line by line (with its separators, as written), how sure, which model, the reading as the
-latest correction left it (``?`` after each digit still uncertain), and the result page's address.
-Streamed, so that a long history costs no memory.
+One row per upload of the caller (the same owner filter as every page; another person's batch is a
+404), newest first (a batch's in the order sent): when, what it read line by line (with its separators,
+as written), how sure, which model, the reading as the latest correction left it (``?`` after each digit
+still uncertain), and the result page's address. Streamed, so that a long history costs no memory.
 """
 
 from __future__ import annotations
@@ -12,17 +13,18 @@ import csv
 import json
 from collections.abc import Iterator
 
-from django.http import HttpRequest, StreamingHttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from web.uploads.models import Upload
 from web.uploads.owners import owner_from_request
 from web.uploads.presenters import correction_of, marked_text
-from web.uploads.selectors import upload_list_for
+from web.uploads.selectors import batch_get_for, batch_uploads, upload_list_for
 
-COLUMNS = ["id", "uploaded", "status", "source", "text", "marked", "lines_as_written", "digits", "uncertain",
-           "mean_confidence", "model_version", "corrected", "error", "result_url"]
+COLUMNS = ["id", "uploaded", "status", "source", "batch", "text", "marked", "lines_as_written", "digits",
+           "uncertain", "mean_confidence", "model_version", "corrected", "error", "result_url"]
 
 
 def upload_row(upload: Upload, request: HttpRequest, corrected: str) -> dict:
@@ -30,7 +32,8 @@ def upload_row(upload: Upload, request: HttpRequest, corrected: str) -> dict:
     confidences = [d.get("confidence", 0.0) for d in digits]
     return {
         "id": str(upload.id), "uploaded": upload.queued_at.isoformat(), "status": upload.status,
-        "source": upload.source, "text": upload.text, "marked": marked_text(upload),
+        "source": upload.source, "batch": str(upload.batch_id or ""), "text": upload.text,
+        "marked": marked_text(upload),
         "lines_as_written": " | ".join(upload.display or []),
         "digits": len(digits), "uncertain": sum(bool(d.get("uncertain")) for d in digits),
         "mean_confidence": round(sum(confidences) / len(confidences), 4) if confidences else None,
@@ -40,9 +43,9 @@ def upload_row(upload: Upload, request: HttpRequest, corrected: str) -> dict:
     }
 
 
-def _rows(request: HttpRequest) -> Iterator[dict]:
-    # upload_list_for brings each upload's corrections along (500 uploads a query).
-    for upload in upload_list_for(owner=owner_from_request(request)).iterator(chunk_size=500):
+def _rows(request: HttpRequest, uploads: QuerySet[Upload]) -> Iterator[dict]:
+    # Each upload's corrections come along (both selectors prefetch them, 500 uploads a query).
+    for upload in uploads.iterator(chunk_size=500):
         corrected = correction_of(upload)
         yield upload_row(upload, request, corrected.marked_text if corrected is not None else "")
 
@@ -58,26 +61,60 @@ class _Echo:
         return value
 
 
-@require_GET
-def history_csv(request: HttpRequest) -> StreamingHttpResponse:
+def _csv(rows: Iterator[dict], filename: str) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
-    lines = (writer.writerow([_cell(row[c]) for c in COLUMNS]) for row in _rows(request))
+    lines = (writer.writerow([_cell(row[c]) for c in COLUMNS]) for row in rows)
     response = StreamingHttpResponse((line for part in ([writer.writerow(COLUMNS)], lines) for line in part),
                                      content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="digitscan-history.csv"'
+    return _download(response, filename)
+
+
+def _json(rows: Iterator[dict], filename: str, head: dict | None = None) -> StreamingHttpResponse:
+    def body() -> Iterator[str]:
+        yield "{" + "".join(f"{json.dumps(k)}: {json.dumps(v)}, " for k, v in (head or {}).items())
+        yield '"uploads": ['
+        for i, row in enumerate(rows):
+            yield ("," if i else "") + json.dumps(row, ensure_ascii=False)
+        yield "]}"
+
+    return _download(StreamingHttpResponse(body(), content_type="application/json"), filename)
+
+
+def _download(response: StreamingHttpResponse, filename: str) -> StreamingHttpResponse:
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _history(request: HttpRequest) -> Iterator[dict]:
+    return _rows(request, upload_list_for(owner=owner_from_request(request)))
+
+
+def _batch(request: HttpRequest, batch_id) -> tuple[dict, Iterator[dict]]:
+    batch = batch_get_for(owner=owner_from_request(request), batch_id=batch_id)
+    if batch is None:
+        raise Http404("no such batch")
+    head = {"batch": str(batch.id), "created": batch.created.isoformat()}
+    return head, _rows(request, batch_uploads(batch=batch))
+
+
+@require_GET
+def history_csv(request: HttpRequest) -> StreamingHttpResponse:
+    return _csv(_history(request), "digitscan-history.csv")
 
 
 @require_GET
 def history_json(request: HttpRequest) -> StreamingHttpResponse:
-    def body() -> Iterator[str]:
-        yield '{"uploads": ['
-        for i, row in enumerate(_rows(request)):
-            yield ("," if i else "") + json.dumps(row, ensure_ascii=False)
-        yield "]}"
+    return _json(_history(request), "digitscan-history.json")
 
-    response = StreamingHttpResponse(body(), content_type="application/json")
-    response["Content-Disposition"] = 'attachment; filename="digitscan-history.json"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+
+@require_GET
+def batch_csv(request: HttpRequest, batch_id) -> StreamingHttpResponse:
+    head, rows = _batch(request, batch_id)
+    return _csv(rows, f"digitscan-batch-{head['batch']}.csv")
+
+
+@require_GET
+def batch_json(request: HttpRequest, batch_id) -> StreamingHttpResponse:
+    head, rows = _batch(request, batch_id)
+    return _json(rows, f"digitscan-batch-{head['batch']}.json", head)

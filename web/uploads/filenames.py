@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from web.errors import ApplicationError
 
@@ -65,6 +66,6 @@ def image_file(request: HttpRequest, files) -> object | None:
     """``files["image"]``, or None; :class:`ApplicationError` when the file came with an unreadable name."""
     found = files.get("image")
     if found is None and unreadable_names(getattr(request, "_request", request)):
-        raise ApplicationError("bad_file_name", "the file's name is not UTF-8 text, so the file could not "
-                               "be taken: rename it (letters, digits, dots) and send it again")
+        raise ApplicationError("bad_file_name", _("the file's name is not UTF-8 text, so the file could "
+                               "not be taken: rename it (letters, digits, dots) and send it again"))
     return found

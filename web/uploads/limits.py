@@ -11,3 +11,7 @@ MAX_PIXELS = 25_000_000
 # DIGITSCAN_MAX_REQUEST_BYTES: a whole request body. One image plus the form's other fields and the
 # multipart framing; a body announced over it is refused from its Content-Length, before it is read.
 MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + 512 * 1024
+# The upload page shrinks a photo over either limit in the browser before sending it (a phone's 3-6 MB
+# JPEG): longest side at most this many pixels, JPEG quality lowered until it fits. 3,000 px keeps a
+# digit a tenth of the picture's height over 200 px tall, far more than the 28 px the model reads.
+SHRINK_SIDE = 3000

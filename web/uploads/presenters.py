@@ -7,12 +7,30 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from web.uploads.corrections import ADD, NOT_A_DIGIT, Correction, corrected_reading, training_counts
-from web.uploads.models import Feedback, Upload
-from web.uploads.selectors import latest_correction
+from web.uploads.models import Batch, Feedback, Upload
+from web.uploads.selectors import batch_uploads, latest_correction
+
+# A failed reading's message in the reader's language, by its stable code. The stored message is the
+# worker's, in English and with details (seconds, counts, the exception): English readers get it as it is.
+FAILURES = {
+    "timeout": gettext_lazy("reading took too long and was stopped: a smaller image, cropped to the digits, "
+                            "reads faster"),
+    "too_dense": gettext_lazy("the image holds too many digit-like marks for one reading: crop it into parts "
+                              "and send each"),
+    "gave_up": gettext_lazy("reading was attempted several times and never finished"),
+    "internal": gettext_lazy("reading failed on our side: send the image again"),
+}
+
+
+def failure_message(upload: Upload) -> str:
+    """Why ``upload`` failed, in the active language (``upload.error_message`` in English)."""
+    if (get_language() or "en").startswith("en") or upload.error_code not in FAILURES:
+        return upload.error_message
+    return str(FAILURES[upload.error_code])
 
 
 def upload_as_dict(upload: Upload, request: HttpRequest) -> dict[str, Any]:
@@ -20,7 +38,7 @@ def upload_as_dict(upload: Upload, request: HttpRequest) -> dict[str, Any]:
     def absolute(name: str, *args) -> str:
         return request.build_absolute_uri(reverse(name, args=args))
 
-    error = {"code": upload.error_code, "message": upload.error_message} if upload.error_code else None
+    error = {"code": upload.error_code, "message": failure_message(upload)} if upload.error_code else None
     return {
         "id": str(upload.id),
         "status": upload.status,
@@ -36,6 +54,9 @@ def upload_as_dict(upload: Upload, request: HttpRequest) -> dict[str, Any]:
         "image_url": absolute("upload-file", upload.id, "original"),
         "annotated_image_url": (absolute("upload-file", upload.id, "annotated")
                                 if upload.annotated_image else None),
+        # Sized for a screen (JPEG); null for uploads read before it existed: show the full size then.
+        "screen_image_url": absolute("upload-file", upload.id, "screen") if upload.screen_image else None,
+        "thumbnail_url": absolute("upload-file", upload.id, "thumbnail") if upload.thumbnail else None,
         "model_version": upload.model_version.name if upload.model_version else None,
         "timings_ms": upload.timings,
         "attempts": upload.attempts,
@@ -45,6 +66,27 @@ def upload_as_dict(upload: Upload, request: HttpRequest) -> dict[str, Any]:
         "error": error,
         "corrected": corrected_as_dict(upload),
     }
+
+
+def batch_as_dict(batch: Batch, request: HttpRequest, *, items: bool = True) -> dict[str, Any]:
+    """A batch as the API answers it: counts, links, and (``items``) each upload's recognition object."""
+    def absolute(name: str) -> str:
+        return request.build_absolute_uri(reverse(name, args=[batch.id]))
+
+    uploads = list(batch_uploads(batch=batch)) if items else []
+    if items:
+        count, finished = len(uploads), sum(u.is_finished for u in uploads)
+    else:  # batch_list_for's counts
+        count, finished = getattr(batch, "size", 0), getattr(batch, "finished", 0)
+    answer = {
+        "id": str(batch.id), "url": absolute("api-batch-detail"), "page_url": absolute("batch"),
+        "created": batch.created.isoformat(), "status": "done" if finished == count else "running",
+        "count": count, "finished": finished,
+        "export_csv_url": absolute("batch-csv"), "export_json_url": absolute("batch-json"),
+    }
+    if items:
+        answer["items"] = [upload_as_dict(u, request) for u in uploads]
+    return answer
 
 
 def marked_lines(upload: Upload) -> list[str]:

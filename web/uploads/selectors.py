@@ -1,12 +1,12 @@
-"""Reads of uploads and feedback. Every read on behalf of a person goes through an owner filter."""
+"""Reads of uploads, batches and feedback. Every read on behalf of a person goes through an owner filter."""
 
 from __future__ import annotations
 
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from web.uploads.models import Feedback, Upload
+from web.uploads.models import Batch, Feedback, Upload
 from web.uploads.owners import Owner
 
 
@@ -35,6 +35,31 @@ def upload_get_for(*, owner: Owner | None, upload_id: uuid.UUID | str) -> Upload
     """The upload if ``owner`` owns it, else None: the caller answers 404 either way (no existence leak)."""
     key = as_uuid(upload_id)
     return upload_list_for(owner=owner).filter(id=key).first() if key else None
+
+
+def batch_list_for(*, owner: Owner | None) -> QuerySet[Batch]:
+    """``owner``'s batches, newest first, each with ``size`` (uploads in it now) and ``finished``."""
+    if owner is None:
+        mine = Batch.objects.none()
+    elif owner.user is not None:
+        mine = Batch.objects.filter(owner=owner.user)
+    else:
+        mine = Batch.objects.filter(owner__isnull=True, session_key=owner.session_key)
+    done = Q(uploads__status__in=[Upload.Status.DONE, Upload.Status.FAILED])
+    # (Meta.ordering is dropped once the query groups: ordered again here.)
+    return mine.annotate(size=Count("uploads"), finished=Count("uploads", filter=done)).order_by("-created")
+
+
+def batch_get_for(*, owner: Owner | None, batch_id: uuid.UUID | str) -> Batch | None:
+    """The batch if ``owner`` owns it, else None (the caller answers 404 either way, like uploads)."""
+    key = as_uuid(batch_id)
+    return batch_list_for(owner=owner).filter(id=key).first() if key else None
+
+
+def batch_uploads(*, batch: Batch) -> QuerySet[Upload]:
+    """The uploads of ``batch`` in the order they were sent."""
+    return (Upload.objects.select_related("model_version").prefetch_related("feedback").filter(batch=batch)
+            .order_by("queued_at", "id"))
 
 
 def upload_get(*, upload_id: uuid.UUID | str) -> Upload | None:

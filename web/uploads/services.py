@@ -1,4 +1,5 @@
-"""Writes of uploads and feedback: create (validate, store, enqueue), the worker's claims and outcomes."""
+"""Writes of uploads, batches and feedback: create (validate, store, enqueue), the worker's claims and
+outcomes."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -24,10 +27,10 @@ from web.errors import ApplicationError
 from web.registry.models import ModelVersion
 from web.uploads.alignment import operations_from_text
 from web.uploads.corrections import checked_operations, corrected_reading
-from web.uploads.models import Feedback, SiteFeedback, Upload
+from web.uploads.models import Batch, Feedback, SiteFeedback, Upload
 from web.uploads.owners import Owner
 from web.uploads.selectors import latest_correction
-from web.uploads.validation import check_image, read_limited
+from web.uploads.validation import CheckedImage, check_image, read_limited
 
 log = logging.getLogger(__name__)
 
@@ -35,25 +38,116 @@ log = logging.getLogger(__name__)
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
-def upload_create(*, owner: Owner, image_file: File | None, source: str = Upload.Source.UPLOAD) -> Upload:
-    """Validate ``image_file``, store it, save the row and queue it for reading once committed.
+def upload_create(*, owner: Owner, image_file: File | None, source: str = Upload.Source.UPLOAD,
+                  batch: Batch | None = None) -> Upload:
+    """Validate ``image_file``, store it, save the row (in ``batch``, if given: one of ``owner``'s) and
+    queue it for reading once committed.
 
     Raises :class:`ApplicationError` (codes ``empty``, ``too_large``, ``unsupported_type``,
-    ``too_many_pixels``, ``corrupt_image``) before anything is stored or queued.
+    ``too_many_pixels``, ``corrupt_image``, ``blank_image``) before anything is stored or queued.
     """
-    if source not in Upload.Source.values:
-        raise ApplicationError("bad_source", f"source must be one of {', '.join(Upload.Source.values)}")
-    max_bytes, max_pixels = settings.DIGITSCAN_MAX_UPLOAD_BYTES, settings.DIGITSCAN_MAX_PIXELS
-    checked = check_image(data=read_limited(image_file, max_bytes=max_bytes),
-                          max_bytes=max_bytes, max_pixels=max_pixels)
-    upload = Upload(owner=owner.user, session_key=owner.session_key if owner.user is None else "",
-                    source=source, width=checked.width, height=checked.height)
-    # The file is written before the row: a row never points at a missing file. A crash in between
-    # leaves an orphan file, which is harmless and cheaper than the opposite.
-    upload.image.save(f"original.{checked.extension}", ContentFile(checked.data), save=False)
+    _check_source(source)
+    upload = _stored_upload(owner=owner, checked=_checked(image_file), source=source, batch=batch)
     with transaction.atomic():
         upload.save()
         transaction.on_commit(lambda: _enqueue_recognition(upload.id))
+    return upload
+
+
+@dataclass
+class BatchItem:
+    """One file of a batch request: its upload, or why it was refused (nothing of it stored)."""
+
+    name: str
+    upload: Upload | None = None
+    error: ApplicationError | None = None
+
+
+def batch_create(*, owner: Owner, image_files: list[File], source: str = Upload.Source.UPLOAD,
+                 admit: Callable[[], ApplicationError | None] | None = None,
+                 ) -> tuple[Batch | None, list[BatchItem]]:
+    """A new batch of the images of ``image_files`` that pass the checks, each checked on its own.
+
+    ``admit`` is asked before each file (the upload rate): an error it returns refuses that file.
+    Every refused file is an item with its error and nothing stored; the good ones are queued. With no
+    good file there is no batch (None): a batch is never empty.
+    """
+    _check_source(source)
+    items = _store_each(owner=owner, image_files=image_files, source=source, admit=admit)
+    if not any(item.upload for item in items):
+        return None, items
+    batch = Batch(owner=owner.user, session_key=_session_key(owner))
+    with transaction.atomic():
+        batch.save()
+        _save_queued(items, batch)
+    return batch, items
+
+
+def batch_add(*, batch: Batch, owner: Owner, image_files: list[File], source: str = Upload.Source.UPLOAD,
+              admit: Callable[[], ApplicationError | None] | None = None) -> list[BatchItem]:
+    """Add the good images of ``image_files`` to ``batch`` (one of ``owner``'s), as :func:`batch_create`."""
+    _check_source(source)
+    items = _store_each(owner=owner, image_files=image_files, source=source, admit=admit)
+    with transaction.atomic():
+        _save_queued(items, batch)
+    return items
+
+
+def _store_each(*, owner: Owner, image_files: list[File], source: str,
+                admit: Callable[[], ApplicationError | None] | None) -> list[BatchItem]:
+    if not image_files:
+        raise ApplicationError("empty", _("no image was sent (expected one or more JPEG or PNG files)"))
+    items = []
+    for image_file in image_files:
+        item = BatchItem(name=str(getattr(image_file, "name", "") or ""))
+        try:
+            refused = admit() if admit else None
+            if refused is not None:
+                raise refused
+            item.upload = _stored_upload(owner=owner, checked=_checked(image_file), source=source)
+        except ApplicationError as exc:
+            item.error = exc
+        items.append(item)
+    return items
+
+
+def _save_queued(items: list[BatchItem], batch: Batch) -> None:
+    """Save the accepted items' rows in ``batch`` (inside the caller's transaction); queue them on commit."""
+    stored = [item.upload for item in items if item.upload]
+    for upload in stored:
+        upload.batch = batch
+        upload.save()
+
+    def send_all() -> None:
+        for upload in stored:
+            _enqueue_recognition(upload.id)
+
+    transaction.on_commit(send_all)
+
+
+def _check_source(source: str) -> None:
+    if source not in Upload.Source.values:
+        raise ApplicationError("bad_source", _("source must be one of %(choices)s")
+                               % {"choices": ", ".join(Upload.Source.values)})
+
+
+def _session_key(owner: Owner) -> str:
+    return owner.session_key if owner.user is None else ""
+
+
+def _checked(image_file: File | None) -> CheckedImage:
+    max_bytes, max_pixels = settings.DIGITSCAN_MAX_UPLOAD_BYTES, settings.DIGITSCAN_MAX_PIXELS
+    return check_image(data=read_limited(image_file, max_bytes=max_bytes), max_bytes=max_bytes,
+                       max_pixels=max_pixels)
+
+
+def _stored_upload(*, owner: Owner, checked: CheckedImage, source: str, batch: Batch | None = None) -> Upload:
+    """An unsaved row whose image is already in storage."""
+    upload = Upload(owner=owner.user, session_key=_session_key(owner), source=source, batch=batch,
+                    width=checked.width, height=checked.height)
+    # The file is written before the row: a row never points at a missing file. A crash in between
+    # leaves an orphan file, which is harmless and cheaper than the opposite.
+    upload.image.save(f"original.{checked.extension}", ContentFile(checked.data), save=False)
     return upload
 
 
@@ -84,6 +178,7 @@ def upload_claim(*, session_key: str, user: AbstractBaseUser) -> int:
         return 0
     moved = Upload.objects.filter(owner__isnull=True, session_key=session_key).update(owner=user,
                                                                                        session_key="")
+    Batch.objects.filter(owner__isnull=True, session_key=session_key).update(owner=user, session_key="")
     Feedback.objects.filter(author__isnull=True, session_key=session_key).update(author=user, session_key="")
     return moved
 
@@ -157,30 +252,36 @@ def upload_heartbeat(*, upload_id: uuid.UUID | str, claim: str) -> bool:
 
 
 def upload_finish(*, upload_id: uuid.UUID | str, reading: dict, timings: dict, annotated_png: bytes,
-                  model_version: ModelVersion | None, thumbnail_jpeg: bytes = b"") -> Upload | None:
+                  model_version: ModelVersion | None, thumbnail_jpeg: bytes = b"", screen_jpeg: bytes = b"",
+                  ) -> Upload | None:
     """Record a successful reading; a no-op (None) if another delivery already finished the upload."""
     files = upload_store_files(upload_id=upload_id, annotated_png=annotated_png,
-                               thumbnail_jpeg=thumbnail_jpeg)
+                               thumbnail_jpeg=thumbnail_jpeg, screen_jpeg=screen_jpeg)
     return upload_record(upload_id=upload_id, reading=reading, timings=timings,
                          model_version_id=model_version.id if model_version else None, **files)
 
 
 def upload_store_files(*, upload_id: uuid.UUID | str, annotated_png: bytes, thumbnail_jpeg: bytes = b"",
-                       ) -> dict[str, str]:
-    """Store the annotated image and its thumbnail; their names, for :func:`upload_record`."""
+                       screen_jpeg: bytes = b"") -> dict[str, str]:
+    """Store the annotated image at full size, sized for the screen and as a thumbnail; their names,
+    for :func:`upload_record`."""
     # Overwriting the same names keeps this idempotent: two deliveries write one file each, not two.
     stored = default_storage.save(f"uploads/{upload_id}/annotated.png", ContentFile(annotated_png))
-    thumbnail = (default_storage.save(f"uploads/{upload_id}/thumbnail.jpg", ContentFile(thumbnail_jpeg))
-                 if thumbnail_jpeg else "")
-    return {"annotated": stored, "thumbnail": thumbnail}
+
+    def optional(name: str, data: bytes) -> str:
+        return default_storage.save(f"uploads/{upload_id}/{name}", ContentFile(data)) if data else ""
+
+    return {"annotated": stored, "thumbnail": optional("thumbnail.jpg", thumbnail_jpeg),
+            "screen": optional("screen.jpg", screen_jpeg)}
 
 
 def upload_record(*, upload_id: uuid.UUID | str, reading: dict, timings: dict, annotated: str,
-                  thumbnail: str, model_version_id: int | None) -> Upload | None:
+                  thumbnail: str, model_version_id: int | None, screen: str = "") -> Upload | None:
     """Record a reading whose files are stored; a no-op (None) if another delivery finished it first.
 
     Everything it takes is plain data, so that a delivery interrupted by a database error can carry it in
-    its retry and record it later without reading the image again.
+    its retry and record it later without reading the image again (``screen`` has a default: a retry
+    sent by a worker of the version before it carries none).
     """
     with transaction.atomic():
         upload = Upload.objects.select_for_update().filter(id=upload_id).first()
@@ -191,6 +292,7 @@ def upload_record(*, upload_id: uuid.UUID | str, reading: dict, timings: dict, a
         upload.separators = reading.get("separators", [])
         upload.timings, upload.annotated_image = timings, annotated
         upload.model_version_id, upload.thumbnail = model_version_id, thumbnail
+        upload.screen_image = screen
         upload.status, upload.finished_at = Upload.Status.DONE, timezone.now()
         upload.error_code = upload.error_message = ""
         upload.save()
@@ -252,7 +354,7 @@ def feedback_create(*, upload: Upload, owner: Owner, text: str | None = None,
                                               "a digit"))
     fixed = corrected_reading(digits, upload.separators or [], ops)
     return Feedback.objects.create(
-        upload=upload, author=owner.user, session_key=owner.session_key if owner.user is None else "",
+        upload=upload, author=owner.user, session_key=_session_key(owner),
         text=fixed.text, operations=ops, comment=comment.strip()[:5000],
     )
 
@@ -273,12 +375,13 @@ def site_feedback_create(*, owner: Owner, message: str, contact: str = "", page:
     """Store a visitor's word about the site (the home page's feedback form) for staff to read."""
     message = message.strip()
     if not message:
-        raise ApplicationError("empty_feedback", "the feedback is empty: write what you would like us "
-                               "to know")
+        raise ApplicationError("empty_feedback", _("the feedback is empty: write what you would like us "
+                               "to know"))
     if len(message) > 5000:
-        raise ApplicationError("bad_feedback", "the feedback is longer than 5000 characters")
+        raise ApplicationError("bad_feedback", _("the feedback is longer than %(n)d characters")
+                               % {"n": 5000})
     return SiteFeedback.objects.create(
-        author=owner.user, session_key=owner.session_key if owner.user is None else "", message=message,
+        author=owner.user, session_key=_session_key(owner), message=message,
         contact=contact.strip()[:200], page=page[:200])
 
 
@@ -289,8 +392,9 @@ def upload_delete(*, upload: Upload) -> None:
     annotated image after the row is gone).
     """
     if not upload.is_finished:
-        raise ApplicationError("busy", "the upload is still being read: delete it once it is done")
-    names = [f.name for f in (upload.image, upload.annotated_image, upload.thumbnail) if f]
+        raise ApplicationError("busy", _("the upload is still being read: delete it once it is done"))
+    files = (upload.image, upload.annotated_image, upload.screen_image, upload.thumbnail)
+    names = [f.name for f in files if f]
     upload.delete()  # the row first: a file left behind by a failure here is harmless, a row without one not
     for name in names:
         default_storage.delete(name)

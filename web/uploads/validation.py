@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
+from django.utils.translation import gettext as _
 from PIL import Image
 
 from ml.reading.decode import ImageError, decode_image
@@ -48,45 +49,51 @@ def megabytes(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB"
 
 
+def too_large(size: int, limit: int) -> ApplicationError:
+    return ApplicationError("too_large", _("the file is %(size)s; the limit is %(limit)s")
+                            % {"size": megabytes(size), "limit": megabytes(limit)})
+
+
 def read_limited(image_file, *, max_bytes: int) -> bytes:
     """At most ``max_bytes + 1`` bytes of the upload: enough to know it is too large, no more."""
     if image_file is None:
-        raise ApplicationError("empty", "no image was sent (expected a JPEG or PNG file)")
+        raise ApplicationError("empty", _("no image was sent (expected a JPEG or PNG file)"))
     size = getattr(image_file, "size", None)
     if size is not None and size > max_bytes:
-        raise ApplicationError("too_large",
-                               f"the file is {megabytes(size)}; the limit is {megabytes(max_bytes)}")
+        raise too_large(size, max_bytes)
     image_file.seek(0)
     data = image_file.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise ApplicationError("too_large", f"the file is over the limit of {megabytes(max_bytes)}")
+        raise ApplicationError("too_large", _("the file is over the limit of %(limit)s")
+                               % {"limit": megabytes(max_bytes)})
     return data
 
 
 def check_image(*, data: bytes, max_bytes: int, max_pixels: int) -> CheckedImage:
     """Raise :class:`ApplicationError` with the first check ``data`` fails, else describe it."""
     if not data:
-        raise ApplicationError("empty", "the file is empty")
+        raise ApplicationError("empty", _("the file is empty"))
     if len(data) > max_bytes:
-        raise ApplicationError("too_large",
-                               f"the file is {megabytes(len(data))}; the limit is {megabytes(max_bytes)}")
+        raise too_large(len(data), max_bytes)
     kind = sniff(data)
     if kind is None:
-        raise ApplicationError("unsupported_type", "only JPEG and PNG images are accepted "
-                               "(the file's content is neither, whatever its name says)")
+        raise ApplicationError("unsupported_type", _("only JPEG and PNG images are accepted "
+                               "(the file's content is neither, whatever its name says)"))
     width, height = _header_size(data, kind)
     if width * height > max_pixels:
-        raise ApplicationError("too_many_pixels", f"the image has {width}×{height} = {width * height:,} "
-                               f"pixels; the limit is {max_pixels:,}")
+        raise ApplicationError("too_many_pixels", _(
+            "the image has %(width)d×%(height)d = %(pixels)s pixels; the limit is %(limit)s")
+            % {"width": width, "height": height, "pixels": f"{width * height:,}", "limit": f"{max_pixels:,}"})
     try:
         # A full decode, EXIF orientation included: a truncated or broken file is refused now,
         # not discovered later by a worker.
         upright = decode_image(data, max_pixels=max_pixels)
     except ImageError as exc:
-        raise ApplicationError("corrupt_image", f"the image cannot be decoded: {exc}") from exc
+        raise ApplicationError("corrupt_image", _("the image cannot be decoded: %(reason)s")
+                               % {"reason": exc}) from exc
     if _is_blank(upright):
-        raise ApplicationError("blank_image", "the image is blank: it is one colour throughout once decoded "
-                               "(a fully transparent PNG is too), so there is nothing in it to read")
+        raise ApplicationError("blank_image", _("the image is blank: it is one colour throughout once "
+                               "decoded (a fully transparent PNG is too), so there is nothing in it to read"))
     return CheckedImage(data=data, kind=kind, width=upright.shape[1], height=upright.shape[0])
 
 
@@ -103,14 +110,15 @@ def _header_size(data: bytes, kind: str) -> tuple[int, int]:
     try:
         with Image.open(io.BytesIO(data)) as img:
             if img.format.lower() != kind:
-                raise ApplicationError("corrupt_image", f"the file starts like a {kind.upper()} "
-                                       f"but is a {img.format}")
+                raise ApplicationError("corrupt_image", _("the file starts like a %(kind)s but is a "
+                                       "%(format)s") % {"kind": kind.upper(), "format": img.format})
             return img.size
     except ApplicationError:
         raise
     except Image.DecompressionBombError as exc:
         # Pillow refuses headers past twice its own limit before we can read the size.
-        raise ApplicationError("too_many_pixels",
-                               f"the image has far more pixels than the limit ({exc})") from exc
+        raise ApplicationError("too_many_pixels", _("the image has far more pixels than the limit "
+                               "(%(reason)s)") % {"reason": exc}) from exc
     except Exception as exc:  # noqa: BLE001 - Pillow raises many types for a damaged header
-        raise ApplicationError("corrupt_image", "the image cannot be decoded: its header is damaged") from exc
+        raise ApplicationError("corrupt_image", _("the image cannot be decoded: its header is damaged")) \
+            from exc

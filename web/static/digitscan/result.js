@@ -15,7 +15,11 @@
       : data.status === "done" && data.digits.length === 0 ? "Done: no digits found." : STATUS_TEXT[data.status];
     document.getElementById("progress").hidden = data.status === "done" || data.status === "failed";
     if (data.status !== "done") return;
-    if (data.annotated_image_url) document.getElementById("annotated").src = data.annotated_image_url;
+    // Sized for the screen; the full-size image is a link away.
+    const picture = data.screen_image_url || data.annotated_image_url;
+    if (picture) document.getElementById("annotated").src = picture;
+    const full = document.getElementById("full-size");
+    if (data.annotated_image_url) Object.assign(full, { href: data.annotated_image_url, hidden: false });
     // The corrected reading once there is one (the model's stays in the note under it).
     const shown = data.corrected || data;
     const lines = document.getElementById("lines");

@@ -1,30 +1,255 @@
-// Upload page: show a preview of the chosen image and accept a file dropped on the drop zone.
+// Upload page: choose, drop, paste or photograph images. Each is sent through the JSON API, so a
+// refusal is shown beside its file (the server's own message) and the selection stays; one image goes
+// to its result page, several make a batch and go to the batch page. A photo over the server's limits
+// (bytes or pixels) is made smaller here first; anything else is sent exactly as it is.
 (function () {
   "use strict";
-  const drop = document.getElementById("drop");
+  const form = document.getElementById("upload-form");
+  if (!form) return;
   const input = document.getElementById("image");
-  const preview = document.getElementById("preview");
-  const text = document.getElementById("drop-text");
-  if (!drop || !input) return;
+  const camera = document.getElementById("camera");
+  const drop = document.getElementById("drop");
+  const list = document.getElementById("chosen");
+  const formError = document.getElementById("form-error");
+  const batchLink = document.getElementById("batch-link");
+  const button = document.getElementById("send");
+  const T = JSON.parse(document.getElementById("upload-strings").textContent);
+  const MAX_BYTES = Number(form.dataset.maxBytes);
+  const MAX_PIXELS = Number(form.dataset.maxPixels);
+  const SIDE = Number(form.dataset.shrinkSide);
+  const QUALITIES = [0.92, 0.85, 0.75, 0.65, 0.55];  // the first whose JPEG fits is sent
+  const chosen = [];  // {file, row, state, ready (the file to send, once prepared), sent}
+  let batch = null;  // {url, page_url} of the batch this page's files go to, once one is made
+  let busy = false;
 
-  function show(file) {
-    if (!file) return;
-    text.textContent = file.name;
-    preview.src = URL.createObjectURL(file);
-    preview.hidden = false;
+  const fill = (template, values) => template.replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
+  // A server message as a sentence on the page (as web.errors.as_sentence does: 。 in Chinese).
+  const sentence = (text) => (/[.。!！?？]$/.test(text) ? text : text + T.full_stop).replace(/^./, (c) => c.toUpperCase());
+  const megabytes = (bytes) => (bytes < 1024 * 1024 ? fill(T.kilobytes, { n: Math.ceil(bytes / 1024) })
+    : fill(T.megabytes, { n: (bytes / (1024 * 1024)).toFixed(1) }));
+  const pending = () => chosen.filter((entry) => !entry.sent);
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
   }
 
-  input.addEventListener("change", () => show(input.files[0]));
-  ["dragenter", "dragover"].forEach((name) => drop.addEventListener(name, (event) => {
+  function add(files) {
+    for (const file of files) {
+      const row = element("li");
+      const thumb = element("img", "thumb");
+      thumb.alt = "";
+      thumb.addEventListener("error", () => { thumb.style.visibility = "hidden"; });  // not an image after all
+      if (file.type.startsWith("image/")) thumb.src = URL.createObjectURL(file);
+      const state = element("span", "state");
+      const remove = element("button", "link remove", T.remove);
+      remove.type = "button";
+      row.append(thumb, element("span", "name", file.name), element("small", "size", megabytes(file.size)),
+                 state, remove);
+      const entry = { file, row, state, ready: null, sent: null };
+      remove.addEventListener("click", () => {
+        chosen.splice(chosen.indexOf(entry), 1);
+        row.remove();
+        update();
+      });
+      chosen.push(entry);
+      list.appendChild(row);
+    }
+    formError.textContent = "";
+    update();
+  }
+
+  function update() {
+    const count = pending().length;
+    button.textContent = count > 1 ? fill(T.send_many, { n: count }) : T.send_one;
+  }
+
+  function show(entry, text, kind) {
+    entry.state.textContent = text;
+    entry.row.dataset.state = kind;
+  }
+
+  // Picked, photographed, dropped anywhere on the page, or pasted anywhere (Ctrl/Cmd-V).
+  [input, camera].forEach((field) => field.addEventListener("change", () => {
+    add(field.files);
+    field.value = "";  // the list holds them; the same file may be picked again
+  }));
+  const hasFiles = (event) => event.dataTransfer && Array.from(event.dataTransfer.types).includes("Files");
+  ["dragenter", "dragover"].forEach((name) => document.addEventListener(name, (event) => {
+    if (!hasFiles(event)) return;
     event.preventDefault();
     drop.classList.add("over");
   }));
-  ["dragleave", "drop"].forEach((name) => drop.addEventListener(name, () => drop.classList.remove("over")));
-  drop.addEventListener("drop", (event) => {
+  ["dragleave", "drop"].forEach((name) => document.addEventListener(name, () => drop.classList.remove("over")));
+  document.addEventListener("drop", (event) => {
+    if (!event.dataTransfer || !event.dataTransfer.files.length) return;
     event.preventDefault();
-    if (event.dataTransfer.files.length) {
-      input.files = event.dataTransfer.files;  // the form then submits the dropped file as if picked
-      show(input.files[0]);
+    add(event.dataTransfer.files);
+  });
+  document.addEventListener("paste", (event) => {
+    const files = Array.from((event.clipboardData && event.clipboardData.files) || [])
+      .filter((file) => file.type.startsWith("image/"));
+    if (!files.length) return;  // text: pasted where it was going
+    event.preventDefault();
+    const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-");
+    // A screenshot arrives as "image.png": named so that it can be told apart in the list and the batch.
+    add(files.map((file, i) => new File([file], `${T.pasted}-${stamp}${i ? "-" + i : ""}.${file.type.split("/")[1]}`,
+                                        { type: file.type })));
+  });
+
+  async function decode(file) {
+    // createImageBitmap turns the photo upright from its EXIF orientation; an <img> does so by default.
+    try {
+      return await createImageBitmap(file, { imageOrientation: "from-image" });
+    } catch (err) {
+      const img = new Image();
+      img.src = URL.createObjectURL(file);
+      try {
+        await img.decode();
+        return img;
+      } catch (err2) {
+        return null;
+      }
+    }
+  }
+
+  const jpeg = (canvas, quality) => new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", quality));
+
+  // The photo as a JPEG under MAX_BYTES and MAX_PIXELS, longest side at most SIDE: quality lowered
+  // first, then the size, so that the digits stay as sharp as the limit allows.
+  async function shrink(image, name) {
+    const width = image.naturalWidth || image.width;
+    const height = image.naturalHeight || image.height;
+    let side = Math.min(SIDE, Math.max(width, height));
+    let blob = null;
+    for (;;) {
+      const scale = Math.min(side / Math.max(width, height), Math.sqrt(MAX_PIXELS / (width * height)), 1);
+      const canvas = element("canvas");
+      canvas.width = Math.max(1, Math.round(width * scale));
+      canvas.height = Math.max(1, Math.round(height * scale));
+      const ctx = canvas.getContext("2d");
+      ctx.fillStyle = "#fff";  // a JPEG has no transparency: white paper under a transparent PNG
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.imageSmoothingQuality = "high";
+      ctx.drawImage(image, 0, 0, canvas.width, canvas.height);
+      for (const quality of QUALITIES) {
+        blob = await jpeg(canvas, quality);
+        if (blob && blob.size <= MAX_BYTES) break;
+      }
+      if ((blob && blob.size <= MAX_BYTES) || side <= 1000) break;
+      side = Math.round(side * 0.8);
+    }
+    return blob ? new File([blob], name.replace(/\.[^.]*$/, "") + ".jpg", { type: "image/jpeg" }) : null;
+  }
+
+  async function prepare(entry) {
+    if (entry.ready) return entry.ready;  // made smaller once, even if sent again
+    const file = entry.file;
+    const image = file.type.startsWith("image/") ? await decode(file) : null;
+    // Not an image this browser reads (or not one at all): sent as it is, and the server says why.
+    if (!image) return (entry.ready = file);
+    const pixels = (image.naturalWidth || image.width) * (image.naturalHeight || image.height);
+    if (file.size <= MAX_BYTES && pixels <= MAX_PIXELS) {
+      if (image.close) image.close();
+      return (entry.ready = file);
+    }
+    show(entry, T.shrinking, "shrinking");
+    const small = await shrink(image, file.name);
+    if (image.close) image.close();
+    entry.ready = small || file;
+    entry.row.querySelector(".size").textContent = fill(T.shrunk, { before: megabytes(file.size),
+                                                                    after: megabytes(entry.ready.size) });
+    return entry.ready;
+  }
+
+  const wait = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+
+  // POST one file; over the upload rate, wait as long as the server says and send it again.
+  async function post(url, file, entry) {
+    for (;;) {
+      const body = new FormData();
+      body.append("image", file, file.name);
+      body.append("source", "upload");
+      show(entry, T.sending, "sending");
+      let response;
+      try {
+        response = await fetch(url, { method: "POST", body, credentials: "same-origin",
+          headers: { Accept: "application/json", "X-CSRFToken": form.elements.csrfmiddlewaretoken.value } });
+      } catch (err) {
+        return { ok: false, message: T.network };
+      }
+      const data = await response.json().catch(() => null);
+      if (response.status === 429) {
+        for (let s = Number(response.headers.get("Retry-After")) || 5; s > 0; s -= 1) {
+          show(entry, fill(T.waiting, { s }), "waiting");
+          await wait(1);
+        }
+        continue;
+      }
+      if (response.ok) return { ok: true, data };
+      const item = data && data.items && data.items.find((i) => i.error);
+      const error = (item && item.error) || (data && data.error);
+      return { ok: false, message: error ? sentence(error.message) : fill(T.failed, { status: response.status }) };
+    }
+  }
+
+  async function sendOne(entry) {
+    const outcome = await post(form.dataset.api, await prepare(entry), entry);
+    if (!outcome.ok) {
+      show(entry, outcome.message, "error");
+      formError.textContent = outcome.message;
+      return;
+    }
+    show(entry, T.sent, "sent");
+    entry.sent = outcome.data;
+    window.location = form.dataset.result.replace("00000000-0000-0000-0000-000000000000", outcome.data.id);
+  }
+
+  async function sendBatch(entries) {
+    for (const entry of entries) {
+      const outcome = await post(batch ? batch.url : form.dataset.batches, await prepare(entry), entry);
+      if (!outcome.ok) {
+        show(entry, outcome.message, "error");
+        continue;
+      }
+      batch = batch || { url: outcome.data.url, page_url: outcome.data.page_url };
+      entry.sent = outcome.data.items[0];
+      show(entry, T.sent, "sent");
+      entry.row.querySelector(".remove").hidden = true;
+    }
+    const failed = pending().length;
+    if (!failed) {
+      window.location = batch.page_url;
+      return;
+    }
+    formError.textContent = fill(T.some_failed, { sent: chosen.length - failed, total: chosen.length });
+    if (batch) {
+      batchLink.querySelector("a").href = batch.page_url;
+      batchLink.hidden = false;
+    }
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const todo = pending();
+    if (busy) return;
+    if (!todo.length) {
+      formError.textContent = T.nothing;
+      return;
+    }
+    busy = true;
+    button.disabled = true;
+    formError.textContent = "";
+    try {
+      // One image on its own goes to its result page, as ever; more (or more for a batch begun) to a batch.
+      if (todo.length === 1 && !batch) await sendOne(todo[0]);
+      else await sendBatch(todo);
+    } finally {
+      busy = false;
+      button.disabled = false;
+      update();
     }
   });
 })();
@@ -37,6 +262,9 @@
   const ctx = canvas.getContext("2d");
   const button = document.getElementById("canvas-read");
   const error = document.getElementById("canvas-error");
+  const stop = JSON.parse(document.getElementById("upload-strings").textContent).full_stop;
+  // A server message as a sentence on the page (as web.errors.as_sentence does: 。 in Chinese).
+  const sentence = (text) => (/[.。!！?？]$/.test(text) ? text : text + stop).replace(/^./, (c) => c.toUpperCase());
   let drawing = false;
 
   function clear() {
@@ -81,7 +309,7 @@
         method: "POST", body: form, credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() },
       });
       const body = await response.json();
-      if (!response.ok) throw new Error(body.error ? body.error.message : "the drawing could not be sent");
+      if (!response.ok) throw new Error(body.error ? sentence(body.error.message) : button.dataset.msgFailed);
       window.location = button.dataset.result.replace("00000000-0000-0000-0000-000000000000", body.id);
     } catch (err) {
       error.textContent = err.message;

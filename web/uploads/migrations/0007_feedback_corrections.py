@@ -25,19 +25,20 @@ def align_existing(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("uploads", "0004_site_feedback"),
+        ("uploads", "0006_batches_screen_images"),
     ]
 
     operations = [
         migrations.AddField(
             model_name="feedback",
             name="operations",
-            field=models.JSONField(blank=True, default=list),
+            field=models.JSONField(blank=True, default=list, verbose_name="operations"),
         ),
         migrations.AlterField(
             model_name="feedback",
             name="text",
-            field=models.TextField(blank=True, help_text="the corrected digits, lines separated by spaces"),
+            field=models.TextField(blank=True, help_text="the corrected digits, lines separated by spaces",
+                                   verbose_name="text"),
         ),
         migrations.RunPython(align_existing, migrations.RunPython.noop),
         migrations.RemoveField(model_name="feedback", name="digits"),
