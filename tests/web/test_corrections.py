@@ -94,6 +94,18 @@ def test_typed_text_is_aligned_to_the_reading_as_the_last_correction_left_it():
     assert fixed.text == "2349"
 
 
+def test_a_boxed_digit_joins_the_line_it_sits_in_or_starts_a_new_one():
+    from web.uploads.corrections import checked_operations
+
+    digits = reading(["12", "34"])["digits"]  # lines at y 5–25 and 35–55
+    ops = checked_operations([{"op": "add", "digit": 5, "box": [40, 36, 10, 18]},
+                              {"op": "add", "digit": 6, "box": [5, 80, 10, 20]},
+                              {"op": "add", "digit": 7, "box": [20, 82, 10, 20]}], digits=digits, width=0,
+                             height=0)
+    assert [op["line"] for op in ops] == [1, 2, 2]  # the second line; then one new line for both
+    assert corrected_reading(digits, [], ops).line_texts == ["12", "345", "67"]
+
+
 def test_separators_stay_in_place_around_the_corrected_digits():
     read = reading(["150000"], separators=[{"char": ".", "box": [15, 20, 2, 3], "line": 0},
                                            {"char": ",", "box": [51, 20, 2, 3], "line": 0}])

@@ -152,10 +152,10 @@ def _place_new_boxes(ops: list[dict], digits: list[dict]) -> None:
         if op["op"] != ADD or op["line"] is not None:
             continue
         _, y, _, h = op["box"]
-        shared = {line: min(y + h, b) - max(y, t) for line, (t, b) in spans.items()}
-        best = max(shared, key=lambda line: (shared[line] / min(h, spans[line][1] - spans[line][0]), -line),
-                   default=None)
-        if best is not None and shared[best] >= 0.5 * min(h, spans[best][1] - spans[best][0]):
+        # The height shared with each line, as a share of the shorter of the two.
+        share = {line: (min(y + h, b) - max(y, t)) / max(1, min(h, b - t)) for line, (t, b) in spans.items()}
+        best = max(share, key=lambda line: (share[line], -line), default=None)
+        if best is not None and share[best] >= 0.5:
             op["line"] = best
         else:
             op["line"] = max([line_count(digits) - 1, *spans]) + 1
