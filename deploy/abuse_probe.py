@@ -120,10 +120,19 @@ def probe_feedback(port: int) -> str:
     _, fields, payload = request(port, "POST", "/api/v1/recognitions/", body, kind)
     cookie = fields.get("set-cookie", "").split(";")[0]
     upload = json.loads(payload)["id"]
+    # No worker here: the reading is recorded as a worker would (empty), since only a read upload is
+    # corrected.
+    subprocess.run([sys.executable, "manage.py", "shell", "-c",
+                    "from web.uploads.services import upload_finish, upload_start; "
+                    f"upload_start(upload_id='{upload}'); upload_finish(upload_id='{upload}', "
+                    "reading={'text': '', 'lines': [], 'digits': []}, timings={}, annotated_png=b'', "
+                    "model_version=None)"],
+                   cwd=ROOT, check=True, capture_output=True)
     status, _, answer = request(port, "POST", f"/api/v1/recognitions/{upload}/feedback/",
                                 json.dumps({"text": "72²"}).encode(),
                                 f"Content-Type: application/json\r\nCookie: {cookie}\r\n")
-    return f"{status} {answer.decode()}"
+    stored = json.loads(answer).get("text") if status == 201 else answer.decode()
+    return f"{status}, stored as `{stored}`"
 
 
 def probe_name(port: int) -> str:

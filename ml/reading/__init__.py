@@ -4,5 +4,6 @@ Where things are: ``decode`` (bytes → pixels), ``params`` (every tuning number
 ``ink`` (paper, rules, threshold), ``components`` (boxes, broken digits, specks), ``lines``,
 ``split`` (touching digits: cuts, candidate runs, the most probable partition), ``boxes`` (the crop of
 each digit), ``segment`` (the pipeline), ``reader`` (``read``), ``result`` (``Reading``, ``Digit``),
-``annotate``. Only ``reader`` needs torch; the web process imports ``decode`` alone.
+``annotate``; ``recrop`` (boxes a person corrected cut out again, for retraining). Only ``reader`` needs
+torch; the web process imports ``decode`` alone.
 """

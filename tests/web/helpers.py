@@ -25,6 +25,23 @@ def digits_image(lines: tuple[str, ...] = ("123", "45"), *, scale: float = 3.0) 
     return page
 
 
+def page_with_a_squiggle() -> tuple[np.ndarray, list[list[int]], list[int]]:
+    """Digits "123" over "45" and, after the 5, a squiggle that is no digit: the page, the digits' boxes as
+    the segmenter finds them (image pixels, reading order), and the squiggle's box."""
+    from ml.reading.segment import segment
+
+    page = digits_image(("123", "45"))
+    points = [(165 + 7 * k, 168 + (9 if k % 2 else -9)) for k in range(6)]
+    for a, b in zip(points, points[1:]):
+        cv2.line(page, a, b, (20, 20, 20), 5)
+    seg = segment(page)
+    boxes = [seg.image_box(box) for line in seg.lines for box in line]
+    digits = [box for box in boxes if box[0] < 150 or box[1] < 120]
+    squiggle = next(box for box in boxes if box[0] > 150 and box[1] > 120)
+    assert len(digits) == 5, boxes
+    return page, digits, squiggle
+
+
 def png_bytes(image: np.ndarray | None = None) -> bytes:
     ok, data = cv2.imencode(".png", digits_image() if image is None else image)
     assert ok

@@ -8,7 +8,7 @@ from tests.web.helpers import uploaded
 from web.registry.services import model_version_ensure_active
 from web.uploads.models import Feedback
 from web.uploads.owners import Owner
-from web.uploads.services import feedback_create, upload_create
+from web.uploads.services import feedback_create, upload_create, upload_finish, upload_start
 
 pytestmark = pytest.mark.django_db
 
@@ -19,10 +19,30 @@ def staff_client(client, django_user_model):
     return client
 
 
-def test_staff_see_everyones_uploads_and_feedback(staff_client, alice, png):
+def read_upload(alice, png):
     upload = upload_create(owner=Owner(user=alice), image_file=uploaded(png), source="upload")
-    feedback_create(upload=upload, owner=Owner(user=alice), text="42")
+    upload_start(upload_id=upload.id)
+    return upload_finish(upload_id=upload.id, reading={"text": "47", "lines": ["47"], "digits": [
+        {"digit": d, "confidence": 0.9, "box": [10 * i, 0, 8, 8], "line": 0, "uncertain": False}
+        for i, d in enumerate([4, 7])]}, timings={}, annotated_png=png, model_version=None)
+
+
+def test_staff_see_everyones_uploads_and_feedback(staff_client, alice, png):
+    upload = read_upload(alice, png)
+    feedback = feedback_create(upload=upload, owner=Owner(user=alice), text="42")
     model_version_ensure_active()
+    # What the correction changes, box by box, and what of it would train the next model.
+    listing = staff_client.get("/admin/uploads/feedback/").content.decode()
+    assert "47" in listing and "42" in listing and "1 labelled digit" in listing
+    change = staff_client.get(f"/admin/uploads/feedback/{feedback.id}/change/").content.decode()
+    assert "box 2, line 1 at [10, 0, 8, 8]: 7 → 2" in change
+    other = feedback_create(upload=upload, owner=Owner(user=alice), operations=[
+        {"op": "not_a_digit", "index": 0}, {"op": "add", "digit": 9, "box": [30, 0, 8, 8]},
+        {"op": "add", "digit": 3, "line": 0, "position": 0}])
+    change = staff_client.get(f"/admin/uploads/feedback/{other.id}/change/").content.decode()
+    assert "box 1, line 1 at [0, 0, 8, 8]: 4 → not a digit" in change
+    assert "added 9 in line 1 at [30, 0, 8, 8]" in change
+    assert "added 3 in line 1 without a box (not training data until marked)" in change
     pages = ["uploads/upload/", f"uploads/upload/{upload.id}/change/", "uploads/feedback/",
              "registry/modelversion/", "registry/experimentrun/"]
     for url in (f"/admin/{page}" for page in pages):
@@ -31,7 +51,7 @@ def test_staff_see_everyones_uploads_and_feedback(staff_client, alice, png):
 
 
 def test_staff_accept_feedback_as_training_data(staff_client, alice, png):
-    upload = upload_create(owner=Owner(user=alice), image_file=uploaded(png), source="upload")
+    upload = read_upload(alice, png)
     feedback = feedback_create(upload=upload, owner=Owner(user=alice), text="42")
     staff_client.post("/admin/uploads/feedback/", {"action": "accept", "_selected_action": [feedback.pk]})
     assert Feedback.objects.get().accepted

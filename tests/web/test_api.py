@@ -94,6 +94,12 @@ def test_an_anonymous_caller_keeps_its_uploads_through_its_session_cookie(client
 
 def test_feedback_is_201_and_bad_feedback_400(alice_client, png):
     upload_id = post_image(alice_client, png).json()["id"]
+    early = alice_client.post(f"{API}{upload_id}/feedback/", {"text": "12 3"},
+                              content_type="application/json")
+    assert early.status_code == 400 and early.json()["error"]["code"] == "not_done"
+    upload_start(upload_id=upload_id)
+    upload_finish(upload_id=upload_id, reading={"text": "", "lines": [], "digits": []}, timings={},
+                  annotated_png=png, model_version=None)
     response = alice_client.post(f"{API}{upload_id}/feedback/", {"text": "12 3"},
                                  content_type="application/json")
     assert response.status_code == 201 and response.json()["text"] == "12 3"

@@ -163,6 +163,10 @@ def test_the_batch_page_lists_each_image_with_its_state_and_the_history_links_it
     assert "/screen.image 1600w" in html and "export.csv" in html and "Waiting in the queue" in html
     history = client.get("/history/").content.decode()
     assert f'href="/b/{sent["id"]}/"' in history and "2 images" in history
+    # Corrected, the page shows the corrected reading.
+    client.post(f"/api/v1/recognitions/{sent['items'][0]['id']}/feedback/", {"text": "47"},
+                content_type="application/json")
+    assert '<span class="text">47</span>' in client.get(f"/b/{sent['id']}/").content.decode()
 
 
 def test_the_upload_page_takes_several_files_and_offers_the_camera_beside_the_gallery(client):

@@ -20,8 +20,9 @@ API = "/api/v1/recognitions/"
 def read_as(client, text: str) -> str:
     upload_id = client.post(API, {"image": uploaded(png_bytes())}).json()["id"]
     upload_start(upload_id=upload_id)
-    digits = [{"digit": int(c), "confidence": 0.5 if i == 0 else 0.99, "box": [0, 0, 1, 1], "line": 0,
-               "uncertain": i == 0} for i, c in enumerate(text.replace(" ", ""))]
+    digits = [{"digit": int(c), "confidence": 0.5 if i == 0 and n == 0 else 0.99, "box": [i, n, 1, 1],
+               "line": n, "uncertain": i == 0 and n == 0}
+              for n, line in enumerate(text.split()) for i, c in enumerate(line)]
     display = ["1.500,00"] if text == "150000" else text.split()
     upload_finish(upload_id=upload_id, reading={"text": text, "lines": text.split(), "digits": digits,
                                                 "display": display},

@@ -82,6 +82,10 @@ def test_a_reading_with_no_digits_says_so_with_a_hint(client, png):
 def test_feedback_from_the_result_page_is_stored_and_shown(client, png):
     upload_page_post(client, png)
     upload = Upload.objects.get()
+    upload_start(upload_id=upload.id)
+    upload_finish(upload_id=upload.id, reading={"text": "11", "lines": ["11"], "digits": [
+        {"digit": 1, "confidence": 0.9, "box": [10 * i, 0, 8, 8], "line": 0, "uncertain": False}
+        for i in range(2)]}, timings={}, annotated_png=png, model_version=None)
     response = client.post(f"/r/{upload.id}/feedback/", {"text": "17", "comment": "the 7 is crossed"},
                            follow=True)
     html = response.content.decode()
@@ -221,19 +225,24 @@ def test_uncertain_marks_stay_wherever_the_text_appears(client, png):
     upload_page_post(client, png)
     upload = Upload.objects.get()
     upload_start(upload_id=upload.id)
-    digits = [{"digit": d, "confidence": 0.4 if d == 5 else 0.99, "box": [0, 0, 5, 5], "line": n,
+    digits = [{"digit": d, "confidence": 0.4 if d == 5 else 0.99, "box": [10 * i, 20 * n, 5, 5], "line": n,
                "uncertain": d == 5, "alternatives": []}
-              for n, ds in enumerate([[1, 5, 0, 0], [7]]) for d in ds]
+              for n, ds in enumerate([[1, 5, 0, 0], [7]]) for i, d in enumerate(ds)]
     upload_finish(upload_id=upload.id, reading={"text": "1500 7", "lines": ["1500", "7"], "digits": digits,
-                                                "display": ["1.500", "7"]}, timings={}, annotated_png=png,
-                  model_version=None)
+                                                "display": ["1.500", "7"],
+                                                "separators": [{"char": ".", "box": [6, 3, 2, 2],
+                                                                "line": 0}]},
+                  timings={}, annotated_png=png, model_version=None)
     result = client.get(f"/r/{upload.id}/").content.decode()
     assert "<li>1.5?00</li>" in result and 'value="15?00 7"' in result
     assert "15?00 7" in client.get("/history/").content.decode()
     assert client.get(f"/api/v1/recognitions/{upload.id}/").json()["marked"] == ["1.5?00", "7"]
-    # Sent back as it stands, the ? confirms the digit: the correction is the digits.
-    client.post(f"/r/{upload.id}/feedback/", {"text": "15?00 7"})
+    # Sent back as it stands, nothing changes: said so, nothing stored. The ? deleted confirms the digit.
+    same = client.post(f"/r/{upload.id}/feedback/", {"text": "15?00 7"}, follow=True).content.decode()
+    assert "that is the reading as it stands" in same.lower() and not upload.feedback.exists()
+    client.post(f"/r/{upload.id}/feedback/", {"text": "1500 7"})
     assert upload.feedback.get().text == "1500 7"
+    assert "<li>1.500</li>" in client.get(f"/r/{upload.id}/").content.decode()
 
 
 def test_an_upload_is_deleted_with_its_files_and_only_by_its_owner(client, bob_client, png, settings):

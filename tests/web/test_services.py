@@ -105,15 +105,19 @@ def test_claim_moves_anonymous_uploads_to_the_account(alice, png):
     assert services.upload_claim(session_key="", user=alice) == 0
 
 
-def test_feedback_is_stored_per_digit_when_it_lines_up(alice, png):
+def test_feedback_is_stored_digit_by_digit_whatever_its_length(alice, png):
     upload = make_upload(Owner(user=alice), png)
     services.upload_start(upload_id=upload.id)
     upload = services.upload_finish(upload_id=upload.id, reading=READING, timings={}, annotated_png=png,
                                     model_version=None)
     feedback = services.feedback_create(upload=upload, owner=Owner(user=alice), text=" 17  3 ", comment="x")
     assert feedback.text == "17 3" and feedback.author == alice
-    assert feedback.digits[1] == {"index": 1, "read": 2, "corrected": 7}
-    assert services.feedback_create(upload=upload, owner=Owner(user=alice), text="1").digits == []
+    assert feedback.operations == [{"op": "relabel", "index": 1, "digit": 7, "read": 2}]
+    # Shorter than the reading (it used to be stored without per-digit data): the boxes left over are no
+    # digits, each correction complete by itself.
+    shorter = services.feedback_create(upload=upload, owner=Owner(user=alice), text="1")
+    assert shorter.text == "1" and shorter.operations == [
+        {"op": "not_a_digit", "index": 1, "read": 2}, {"op": "not_a_digit", "index": 2, "read": 3}]
     with pytest.raises(ApplicationError):
         services.feedback_create(upload=upload, owner=Owner(user=alice), text="12a")
 

@@ -3,18 +3,33 @@ the training queue whose version a running inference worker then uses."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 import torch
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.web.helpers import png_bytes, uploaded
+from ml.data import Split
+from ml.models.checkpoint import load_checkpoint
+from ml.models.config import NOT_A_DIGIT
+from ml.reading.recrop import crops_at
+from ml.training.recipes import TrainRequest
+from ml.training.run import train_checkpoint, training_splits
+from tests.web.helpers import page_with_a_squiggle, png_bytes, uploaded
 from tests.worker.processes import wait_for
 from web.errors import ApplicationError
 from web.registry.estimate import MIN_MEASURED_WORK, retrain_basis
 from web.registry.models import ExperimentRun, ModelVersion
 from web.registry.services import experiment_run_create, model_version_ensure_active, train_params
 from web.uploads.owners import Owner
-from web.uploads.services import feedback_create, feedback_set_accepted, upload_create
+from web.uploads.services import (
+    feedback_create,
+    feedback_set_accepted,
+    upload_create,
+    upload_finish,
+    upload_start,
+)
 from worker import holdout, training
 from worker.tasks import recognize
 
@@ -43,8 +58,9 @@ def _corrected_uploads(owner, count: int) -> list:
         upload = upload_create(owner=Owner(user=owner), image_file=uploaded(png_bytes()), source="upload")
         recognize(str(upload.id))
         upload.refresh_from_db()
-        feedback = feedback_create(upload=upload, owner=Owner(user=owner), text="123 45")
-        assert len(feedback.digits) == len(upload.digits) == 5, upload.lines
+        assert len(upload.digits) == 5, upload.lines
+        feedback = feedback_create(upload=upload, owner=Owner(user=owner), operations=[
+            {"op": "relabel", "index": i, "digit": d} for i, d in enumerate([1, 2, 3, 4, 5])])
         feedback_set_accepted(feedback_ids=[feedback.id], accepted=True)
         uploads.append(upload)
     return uploads
@@ -55,8 +71,8 @@ def test_accepted_feedback_becomes_labelled_training_digits_each_with_its_upload
     upload = upload_create(owner=Owner(user=alice), image_file=uploaded(png_bytes()), source="upload")
     recognize(str(upload.id))
     upload.refresh_from_db()
-    corrected = " ".join("7" * len(line) for line in upload.lines)
-    feedback = feedback_create(upload=upload, owner=Owner(user=alice), text=corrected)
+    feedback = feedback_create(upload=upload, owner=Owner(user=alice), operations=[
+        {"op": "relabel", "index": i, "digit": 7} for i in range(len(upload.digits))])
     assert len(training.feedback_digits()) == 0  # not accepted yet
     feedback_set_accepted(feedback_ids=[feedback.id], accepted=True)
     samples = training.feedback_digits()
@@ -125,6 +141,93 @@ def test_corrections_are_scored_per_class_with_not_a_digit_as_its_own_class(ship
 
     ten_outputs = load_checkpoint(tiny_checkpoint).classifier
     assert holdout.correction_scores(ten_outputs, blank)["correct"] == 0
+
+
+@pytest.fixture
+def misread(alice):
+    """An upload of that page read as "17 450": its 2 taken for a 7, its 3 missed, the squiggle taken for
+    a 0."""
+    page, boxes, squiggle = page_with_a_squiggle()
+    upload = upload_create(owner=Owner(user=alice), image_file=uploaded(png_bytes(page)), source="upload")
+    upload_start(upload_id=upload.id)
+    read = [(1, boxes[0], 0), (7, boxes[1], 0), (4, boxes[3], 1), (5, boxes[4], 1), (0, squiggle, 1)]
+    digits = [{"digit": d, "confidence": 0.9, "box": box, "line": line, "uncertain": False,
+               "alternatives": []} for d, box, line in read]
+    upload = upload_finish(upload_id=upload.id, reading={"text": "17 450", "lines": ["17", "450"],
+                                                         "digits": digits}, timings={},
+                           annotated_png=png_bytes(page), model_version=None)
+    return upload, page, boxes, squiggle
+
+
+def accepted(upload, alice, **correction):
+    feedback = feedback_create(upload=upload, owner=Owner(user=alice), **correction)
+    feedback_set_accepted(feedback_ids=[feedback.id], accepted=True)
+    return feedback
+
+
+@pytest.mark.django_db
+def test_a_correction_of_another_length_yields_labelled_samples_and_a_not_a_digit_one(misread, alice):
+    upload, page, boxes, squiggle = misread
+    feedback = feedback_create(upload=upload, owner=Owner(user=alice), text="123 45")
+    assert len(training.feedback_digits()) == 0  # not accepted yet
+    feedback_set_accepted(feedback_ids=[feedback.id], accepted=True)
+    skipped: list[str] = []
+    samples = training.feedback_digits(skipped=skipped)
+    assert isinstance(samples, training.FeedbackSamples)
+    assert samples.images.shape == (2, 28, 28) and samples.images.dtype == torch.uint8
+    assert samples.labels.dtype == torch.int64 and samples.labels.tolist() == [2, NOT_A_DIGIT]
+    assert samples.uploads == [str(upload.id)] * 2
+    assert (samples.digit_count, samples.not_a_digit_count) == (1, 1)
+    # cut where the reading boxed them: the 2 read as a 7, the squiggle read as a 0
+    two, mark = crops_at(page, [boxes[1], squiggle])
+    assert torch.equal(samples.images[0], torch.from_numpy(two))
+    assert torch.equal(samples.images[1], torch.from_numpy(mark))
+    # the 3 the reading missed was typed, not boxed: said, not cut out of thin air
+    assert skipped == [f"upload {upload.id}: added 3 has no box"]
+
+
+@pytest.mark.django_db
+def test_a_missed_digit_boxed_on_the_image_yields_a_sample_cut_at_that_box(misread, alice):
+    upload, page, boxes, squiggle = misread
+    accepted(upload, alice, text="123 45")
+    three = boxes[2]
+    accepted(upload, alice, operations=[{"op": "relabel", "index": 1, "digit": 2},
+                                        {"op": "not_a_digit", "index": 4},
+                                        {"op": "add", "digit": 3, "box": three}])
+    samples = training.feedback_digits()
+    # the newest accepted correction of the upload only: it replaced the one before
+    assert samples.labels.tolist() == [2, NOT_A_DIGIT, 3]
+    assert torch.equal(samples.images[2], torch.from_numpy(crops_at(page, [three])[0]))
+    assert int(samples.images[2].max()) > 200
+
+
+@pytest.mark.django_db
+def test_an_image_gone_from_storage_is_left_out_and_said(misread, alice):
+    from django.core.files.storage import default_storage
+
+    upload, *_ = misread
+    accepted(upload, alice, text="123 45")
+    default_storage.delete(upload.image.name)
+    skipped: list[str] = []
+    assert len(training.feedback_digits(skipped=skipped)) == 0
+    assert any(f"upload {upload.id}: its image cannot be read" in reason for reason in skipped)
+
+
+@pytest.mark.django_db
+def test_not_a_digit_samples_train_a_reject_model_end_to_end(misread, alice):
+    upload, _, boxes, _ = misread
+    accepted(upload, alice, operations=[{"op": "not_a_digit", "index": i} for i in range(5)])
+    samples = training.feedback_digits()
+    assert samples.labels.tolist() == [NOT_A_DIGIT] * 5
+    request = TrainRequest(limit=300, test_limit=100, epochs=1)
+    train, test = training_splits(request, Split(samples.images, samples.labels, "feedback samples"))
+    assert len(train) == 305 and train.describe()["label_counts"][NOT_A_DIGIT] == 5
+    with tempfile.TemporaryDirectory() as tmp:
+        trained = train_checkpoint(request, Path(tmp) / "cnn.pt", train, test)
+        reloaded = load_checkpoint(trained.path)
+    assert reloaded.classifier.outputs == NOT_A_DIGIT + 1
+    assert trained.training["data"]["label_counts"][NOT_A_DIGIT] == 5
+    assert 0 <= trained.metrics["accuracy"] <= 1
 
 
 @pytest.mark.services
@@ -197,3 +300,26 @@ def test_the_scheduled_task_queues_one_retrain(django_capture_on_commit_callback
     with django_capture_on_commit_callbacks(execute=False):
         run_id = retrain_periodically(feedback=True, dry_run=True)
     assert ExperimentRun.objects.get(id=run_id).params["dry_run"] is True
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_retrain_on_the_training_queue_counts_the_feedback_samples_it_learns(misread, alice,
+                                                                               start_worker):
+    upload, *_ = misread
+    accepted(upload, alice, text="123 45")
+    model_version_ensure_active()
+    start_worker(queues="training")
+    run = experiment_run_create(params={"limit": 300, "epochs": 1, "test_limit": 100})
+    run = wait_for(lambda: ExperimentRun.objects.filter(id=run.id, status__in=["done", "failed"]).first(),
+                   timeout=240, interval=0.5, what="retrain finished")
+    assert run.status == "done", run.error + run.log
+    assert ("2 samples from accepted corrections: 1 digit, 1 not a digit; 1 left out "
+            f"(upload {upload.id}: added 3 has no box)") in run.log
+    data = run.results["data"]
+    counted = (data["samples"], data["sample_digits"], data["sample_not_a_digit"], data["left_out"])
+    assert counted == (2, 1, 1, 1)
+    # One upload: trained on whole, or held out whole to judge on (worker.holdout, by its id's hash).
+    assert data["corrections"] + data["held_out"] == 2
+    assert run.results["feedback_not_a_digit"] == (1 if data["corrections"] else 0)
+    assert run.results["train_samples"] == 300 + data["corrections"]

@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 
 from ml.training.recipes import MEASURED_TRAINING, recipe_train_config
 from web.registry.selectors import experiment_runs_timed
+from web.uploads.corrections import training_counts
 from web.uploads.selectors import feedback_for_training
 
 MNIST_TRAIN, MNIST_TEST = 60_000, 10_000  # ml.data.SPLITS' sizes (ml.data loads torch: not in the web)
@@ -93,9 +94,10 @@ def retrain_basis(recipe: str) -> Basis:
 
 
 def accepted_corrections() -> int:
-    """How many corrected digits accepted feedback holds: the most a retrain can add to MNIST."""
-    rows = feedback_for_training().select_related(None).values_list("digits", flat=True)
-    return sum(len(digits) for digits in rows)
+    """How many samples the accepted corrections hold (digits relabelled or confirmed, boxes that are not
+    digits, missed digits boxed): the most a retrain can add to MNIST."""
+    counts = [training_counts(feedback.operations) for feedback in feedback_for_training()]
+    return sum(c["digits"] + c["not_a_digit"] for c in counts)
 
 
 def retrain_estimate(*, params: dict, basis: Basis | None = None, corrections: int | None = None) -> Estimate:

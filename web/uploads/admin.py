@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy, ngettext
 
 from web.uploads.models import Batch, Feedback, SiteFeedback, Upload
+from web.uploads.presenters import change_lines, training_summary
 from web.uploads.services import feedback_set_accepted
 
 
 class FeedbackInline(admin.TabularInline):
     model = Feedback
     extra = 0
-    fields = ["text", "comment", "author", "accepted", "created"]
-    readonly_fields = ["text", "comment", "author", "created"]
+    fields = ["text", "summary", "comment", "author", "accepted", "created"]
+    readonly_fields = ["text", "summary", "comment", "author", "created"]
+
+    @admin.display(description=gettext_lazy("changes"))
+    def summary(self, feedback: Feedback) -> str:
+        return training_summary(feedback.operations)
 
 
 @admin.register(Upload)
@@ -44,13 +50,32 @@ class BatchAdmin(admin.ModelAdmin):
 
 @admin.register(Feedback)
 class FeedbackAdmin(admin.ModelAdmin):
-    list_display = ["upload", "text", "author", "accepted", "created"]
+    list_display = ["upload", "read", "text", "summary", "author", "accepted", "created"]
     list_filter = ["accepted"]
-    readonly_fields = ["upload", "author", "session_key", "text", "digits", "comment", "created"]
+    list_select_related = ["upload"]
+    fields = ["upload", "read", "text", "changes", "comment", "author", "session_key", "accepted", "created"]
+    readonly_fields = ["upload", "read", "text", "changes", "author", "session_key", "comment", "created"]
     actions = ["accept", "reject"]
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    @admin.display(description=gettext_lazy("model read"))
+    def read(self, feedback: Feedback) -> str:
+        return feedback.upload.text
+
+    @admin.display(description=gettext_lazy("training data"))
+    def summary(self, feedback: Feedback) -> str:
+        return training_summary(feedback.operations)
+
+    @admin.display(description=gettext_lazy("what it changes"))
+    def changes(self, feedback: Feedback) -> str:
+        """Each operation in words, with the box it concerns, so that staff can judge it before accepting."""
+        lines = change_lines(feedback.operations, feedback.upload.digits or [])
+        return format_html("<ul>{}</ul><p>{}</p>",
+                           format_html_join("", "<li>{}</li>", ((line,) for line in lines)),
+                           training_summary(feedback.operations))
+
     @admin.action(description=gettext_lazy("Accept as training data"))
     def accept(self, request, queryset) -> None:
         ids = list(queryset.values_list("id", flat=True))

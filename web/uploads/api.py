@@ -5,6 +5,8 @@ Every error, ours or DRF's, has one shape: ``{"error": {"code": ..., "message": 
 
 from __future__ import annotations
 
+import json
+
 from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -19,10 +21,11 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from web.errors import ApplicationError
+from web.uploads.corrections import training_counts
 from web.uploads.filenames import image_file
 from web.uploads.models import Upload
 from web.uploads.owners import owner_from_request
-from web.uploads.presenters import upload_as_dict
+from web.uploads.presenters import corrected_as_dict, training_summary, upload_as_dict
 from web.uploads.selectors import upload_get_for, upload_list_for
 from web.uploads.services import feedback_create, upload_create, upload_delete
 from web.uploads.throttles import UploadRateThrottle
@@ -75,6 +78,61 @@ class SeparatorSerializer(serializers.Serializer):
     line = serializers.IntegerField()
 
 
+class CorrectedDigitSerializer(serializers.Serializer):
+    digit = serializers.IntegerField()
+    box = serializers.ListField(child=serializers.IntegerField(), allow_null=True,
+                                help_text="x, y, w, h in pixels; null for a digit added without a box")
+    line = serializers.IntegerField(help_text="its line in the corrected lines")
+    read_line = serializers.IntegerField(help_text="the reading's line it belongs to (a new one: the count "
+                                                   "of the reading's lines or more)")
+    index = serializers.IntegerField(allow_null=True, help_text="its place in digits (null: added)")
+    read = serializers.IntegerField(allow_null=True, help_text="the digit the model read there")
+    uncertain = serializers.BooleanField(help_text="read as uncertain and left alone by the correction")
+    change = serializers.ChoiceField(["", "relabel", "confirm", "add"])
+
+
+class TrainingCountsSerializer(serializers.Serializer):
+    digits = serializers.IntegerField(help_text="labelled digits (relabelled, confirmed, added with a box)")
+    not_a_digit = serializers.IntegerField(help_text="boxes that hold no digit: not-a-digit samples")
+    without_box = serializers.IntegerField(help_text="digits added without a box: not training data "
+                                                     "until boxed")
+
+
+class CorrectionOperationSerializer(serializers.Serializer):
+    """One operation of a correction (checked by ``web.uploads.corrections``; documentation only)."""
+
+    op = serializers.ChoiceField(["relabel", "not_a_digit", "add"])
+    index = serializers.IntegerField(required=False, help_text="relabel, not_a_digit: the box, as its "
+                                                               "place in the recognition's digits (from 0)")
+    digit = serializers.IntegerField(required=False, min_value=0, max_value=9,
+                                     help_text="relabel, add: the digit it really is")
+    box = serializers.ListField(child=serializers.IntegerField(), required=False, allow_null=True,
+                                min_length=4, max_length=4,
+                                help_text="add: x, y, w, h in pixels of the original image (at least 3×3, "
+                                          "inside it); without a box the digit corrects the text only")
+    line = serializers.IntegerField(required=False, help_text="add: the reading's line (from 0; the count of "
+                                                              "its lines or more: a new line after them); "
+                                                              "found from the box when left out")
+    position = serializers.IntegerField(required=False, min_value=0,
+                                        help_text="add without a box: its place in the line (from 0)")
+
+
+class CorrectedSerializer(serializers.Serializer):
+    feedback_id = serializers.IntegerField()
+    created = serializers.DateTimeField()
+    accepted = serializers.BooleanField(help_text="accepted by staff as training data")
+    text = serializers.CharField()
+    lines = serializers.ListField(child=serializers.CharField())
+    display = serializers.ListField(child=serializers.CharField())
+    marked = serializers.ListField(child=serializers.CharField(),
+                                   help_text="as written, ? after each digit still uncertain and uncorrected")
+    digits = CorrectedDigitSerializer(many=True)
+    not_a_digit = serializers.ListField(child=serializers.IntegerField(),
+                                        help_text="the boxes (places in digits) that hold no digit")
+    operations = CorrectionOperationSerializer(many=True)
+    training = TrainingCountsSerializer()
+
+
 class RecognitionSerializer(serializers.Serializer):
     """Documentation of the answer; the answer itself is built by ``upload_as_dict``."""
 
@@ -106,11 +164,41 @@ class RecognitionSerializer(serializers.Serializer):
     finished = serializers.DateTimeField(allow_null=True)
     error = inline_serializer("RecognitionError", {"code": serializers.CharField(),
                                                    "message": serializers.CharField()}, allow_null=True)
+    corrected = CorrectedSerializer(allow_null=True, help_text="the owner's latest correction applied to "
+                                    "the reading (text, lines, digits above stay what the model read)")
 
 
 class FeedbackInput(serializers.Serializer):
-    text = serializers.CharField(max_length=1000, help_text="the corrected digits, lines separated by spaces")
+    """A correction: ``text`` or ``operations`` (checked by the service, which names what is wrong)."""
+
+    text = serializers.CharField(max_length=1000, required=False,
+                                 help_text="the digits the image shows, lines separated by spaces, aligned "
+                                           "to the boxes by edit distance; a ? left after a digit keeps it "
+                                           "uncertain")
+    operations = serializers.JSONField(required=False)
     comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict) -> dict:
+        if ("text" in attrs) == ("operations" in attrs):
+            raise serializers.ValidationError("send either text or operations")
+        if isinstance(attrs.get("operations"), str):  # a form field holds JSON text
+            try:
+                attrs["operations"] = json.loads(attrs["operations"])
+            except ValueError as exc:
+                raise serializers.ValidationError({"operations": f"not JSON: {exc}"}) from exc
+        return attrs
+
+
+class CorrectionSerializer(serializers.Serializer):
+    """What ``FeedbackInput`` takes, as the schema shows it."""
+
+    text = serializers.CharField(max_length=1000, required=False, help_text=(
+        "the digits the image shows, lines separated by spaces (\"12 3\"), aligned to the boxes by edit "
+        "distance: a changed digit relabels its box, a missing one marks its box not a digit, an extra one "
+        "is a missed digit added without a box; a ? left after a digit keeps it uncertain"))
+    operations = CorrectionOperationSerializer(many=True, required=False, help_text=(
+        "instead of text: the correction digit by digit, against the digits as the model read them"))
+    comment = serializers.CharField(required=False, allow_blank=True)
 
 
 class RecognitionListCreate(APIView):
@@ -177,11 +265,18 @@ class RecognitionDetail(APIView):
 class RecognitionFeedback(APIView):
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
-    @extend_schema(request=FeedbackInput, responses={201: inline_serializer("FeedbackCreated", {
-        "id": serializers.IntegerField(), "text": serializers.CharField()}), 400: OpenApiResponse(ERROR),
+    @extend_schema(request=CorrectionSerializer, responses={201: inline_serializer("FeedbackCreated", {
+        "id": serializers.IntegerField(), "text": serializers.CharField(help_text="the corrected digits"),
+        "corrected": CorrectedSerializer(), "training": TrainingCountsSerializer(),
+        "message": serializers.CharField(help_text="what of it will train the next model, in words")}),
+        400: OpenApiResponse(ERROR, description="not_done, bad_feedback, bad_correction (names the operation "
+                                                "and what is wrong), no_change, invalid"),
         404: OpenApiResponse(ERROR)})
     def post(self, request: Request, upload_id) -> Response:
-        """Correct the digits read in one of the caller's uploads."""
+        """Correct the digits read in one of the caller's uploads: typed text, or digit by digit.
+
+        Each correction is complete and replaces the one before; once staff accept it, it is training data.
+        """
         owner = owner_from_request(request)
         upload = upload_get_for(owner=owner, upload_id=upload_id)
         if upload is None:
@@ -189,7 +284,10 @@ class RecognitionFeedback(APIView):
         data = FeedbackInput(data=request.data)
         data.is_valid(raise_exception=True)
         feedback = feedback_create(upload=upload, owner=owner, **data.validated_data)
-        return Response({"id": feedback.id, "text": feedback.text}, status=status.HTTP_201_CREATED)
+        return Response({"id": feedback.id, "text": feedback.text,
+                         "corrected": corrected_as_dict(upload, feedback),
+                         "training": training_counts(feedback.operations),
+                         "message": training_summary(feedback.operations)}, status=status.HTTP_201_CREATED)
 
 
 class TokenCreate(APIView):

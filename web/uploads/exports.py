@@ -3,8 +3,8 @@ and one batch's the same way (``/b/<id>/export.csv``, ``.json``).
 
 One row per upload of the caller (the same owner filter as every page; another person's batch is a
 404), newest first (a batch's in the order sent): when, what it read line by line (with its separators,
-as written), how sure, which model, the latest correction, and the result page's address. Streamed, so
-that a long history costs no memory.
+as written), how sure, which model, the reading as the latest correction left it (``?`` after each digit
+still uncertain), and the result page's address. Streamed, so that a long history costs no memory.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from web.uploads.models import Feedback, Upload
+from web.uploads.models import Upload
 from web.uploads.owners import owner_from_request
-from web.uploads.presenters import marked_text
+from web.uploads.presenters import correction_of, marked_text
 from web.uploads.selectors import batch_get_for, batch_uploads, upload_list_for
 
 COLUMNS = ["id", "uploaded", "status", "source", "batch", "text", "marked", "lines_as_written", "digits",
@@ -44,9 +44,10 @@ def upload_row(upload: Upload, request: HttpRequest, corrected: str) -> dict:
 
 
 def _rows(request: HttpRequest, uploads: QuerySet[Upload]) -> Iterator[dict]:
-    latest = {f.upload_id: f.text for f in Feedback.objects.filter(upload__in=uploads).order_by("created")}
+    # Each upload's corrections come along (both selectors prefetch them, 500 uploads a query).
     for upload in uploads.iterator(chunk_size=500):
-        yield upload_row(upload, request, latest.get(upload.id, ""))
+        corrected = correction_of(upload)
+        yield upload_row(upload, request, corrected.marked_text if corrected is not None else "")
 
 
 def _cell(value) -> str:

@@ -133,10 +133,13 @@ class Feedback(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="+", verbose_name=_("author"))
     session_key = models.CharField(_("session token"), max_length=64, blank=True)
-    text = models.CharField(_("text"), max_length=1000,
+    # Text: a correction of one box of a 2,000-digit reading is as long as the reading.
+    text = models.TextField(_("text"), blank=True,
                             help_text=_("the corrected digits, lines separated by spaces"))
-    # Per digit where the correction lines up with the reading: [{"index", "read", "corrected"}].
-    digits = models.JSONField(_("digits"), default=list, blank=True)
+    # What the correction changes, digit by digit, against the reading as the model made it (each
+    # correction is complete: the latest is the upload's corrected reading): relabel, not_a_digit and add
+    # operations, checked by web.uploads.corrections.checked_operations.
+    operations = models.JSONField(_("operations"), default=list, blank=True)
     comment = models.TextField(_("comment"), blank=True)
     accepted = models.BooleanField(_("accepted"), default=False, help_text=_("use as training data"))
     created = models.DateTimeField(_("created"), auto_now_add=True)
@@ -147,7 +150,7 @@ class Feedback(models.Model):
         verbose_name_plural = _("corrections")
 
     def __str__(self) -> str:
-        return f"feedback on {self.upload_id}: {self.text!r}"
+        return f"correction of {self.upload_id}: {self.text!r}"
 
 
 class SiteFeedback(models.Model):

@@ -1,4 +1,5 @@
-"""The JSON shape of an upload, shared by the API and the result page (which polls the same endpoint)."""
+"""The JSON shape of an upload, shared by the API and the result page (which polls the same endpoint), and
+the words for a correction."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext
+from django.utils.translation import gettext as _
 
-from web.uploads.models import Batch, Upload
-from web.uploads.selectors import batch_uploads
+from web.uploads.corrections import ADD, NOT_A_DIGIT, Correction, corrected_reading, training_counts
+from web.uploads.models import Batch, Feedback, Upload
+from web.uploads.selectors import batch_uploads, latest_correction
 
 # A failed reading's message in the reader's language, by its stable code. The stored message is the
 # worker's, in English and with details (seconds, counts, the exception): English readers get it as it is.
@@ -61,6 +64,7 @@ def upload_as_dict(upload: Upload, request: HttpRequest) -> dict[str, Any]:
         "started": upload.started_at.isoformat() if upload.started_at else None,
         "finished": upload.finished_at.isoformat() if upload.finished_at else None,
         "error": error,
+        "corrected": corrected_as_dict(upload),
     }
 
 
@@ -111,3 +115,110 @@ def marked_lines(upload: Upload) -> list[str]:
 def marked_text(upload: Upload) -> str:
     """The reading's lines joined by spaces, digits only, ``?`` after each uncertain one (``4?2 17``)."""
     return " ".join("".join(c for c in line if c.isdigit() or c == "?") for line in marked_lines(upload))
+
+
+def correction_of(upload: Upload, feedback: Feedback | None = None) -> Correction | None:
+    feedback = feedback or latest_correction(upload)
+    if feedback is None:
+        return None
+    return corrected_reading(upload.digits or [], upload.separators or [], feedback.operations)
+
+
+def corrected_as_dict(upload: Upload, feedback: Feedback | None = None) -> dict[str, Any] | None:
+    """The corrected reading for the API and the result page: text, lines (digits only, as written, and
+    with ``?`` marks), each digit with what changed, the boxes taken out, the operations, and what of it
+    trains the next model; None before any correction. ``feedback``: that correction rather than the
+    latest."""
+    feedback = feedback or latest_correction(upload)
+    if feedback is None:
+        return None
+    fixed = correction_of(upload, feedback)
+    return {
+        "feedback_id": feedback.id, "created": feedback.created.isoformat(), "accepted": feedback.accepted,
+        "text": fixed.text, "lines": fixed.line_texts, "display": fixed.display, "marked": fixed.marked,
+        "digits": [item.as_dict(n) for n, line in enumerate(fixed.lines) for item in line],
+        "not_a_digit": fixed.rejected, "operations": feedback.operations,
+        "training": training_counts(feedback.operations),
+    }
+
+
+def shown_text(upload: Upload, feedback: Feedback | None = None) -> str:
+    """What the upload says, as pages and exports show it: the corrected reading if there is one, else the
+    model's, with ``?`` after each digit still uncertain (``4?2 17``)."""
+    fixed = correction_of(upload, feedback)
+    return fixed.marked_text if fixed is not None else marked_text(upload)
+
+
+def training_summary(operations: list[dict]) -> str:
+    """What a correction gives the next model, in words (the admin, the result page's thanks)."""
+    counts = training_counts(operations)
+    parts = []
+    if counts["digits"]:
+        parts.append(ngettext("%(n)d labelled digit", "%(n)d labelled digits", counts["digits"])
+                     % {"n": counts["digits"]})
+    if counts["not_a_digit"]:
+        parts.append(ngettext("%(n)d not-a-digit box", "%(n)d not-a-digit boxes", counts["not_a_digit"])
+                     % {"n": counts["not_a_digit"]})
+    said = _("training data: %(what)s") % {"what": ", ".join(parts)} if parts else _("no training data")
+    if counts["without_box"]:
+        said += "; " + ngettext(
+            "%(n)d added digit has no box and does not count until it is marked on the image",
+            "%(n)d added digits have no box and do not count until they are marked on the image",
+            counts["without_box"]) % {"n": counts["without_box"]}
+    return said
+
+
+def change_lines(operations: list[dict], digits: list[dict]) -> list[str]:
+    """Each operation in words, with the box it concerns (``box 3, line 1 at [40, 8, 22, 30]: 7 → 1``; boxes
+    numbered from 1, as on the result page)."""
+    said = []
+    for op in operations:
+        if op["op"] == ADD:
+            where = (_("at %(box)s") % {"box": op["box"]} if op["box"]
+                     else _("without a box (not training data until marked)"))
+            said.append(_("added %(digit)d in line %(line)d %(where)s")
+                        % {"digit": op["digit"], "line": op["line"] + 1, "where": where})
+            continue
+        d = digits[op["index"]] if op["index"] < len(digits) else {"box": "?", "line": 0}
+        box = _("box %(i)d, line %(line)d at %(box)s") % {"i": op["index"] + 1, "line": d["line"] + 1,
+                                                          "box": d["box"]}
+        if op["op"] == NOT_A_DIGIT:
+            change = _("%(read)d → not a digit") % {"read": op["read"]}
+        elif op["digit"] == op["read"]:
+            change = _("%(read)d confirmed") % {"read": op["read"]}
+        else:
+            change = f"{op['read']} → {op['digit']}"
+        said.append(f"{box}: {change}")
+    return said
+
+
+def digit_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The result page's digits table: each box read, numbered from 1, with what the correction made of it."""
+    corrected = data.get("corrected") or {"digits": [], "not_a_digit": []}
+    fixes = {d["index"]: str(d["digit"]) for d in corrected["digits"]
+             if d["change"] in ("relabel", "confirm")}
+    fixes.update({i: _("not a digit") for i in corrected["not_a_digit"]})
+    return [{**d, "index": i, "number": i + 1, "correction": fixes.get(i, "")}
+            for i, d in enumerate(data.get("digits") or [])]
+
+
+def editor_words() -> dict[str, str]:
+    """The words of the result page's correction editor (web/static/digitscan/correct.js), translated
+    here: ``{name}`` placeholders are filled in by the script."""
+    return {
+        "box": _("Box {n}, line {line}: read {digit}, {confidence} sure"),
+        "added": _("Added {digit}, line {line}"),
+        "pick_read": _("Box {n} (line {line}) was read as {digit}, {confidence} sure. What is it?"),
+        "pick_added": _("The digit you added in line {line}: which digit is it?"),
+        "draw": _("Drag a rectangle round the missed digit on the image (Esc stops)."),
+        "place": _("Drag a rectangle round the {digit} of line {line} on the image (Esc stops)."),
+        "unplaced": _("{digit} in line {line}, no box yet"),
+        "mark": _("Mark on the image"),
+        "not_a_digit": _("not a digit"),
+        "confirmed": _("confirmed"),
+        "changes": _("Changes: {relabel} relabelled, {reject} not a digit, {add} added."),
+        "nothing": _("No changes yet: tap a box to correct it."),
+        "needs_digit": _("Pick the digit of each box you added before sending."),
+        "no_box": _("{n} added without a box will not count as training data until marked."),
+        "empty": _("(no digits)"),
+    }

@@ -24,7 +24,8 @@ def upload_list_for(*, owner: Owner | None) -> QuerySet[Upload]:
     """``owner``'s uploads, newest first; nothing at all for None."""
     if owner is None:
         return Upload.objects.none()
-    base = Upload.objects.select_related("model_version")
+    # The corrections come along: every list shows the corrected reading.
+    base = Upload.objects.select_related("model_version").prefetch_related("feedback")
     if owner.user is not None:
         return base.filter(owner=owner.user)
     return base.filter(owner__isnull=True, session_key=owner.session_key)
@@ -57,7 +58,8 @@ def batch_get_for(*, owner: Owner | None, batch_id: uuid.UUID | str) -> Batch | 
 
 def batch_uploads(*, batch: Batch) -> QuerySet[Upload]:
     """The uploads of ``batch`` in the order they were sent."""
-    return Upload.objects.select_related("model_version").filter(batch=batch).order_by("queued_at", "id")
+    return (Upload.objects.select_related("model_version").prefetch_related("feedback").filter(batch=batch)
+            .order_by("queued_at", "id"))
 
 
 def upload_get(*, upload_id: uuid.UUID | str) -> Upload | None:
@@ -76,7 +78,20 @@ def feedback_list_for(*, upload: Upload) -> QuerySet[Feedback]:
     return Feedback.objects.filter(upload=upload)
 
 
-def feedback_for_training() -> QuerySet[Feedback]:
-    """Accepted corrections that line up digit by digit with their reading (usable as labelled digits)."""
-    return (Feedback.objects.filter(accepted=True).exclude(digits=[]).select_related("upload")
-            .order_by("created"))
+def feedback_for_training() -> list[Feedback]:
+    """The accepted corrections to learn from: the newest accepted one of each upload (each correction is
+    complete, so an older one would teach what the person later changed), oldest upload first."""
+    latest: dict = {}
+    for feedback in (Feedback.objects.filter(accepted=True).exclude(operations=[])
+                     .select_related("upload").order_by("created", "id")):
+        latest[feedback.upload_id] = feedback
+    return sorted(latest.values(), key=lambda f: f.created)
+
+
+def latest_correction(upload: Upload) -> Feedback | None:
+    """The upload's newest correction (each is complete, so the newest is its corrected reading); from
+    ``prefetch_related("feedback")`` when the caller made one (history, exports), else one query."""
+    if "feedback" in getattr(upload, "_prefetched_objects_cache", {}):
+        return max(upload.feedback.all(), key=lambda f: (f.created, f.id), default=None)
+    return upload.feedback.order_by("-created", "-id").first()
+

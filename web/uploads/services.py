@@ -4,6 +4,7 @@ outcomes."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import socket
@@ -24,9 +25,11 @@ from django.utils.translation import gettext as _
 from web.celery import RECOGNIZE, enqueue
 from web.errors import ApplicationError
 from web.registry.models import ModelVersion
-from web.uploads.digits import corrected_digits
+from web.uploads.alignment import operations_from_text
+from web.uploads.corrections import checked_operations, corrected_reading
 from web.uploads.models import Batch, Feedback, SiteFeedback, Upload
 from web.uploads.owners import Owner
+from web.uploads.selectors import latest_correction
 from web.uploads.validation import CheckedImage, check_image, read_limited
 
 log = logging.getLogger(__name__)
@@ -321,28 +324,51 @@ def _mark_failed(upload: Upload, code: str, message: str) -> None:
     log.warning("upload %s failed: %s: %s", upload.id, code, message)
 
 
-def feedback_create(*, upload: Upload, owner: Owner, text: str, comment: str = "") -> Feedback:
-    """Store ``owner``'s correction of ``upload``'s reading: digits of any script (web/uploads/digits.py),
-    lines separated by spaces."""
-    cleaned = corrected_digits(text)
+def feedback_create(*, upload: Upload, owner: Owner, text: str | None = None,
+                    operations: list | None = None, comment: str = "") -> Feedback:
+    """Store ``owner``'s correction of ``upload``'s reading, complete by itself (it replaces the one before):
+    either ``operations`` digit by digit (``web.uploads.corrections``), or ``text`` — digits of any
+    script (``web.uploads.digits``), lines separated by spaces — aligned to the boxes by edit distance
+    (``web.uploads.alignment``).
+
+    Raises :class:`ApplicationError`: ``not_done`` before the reading is there, ``bad_feedback`` for text
+    that is not digits, ``bad_correction`` for operations that do not fit the reading (the message names
+    which and why), ``no_change`` when it would leave the current reading as it is.
+    """
+    if upload.status != Upload.Status.DONE:
+        raise ApplicationError("not_done", _("there is no reading to correct yet: correct it once its digits "
+                                             "are shown") if not upload.is_finished else
+                               _("this upload could not be read, so there is no reading to correct"))
+    if (text is None) == (operations is None):
+        raise ApplicationError("bad_correction", _("send either the corrected text or the operations, "
+                                                   "not both and not neither"))
+    digits, previous = upload.digits or [], latest_correction(upload)
+    current = previous.operations if previous else []
+    if operations is not None:
+        ops = checked_operations(operations, digits=digits, width=upload.width, height=upload.height)
+    else:
+        ops = operations_from_text(text, digits=digits, separators=upload.separators or [], current=current)
+    if _same(ops, current):
+        raise ApplicationError("no_change", _("that is the reading as it stands: change a digit, mark a box "
+                                              "as not a digit, add a missed one, or remove a ? to confirm "
+                                              "a digit"))
+    fixed = corrected_reading(digits, upload.separators or [], ops)
     return Feedback.objects.create(
         upload=upload, author=owner.user, session_key=_session_key(owner),
-        text=cleaned, digits=_per_digit(upload, cleaned), comment=comment.strip()[:5000],
+        text=fixed.text, operations=ops, comment=comment.strip()[:5000],
     )
+
+
+def _same(ops: list[dict], current: list[dict]) -> bool:
+    def key(op: dict) -> str:
+        return json.dumps(op, sort_keys=True)
+
+    return sorted(map(key, ops)) == sorted(map(key, current))
 
 
 def feedback_set_accepted(*, feedback_ids: list[int], accepted: bool) -> int:
     """Staff's decision: use these corrections as training data (or not); how many changed."""
     return Feedback.objects.filter(id__in=feedback_ids).exclude(accepted=accepted).update(accepted=accepted)
-
-
-def _per_digit(upload: Upload, corrected: str) -> list[dict]:
-    """Digit-by-digit corrections when the correction has the same shape as the reading, else []."""
-    read_lines, new_lines = upload.lines or [], corrected.split(" ")
-    if [len(x) for x in read_lines] != [len(x) for x in new_lines]:
-        return []
-    pairs = zip("".join(read_lines), "".join(new_lines), strict=True)
-    return [{"index": i, "read": int(a), "corrected": int(b)} for i, (a, b) in enumerate(pairs)]
 
 
 def site_feedback_create(*, owner: Owner, message: str, contact: str = "", page: str = "") -> SiteFeedback:

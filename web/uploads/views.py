@@ -3,6 +3,7 @@ owner-checked files."""
 
 from __future__ import annotations
 
+import json
 import mimetypes
 
 from django.conf import settings
@@ -16,15 +17,24 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from web.errors import ApplicationError, as_sentence
+from web.uploads.corrections import training_counts
 from web.uploads.filenames import image_file
 from web.uploads.limits import SHRINK_SIDE
 from web.uploads.models import Upload
 from web.uploads.owners import owner_from_request
-from web.uploads.presenters import batch_as_dict, marked_text, upload_as_dict
+from web.uploads.presenters import (
+    batch_as_dict,
+    digit_rows,
+    editor_words,
+    shown_text,
+    training_summary,
+    upload_as_dict,
+)
 from web.uploads.selectors import (
     batch_get_for,
     batch_list_for,
     feedback_list_for,
+    latest_correction,
     upload_get_for,
     upload_list_for,
 )
@@ -143,21 +153,37 @@ def batch_page(request: HttpRequest, batch_id) -> HttpResponse:
 @require_GET
 def result_page(request: HttpRequest, upload_id) -> HttpResponse:
     upload = _owned(request, upload_id)
+    data = upload_as_dict(upload, request)
     return render(request, "uploads/result.html", {
-        "upload": upload, "data": upload_as_dict(upload, request), "marked_text": marked_text(upload),
-        "feedback": feedback_list_for(upload=upload),
+        "upload": upload, "data": data, "marked_text": shown_text(upload),
+        "lines": (data["corrected"] or data)["marked"], "feedback": feedback_list_for(upload=upload),
+        "rows": digit_rows(data), "words": editor_words(),
     })
 
 
 @require_POST
 def feedback_submit(request: HttpRequest, upload_id) -> HttpResponse:
+    """The result page's correction: digit by digit (``operations``, JSON from the page's editor) or typed
+    text aligned to the boxes; the thanks say what of it will train the next model."""
     upload = _owned(request, upload_id)
     try:
-        feedback_create(upload=upload, owner=owner_from_request(request), text=request.POST.get("text", ""),
-                        comment=request.POST.get("comment", ""))
-        messages.success(request, _("Thank you: your correction is saved."))
+        operations = json.loads(request.POST["operations"]) if request.POST.get("operations") else None
+    except ValueError:
+        messages.error(request, _("The correction could not be read; please send it again."))
+        return redirect("result", upload_id=upload.id)
+    try:
+        feedback = feedback_create(upload=upload, owner=owner_from_request(request),
+                                   text=None if operations is not None else request.POST.get("text", ""),
+                                   operations=operations, comment=request.POST.get("comment", ""))
     except ApplicationError as exc:
         messages.error(request, as_sentence(exc.message))
+        return redirect("result", upload_id=upload.id)
+    summary = training_summary(feedback.operations)
+    messages.success(request, _("Thank you: your correction is saved. Once staff accept it, it teaches the "
+                                "next model (%(summary)s).") % {"summary": summary})
+    if training_counts(feedback.operations)["without_box"]:
+        messages.warning(request, _("Mark where each added digit is on the image below (\"Mark on the "
+                                    "image\"): only then can it teach the next model."))
     return redirect("result", upload_id=upload.id)
 
 
@@ -166,7 +192,8 @@ def history_page(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(upload_list_for(owner=owner_from_request(request)), HISTORY_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     for upload in page.object_list:
-        upload.marked_text = marked_text(upload)  # the text with its ? marks, as everywhere
+        upload.marked_text = shown_text(upload)  # corrected if it was, with its ? marks, as everywhere
+        upload.corrected = latest_correction(upload) is not None
     # (A batch whose uploads were all deleted is left out: there is nothing in it to see.)
     batches = batch_list_for(owner=owner_from_request(request)).filter(size__gt=0)[:HISTORY_BATCHES]
     return render(request, "uploads/history.html", {"page": page, "batches": batches})

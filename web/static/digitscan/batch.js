@@ -18,7 +18,8 @@
   function renderItem(row, item) {
     row.dataset.status = item.status;
     row.querySelector(".state").textContent = state(item);
-    row.querySelector(".text").textContent = (item.marked || []).join(" ");
+    // The corrected reading where its owner corrected it, as everywhere.
+    row.querySelector(".text").textContent = ((item.corrected || item).marked || []).join(" ");
     const img = row.querySelector("img");
     if (item.thumbnail_url && item.screen_image_url) {
       img.srcset = `${item.thumbnail_url} 320w, ${item.screen_image_url} 1600w`;

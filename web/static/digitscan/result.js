@@ -16,28 +16,36 @@
     document.getElementById("progress").hidden = data.status === "done" || data.status === "failed";
     if (data.status !== "done") return;
     // Sized for the screen; the full-size image is a link away.
-    const shown = data.screen_image_url || data.annotated_image_url;
-    if (shown) document.getElementById("annotated").src = shown;
+    const picture = data.screen_image_url || data.annotated_image_url;
+    if (picture) document.getElementById("annotated").src = picture;
     const full = document.getElementById("full-size");
     if (data.annotated_image_url) Object.assign(full, { href: data.annotated_image_url, hidden: false });
+    // The corrected reading once there is one (the model's stays in the note under it).
+    const shown = data.corrected || data;
     const lines = document.getElementById("lines");
-    lines.replaceChildren(...(data.marked || data.display || data.lines).map((line) => Object.assign(document.createElement("li"), { textContent: line })));
+    lines.replaceChildren(...(shown.marked || shown.display || shown.lines).map((line) => Object.assign(document.createElement("li"), { textContent: line })));
+    document.getElementById("corrected-note").hidden = !data.corrected;
+    document.getElementById("model-text").textContent = (data.marked || data.lines).join(" ");
     const body = document.querySelector("#digits tbody");
-    body.replaceChildren(...data.digits.map((d) => {
+    body.replaceChildren(...data.digits.map((d, index) => {
       const row = document.createElement("tr");
       if (d.uncertain) row.className = "uncertain";
-      [d.line + 1, d.digit + (d.uncertain ? "?" : ""), Math.round(d.confidence * 100) + "%"].forEach((value) => {
+      row.dataset.index = index;
+      [index + 1, d.line + 1, d.digit + (d.uncertain ? "?" : ""), Math.round(d.confidence * 100) + "%", ""].forEach((value) => {
         row.appendChild(Object.assign(document.createElement("td"), { textContent: value }));
       });
+      row.lastChild.className = "fix";
       return row;
     }));
     document.getElementById("digits").hidden = data.digits.length === 0;
     document.getElementById("no-digits").hidden = data.digits.length !== 0;
     document.getElementById("model-version").textContent = data.model_version || "—";
-    // The reading as digits with its ? marks, lines apart: a ? left in confirms that digit.
-    document.getElementById("feedback-text").value = (data.marked || data.lines)
+    // The reading as digits with its ? marks, lines apart: a ? deleted confirms that digit.
+    document.getElementById("feedback-text").value = (shown.marked || shown.lines)
       .map((line) => line.replace(/[^0-9?]/g, "")).filter((line) => line).join(" ");
     document.getElementById("feedback-section").hidden = false;
+    document.getElementById("editor").hidden = false;
+    if (window.DigitScanEditor) window.DigitScanEditor.load(data);
   }
 
   async function poll() {
@@ -57,4 +65,5 @@
 
   const initial = JSON.parse(document.getElementById("initial-data").textContent);
   if (initial.status !== "done" && initial.status !== "failed") setTimeout(poll, delay);
+  else if (initial.status === "done" && window.DigitScanEditor) window.DigitScanEditor.load(initial);
 })();
