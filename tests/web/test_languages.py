@@ -13,7 +13,7 @@ from ml.study.thesis import FAMILY_NAMES
 from tests.web.helpers import png_bytes, uploaded
 from web.registry.labels import FAMILY_LABELS, STUDY_LABELS
 from web.uploads.models import Feedback, Upload
-from web.uploads.services import upload_fail, upload_start
+from web.uploads.services import upload_fail, upload_finish, upload_start
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +151,18 @@ def test_a_plain_client_with_no_language_reads_english(client):
     # Programs that send no Accept-Language (curl) keep the English they always had.
     response = Client().post("/api/v1/recognitions/", {"image": uploaded(b"")})
     assert response.json()["error"]["message"] == "the file is empty"
+
+
+def test_the_result_page_speaks_the_readers_language_and_hands_its_words_to_the_script(client, png):
+    client.post("/", {"image": uploaded(png), "source": "upload"}, HTTP_ACCEPT_LANGUAGE="zh-CN")
+    upload = Upload.objects.get()
+    upload_start(upload_id=upload.id)
+    upload_finish(upload_id=upload.id, reading={"text": "", "lines": [], "digits": []}, timings={},
+                  annotated_png=png, model_version=None)
+    html = client.get(f"/r/{upload.id}/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "完成：没有找到数字。" in html and "删除该上传" in html and "识别结果" in html
+    # result.js takes its status words from the page, so a page polled in Chinese stays Chinese.
+    assert 'data-queued="正在排队……"' in html and 'data-failed="失败：' in html
+    assert "Done: no digits found." not in html
+    english = client.get(f"/r/{upload.id}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Done: no digits found." in english and 'data-queued="Waiting in the queue…"' in english

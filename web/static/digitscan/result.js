@@ -4,15 +4,17 @@
   const section = document.getElementById("result");
   if (!section) return;
   const url = section.dataset.statusUrl;
-  const STATUS_TEXT = { queued: "Waiting in the queue…", running: "Reading the digits…", done: "Done." };
+  // The status words come from the page (data- attributes, in its language): no words in this file.
+  const words = document.getElementById("status").dataset;
+  const STATUS_TEXT = { queued: words.queued, running: words.running, done: words.done };
   let delay = 250;  // ms; grows to at most 2 s so a long queue does not flood the server
 
   function render(data) {
     const status = document.getElementById("status");
     status.dataset.status = data.status;
     status.textContent = data.status === "failed"
-      ? "Failed: " + (data.error ? data.error.message : "unknown reason")
-      : data.status === "done" && data.digits.length === 0 ? "Done: no digits found." : STATUS_TEXT[data.status];
+      ? words.failed + " " + (data.error ? data.error.message : words.unknown)
+      : data.status === "done" && data.digits.length === 0 ? words.empty : STATUS_TEXT[data.status];
     document.getElementById("progress").hidden = data.status === "done" || data.status === "failed";
     if (data.status !== "done") return;
     // Sized for the screen; the full-size image is a link away.
