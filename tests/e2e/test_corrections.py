@@ -7,29 +7,11 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from tests.web.helpers import page_with_a_squiggle, png_bytes, uploaded
-from web.uploads.owners import Owner
-from web.uploads.services import upload_create, upload_finish, upload_start
-
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 # The rows are made before the browser starts, and read back through the API afterwards: Playwright's sync
 # API runs an event loop in this thread, where Django refuses the ORM.
 
-
-@pytest.fixture
-def misread(alice):
-    """Alice's upload of "123" over "45" plus a squiggle, read as "17 450": its 2 taken for a 7, its 3
-    missed, the squiggle taken for a 0 (boxes where the segmenter finds them)."""
-    page, boxes, squiggle = page_with_a_squiggle()
-    upload = upload_create(owner=Owner(user=alice), image_file=uploaded(png_bytes(page)), source="upload")
-    upload_start(upload_id=upload.id)
-    read = [(1, boxes[0], 0), (7, boxes[1], 0), (4, boxes[3], 1), (5, boxes[4], 1), (0, squiggle, 1)]
-    digits = [{"digit": d, "confidence": 0.9, "box": box, "line": line, "uncertain": False,
-               "alternatives": []} for d, box, line in read]
-    upload_finish(upload_id=upload.id, reading={"text": "17 450", "lines": ["17", "450"], "digits": digits},
-                  timings={}, annotated_png=png_bytes(page), model_version=None)
-    return upload, boxes[2]
 
 
 @pytest.fixture
@@ -63,7 +45,8 @@ def on_image(page, box: list[int], width: int, height: int) -> tuple[float, floa
 
 def test_a_person_relabels_a_box_rejects_one_and_boxes_a_missed_digit_with_the_mouse(
         live_server, misread, alices_session, browser):
-    upload, three = misread
+    upload, _, boxes, _ = misread
+    three = boxes[2]
     page = signed_in(browser, live_server, alices_session)
     page.goto(f"{live_server.url}/r/{upload.id}/")
     assert page.locator("#lines li").all_inner_texts() == ["17", "450"]
@@ -106,7 +89,8 @@ def test_a_person_relabels_a_box_rejects_one_and_boxes_a_missed_digit_with_the_m
 
 def test_on_a_phone_a_finger_corrects_a_box_and_marks_where_a_typed_digit_is(
         live_server, misread, alices_session, browser):
-    upload, three = misread
+    upload, _, boxes, _ = misread
+    three = boxes[2]
     page = signed_in(browser, live_server, alices_session, viewport={"width": 390, "height": 844},
                      has_touch=True, is_mobile=True, device_scale_factor=2)
     page.goto(f"{live_server.url}/r/{upload.id}/")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.web.helpers import png_bytes, uploaded
+from tests.web.helpers import page_with_a_squiggle, png_bytes, uploaded
 
-__all__ = ["alice", "alice_client", "bob", "bob_client", "image_file", "isolated_files", "png",
+__all__ = ["alice", "alice_client", "bob", "bob_client", "image_file", "isolated_files", "misread", "png",
            "tiny_checkpoint"]
 
 
@@ -70,3 +70,23 @@ def bob_client(alice, bob):
     other = Client()
     other.force_login(bob)
     return other
+
+
+@pytest.fixture
+def misread(alice):
+    """Alice's upload of "123" over "45" plus a squiggle, read as "17 450": its 2 taken for a 7, its 3
+    missed, the squiggle taken for a 0 (boxes where the segmenter finds them). Returns the upload, the
+    page, the digits' boxes and the squiggle's box."""
+    from web.uploads.owners import Owner
+    from web.uploads.services import upload_create, upload_finish, upload_start
+
+    page, boxes, squiggle = page_with_a_squiggle()
+    upload = upload_create(owner=Owner(user=alice), image_file=uploaded(png_bytes(page)), source="upload")
+    upload_start(upload_id=upload.id)
+    read = [(1, boxes[0], 0), (7, boxes[1], 0), (4, boxes[3], 1), (5, boxes[4], 1), (0, squiggle, 1)]
+    digits = [{"digit": d, "confidence": 0.9, "box": box, "line": line, "uncertain": False,
+               "alternatives": []} for d, box, line in read]
+    upload = upload_finish(upload_id=upload.id, reading={"text": "17 450", "lines": ["17", "450"],
+                                                         "digits": digits}, timings={},
+                           annotated_png=png_bytes(page), model_version=None)
+    return upload, page, boxes, squiggle

@@ -16,7 +16,7 @@ from ml.models.config import NOT_A_DIGIT
 from ml.reading.recrop import crops_at
 from ml.training.recipes import TrainRequest
 from ml.training.run import train_checkpoint, training_splits
-from tests.web.helpers import page_with_a_squiggle, png_bytes, uploaded
+from tests.web.helpers import png_bytes, uploaded
 from tests.worker.processes import wait_for
 from web.errors import ApplicationError
 from web.registry.estimate import MIN_MEASURED_WORK, retrain_basis
@@ -27,8 +27,6 @@ from web.uploads.services import (
     feedback_create,
     feedback_set_accepted,
     upload_create,
-    upload_finish,
-    upload_start,
 )
 from worker import holdout, training
 from worker.tasks import recognize
@@ -142,21 +140,6 @@ def test_corrections_are_scored_per_class_with_not_a_digit_as_its_own_class(ship
     ten_outputs = load_checkpoint(tiny_checkpoint).classifier
     assert holdout.correction_scores(ten_outputs, blank)["correct"] == 0
 
-
-@pytest.fixture
-def misread(alice):
-    """An upload of that page read as "17 450": its 2 taken for a 7, its 3 missed, the squiggle taken for
-    a 0."""
-    page, boxes, squiggle = page_with_a_squiggle()
-    upload = upload_create(owner=Owner(user=alice), image_file=uploaded(png_bytes(page)), source="upload")
-    upload_start(upload_id=upload.id)
-    read = [(1, boxes[0], 0), (7, boxes[1], 0), (4, boxes[3], 1), (5, boxes[4], 1), (0, squiggle, 1)]
-    digits = [{"digit": d, "confidence": 0.9, "box": box, "line": line, "uncertain": False,
-               "alternatives": []} for d, box, line in read]
-    upload = upload_finish(upload_id=upload.id, reading={"text": "17 450", "lines": ["17", "450"],
-                                                         "digits": digits}, timings={},
-                           annotated_png=png_bytes(page), model_version=None)
-    return upload, page, boxes, squiggle
 
 
 def accepted(upload, alice, **correction):
