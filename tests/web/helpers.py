@@ -74,8 +74,8 @@ def write(path: Path, data: bytes) -> Path:
 
 # What a translated run log may keep in Latin letters: the families' and studies' codes, MNIST, file and
 # model names, upload ids, and the "worker" of "training worker".
-LOG_TOKENS = re.compile(r"\b(?:logreg|mlp|knn|svm|rnn|cnn|MNIST|worker|[\w-]+\.(?:png|md|json)|cnn-run\d+|"
-                        r"tiny-cnn|[0-9a-f-]{36}|MNIST_DIR)\b")
+LOG_TOKENS = re.compile(r"\b(?:cnn-run\d+|tiny-cnn|[0-9a-f-]{36}|MNIST_DIR|[\w-]+\.(?:png|md|json)|"
+                        r"logreg|mlp|knn|svm|rnn|cnn|MNIST|worker)\b")
 
 
 def english_left(line: str) -> list[str]:

@@ -214,3 +214,31 @@ def test_staff_open_any_uploads_result_page_and_images_where_the_admin_links_the
     for url in (f"/r/{u.id}/", *(f"/r/{u.id}/{kind}.image" for kind in ("original", "annotated", "screen",
                                                                         "thumbnail"))):
         assert staff_client.get(url).status_code == 200, url
+
+
+def test_a_runs_log_and_progress_line_read_in_the_readers_language(staff_client):
+    """Lines as the worker writes them (ml.progress for epochs, worker.training for the corrections), shown
+    translated on the run's page and in the progress JSON; English readers get them as written."""
+    from ml.progress import to_report
+    from worker.training import _samples_line
+
+    lines: list[str] = []
+    epoch = to_report(lambda progress=None, line="": line and lines.append(line), label="pool avg seed 1")
+    epoch({"event": "epoch", "epoch": 1, "epochs": 2, "loss": 0.5, "accuracy": 0.9})
+    lines.append(_samples_line({"feedback": True, "samples": 7, "sample_digits": 5, "sample_not_a_digit": 2,
+                                "not_a_digit_left_out": 2, "left_out": 1,
+                                "left_out_reasons": [f"upload {'0' * 8}-0000-0000-0000-{'0' * 12}: added 3 "
+                                                     "has no box"]}))
+    lines.append("new model: MNIST test accuracy 11.00%")
+    run = ExperimentRun.objects.create(kind="train", params=train_params({}), status="running",
+                                       started=timezone.now(),
+                                       log="".join(f"04:12:0{i} {line}\n" for i, line in enumerate(lines)))
+    html = page(staff_client, f"/admin/registry/experimentrun/{run.id}/change/", **ZH)
+    assert "每个卷积块后的池化，平均池化，随机种子 1：第 1/2 轮：损失 0.5000，训练图片上的准确率 90.00%" \
+        in html
+    assert "已采纳的更正提供了 7 个样本：5 个数字，2 个“不是数字”；2 个“不是数字”样本未参与训练" in html
+    assert "补上的 3 没有框" in html and "新模型正确识别了 11.00% 的 MNIST 测试图片" in html
+    progress = staff_client.get(f"/admin/registry/experimentrun/progress/?ids={run.id}", **ZH).json()
+    assert progress["runs"][0]["last_line"] == "04:12:02 新模型正确识别了 11.00% 的 MNIST 测试图片"
+    english = page(staff_client, f"/admin/registry/experimentrun/{run.id}/change/")
+    assert all(line in english for line in lines)

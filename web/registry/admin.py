@@ -250,7 +250,7 @@ class RunAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("files"))
     def artifact_names(self, obj: ExperimentRun) -> str:
-        return ", ".join(Path(name).name for name in obj.artifacts) or "—"
+        return _(", ").join(Path(name).name for name in obj.artifacts) or "—"
 
     def get_fields(self, request, obj=None):
         if obj is None:

@@ -115,7 +115,9 @@ def line_text(line: str, run: ExperimentRun | None = None) -> str:
     labelled = LABEL.fullmatch(line)
     if labelled:
         rest = _translated(LINES, labelled["rest"])
-        return f"{_run_name(labelled['label'])}: {rest}" if rest else line
+        if not rest:
+            return line
+        return _("%(label)s: %(line)s") % {"label": _run_name(labelled["label"]), "line": rest}
 
     def special(found: re.Match) -> str:
         groups = found.groupdict()

@@ -62,6 +62,9 @@ class FeedbackInline(admin.TabularInline):
     readonly_fields = ["text", "summary", "comment", "who", "created"]
     show_change_link = True  # to the correction's own page, where its boxes are drawn on the image
 
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # a correction is its owner's, sent from the result page
+
     @admin.display(description=gettext_lazy("changes"))
     def summary(self, feedback: Feedback) -> str:
         return training_summary(feedback.operations)

@@ -143,7 +143,7 @@ def digits_table(upload: Upload) -> str:
     rows = [{"number": i + 1, "digit": d.get("digit"), "confidence": 100 * float(d.get("confidence") or 0),
              "line": d.get("line", 0) + 1, "box": ", ".join(map(str, d.get("box") or [])),
              "uncertain": d.get("uncertain"),
-             "alternatives": ", ".join(f"{a.get('digit')} ({100 * float(a.get('confidence') or 0):.1f} %)"
+             "alternatives": _(", ").join(f"{a.get('digit')} ({100 * float(a.get('confidence') or 0):.1f} %)"
                                        for a in d.get("alternatives") or [])}
             for i, d in enumerate(upload.digits or [])]
     return render_to_string("admin/uploads/_digits.html", {"rows": rows}) if rows else "—"
