@@ -186,6 +186,8 @@ def test_a_failed_runs_reason_is_a_sentence_without_paths_in_the_readers_languag
     for headers, words in (({}, english), (ZH, chinese)):
         html = page(staff_client, url, **headers)
         assert words in html and PATH_OR_URL.findall(html) == [], PATH_OR_URL.findall(html)
+        failure = html[html.index('id="run-failure"'):].split("</p>")[0]  # said under the progress
+        assert words in failure
         assert "Errno" not in html and "Traceback" not in html
 
 

@@ -296,6 +296,8 @@ class RunAdmin(admin.ModelAdmin):
                 context["cannot_start"] = exc.message
         if obj is not None:
             context["run_page"] = run_pages.retrain_page(obj)
+            failed = obj.status == ExperimentRun.Status.FAILED
+            context["run_failure"] = log_words.error_text(obj) if failed else ""
         elif self.kind == ExperimentRun.Kind.TRAIN:
             context["estimate_url"] = reverse(f"admin:{self._urlname('estimate')}")
             context["estimate"] = run_views.estimate_answer(train_params({}))

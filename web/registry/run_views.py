@@ -36,7 +36,8 @@ def estimate_answer(params: dict) -> dict:
         detail = _("%(epochs)s epochs × %(images)s training images, then both models scored on %(test)s "
                    "test images") % {"epochs": estimate.epochs, "images": f"{estimate.train_images:,}",
                                      "test": f"{estimate.test_images:,}"}
-    return {"seconds": round(estimate.seconds, 1), "text": duration_text(estimate.seconds), "detail": detail,
+    return {"seconds": round(estimate.seconds, 1), "text": duration_text(estimate.seconds),
+            "detail": _("(%(detail)s)") % {"detail": detail},  # brackets of the reader's language
             "basis": estimate.basis.text()}
 
 

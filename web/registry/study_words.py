@@ -69,11 +69,13 @@ def setting_words(kind: str, results: dict, params: dict, *, here: bool) -> str:
     """How the study was run, as one sentence: seeds, data, epochs, what it covered, where."""
     parts = []
     seeds = results.get("seeds")
+    if seeds is None and params.get("seeds"):  # a run's parameters before its results: seed0 and a count
+        seeds = list(range(params.get("seed0", 0), params.get("seed0", 0) + params["seeds"]))
     if isinstance(seeds, list) and len(seeds) > 1:
         parts.append(_("seeds %(seeds)s (%(n)s runs of each variant)")
                      % {"seeds": _(", ").join(map(str, seeds)), "n": len(seeds)})
-    elif results.get("seed") is not None or seeds:
-        parts.append(_("seed %(n)s") % {"n": seeds[0] if seeds else results["seed"]})
+    elif seeds or results.get("seed", params.get("seed")) is not None:
+        parts.append(_("seed %(n)s") % {"n": seeds[0] if seeds else results.get("seed", params.get("seed"))})
     if results.get("train_samples"):
         parts.append(_("%(train)s training images, %(test)s test images") % {
             "train": _count(results["train_samples"]), "test": _count(results.get("test_samples") or 0)})
