@@ -79,7 +79,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("preprocessing signature"))
     def signature(self, obj: ModelVersion) -> str:
-        return format_html("<code>{}</code><div class=\"help\">{}</div>", obj.preprocess_signature or "—", _(
+        return format_html("<code>{}</code><br><small>{}</small>", obj.preprocess_signature or "—", _(
             "A fingerprint of how digit crops are turned into the 28×28 images this model was trained on "
             "(scaling, centring, deskewing). Loading a checkpoint whose fingerprint differs from the "
             "reader's fails at once, instead of reading digits subtly wrong."))
