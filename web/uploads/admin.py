@@ -78,8 +78,9 @@ class FeedbackInline(admin.TabularInline):
 class UploadAdmin(admin.ModelAdmin):
     change_form_template = "admin/uploads/change_form.html"
     change_list_template = "admin/uploads/change_list.html"
-    list_display = ["id", "picture", "who", "source", "status", "text", "model_version", "queued_at",
+    list_display = ["short_id", "picture", "who", "source", "status", "text", "model_version", "queued_at",
                     "attempts"]
+    list_display_links = ["short_id"]
     list_filter = ["status", "source", "model_version"]
     list_select_related = ["owner", "model_version"]
     search_fields = ["id", "text", "owner__username", "batch__id"]
@@ -99,6 +100,10 @@ class UploadAdmin(admin.ModelAdmin):
     @admin.display(description=_("image"))
     def picture(self, upload: Upload) -> str:
         return show.thumbnail_html(upload)
+
+    @admin.display(description=_("upload"), ordering="queued_at")
+    def short_id(self, upload: Upload) -> str:
+        return _short_id(upload.id)
 
     @admin.display(description=_("image"))
     def figure(self, upload: Upload) -> str:
@@ -134,17 +139,25 @@ class UploadAdmin(admin.ModelAdmin):
 
 @admin.register(Batch)
 class BatchAdmin(admin.ModelAdmin):
-    list_display = ["id", "who", "created", "size"]
-    fields = ["id", "who", "created"]
-    readonly_fields = ["id", "who", "created"]
+    list_display = ["short_id", "who", "created", "size"]
+    fields = ["batch_id", "who", "created"]
+    readonly_fields = ["batch_id", "who", "created"]
     search_fields = ["id", "owner__username"]
 
     def has_add_permission(self, request) -> bool:
         return False  # made by people sending several images at once
 
+    @admin.display(description=_("batch"), ordering="created")
+    def short_id(self, batch: Batch) -> str:
+        return _short_id(batch.id)
+
     @admin.display(description=_("owner"))
     def who(self, batch: Batch) -> str:
         return _who(batch.owner, batch.session_key)
+
+    @admin.display(description=_("batch"))
+    def batch_id(self, batch: Batch) -> str:
+        return str(batch.id)
 
     @admin.display(description=_("images"))
     def size(self, batch: Batch) -> int:
