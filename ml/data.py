@@ -12,7 +12,6 @@ memory as ``uint8`` tensors so training loops index whole batches, never single 
 from __future__ import annotations
 
 import gzip
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,10 +67,7 @@ def _open(path: Path):
 
 
 def _find(directory: Path, stem: str) -> Path | None:
-    for name in (stem, stem + ".gz"):
-        if (directory / name).is_file():
-            return directory / name
-    return None
+    return paths.mnist_file(directory, stem)
 
 
 def read_idx(path: Path, *, magic: int) -> np.ndarray:
@@ -119,17 +115,8 @@ def _load_split(directory: Path, split: str) -> Split:
     )
 
 
-def _candidate_dirs() -> list[Path]:
-    """Where MNIST is looked for, in order (the download cache comes last)."""
-    dirs = []
-    if os.environ.get("MNIST_DIR"):
-        dirs.append(Path(os.environ["MNIST_DIR"]).expanduser())
-    dirs.append(paths.PROJECT_ROOT.parent / "shared" / "datasets" / "mnist")
-    return dirs
-
-
 def _download_cache() -> Path:
-    return Path(os.environ.get("DIGITSCAN_CACHE", Path.home() / ".cache" / "digitscan")) / "mnist"
+    return paths.mnist_download_cache()
 
 
 def _download(cache: Path) -> Path:
@@ -147,7 +134,7 @@ def find_mnist(*, download: bool = True) -> Path:
     True
     """
     tried = []
-    for directory in _candidate_dirs() + [_download_cache() / "MNIST" / "raw"]:
+    for directory in paths.mnist_places():
         if all(_find(directory, stem) for pair in SPLITS.values() for stem in pair[:2]):
             return directory
         tried.append(f"{directory} (missing or incomplete)")

@@ -43,3 +43,57 @@ def shown(path: str | Path) -> str:
     if resolved.is_relative_to(PROJECT_ROOT.parent):
         return os.path.relpath(resolved, PROJECT_ROOT)
     return str(path)
+
+
+# MNIST's four IDX files (each may also be gzipped), and where they are looked for (DESIGN.md: data).
+MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+               "t10k-labels-idx1-ubyte")
+
+
+def mnist_download_cache() -> Path:
+    """Where torchvision's download of MNIST goes (``$DIGITSCAN_CACHE/mnist``, else ``~/.cache/digitscan``).
+
+    >>> mnist_download_cache().name
+    'mnist'
+    """
+    return Path(os.environ.get("DIGITSCAN_CACHE", Path.home() / ".cache" / "digitscan")) / "mnist"
+
+
+def mnist_places() -> list[Path]:
+    """Where a copy of MNIST is looked for, in order: ``$MNIST_DIR``, the shared datasets' ``mnist``
+    (:func:`dataset`), then the download cache's raw folder.
+
+    >>> mnist_places()[-1].parts[-2:]
+    ('MNIST', 'raw')
+    """
+    places = []
+    if os.environ.get("MNIST_DIR"):
+        places.append(Path(os.environ["MNIST_DIR"]).expanduser())
+    places.append(dataset("mnist"))
+    return places + [mnist_download_cache() / "MNIST" / "raw"]
+
+
+def mnist_file(directory: Path, stem: str) -> Path | None:
+    """``directory/stem``, or its ``.gz``, if either is a file.
+
+    >>> mnist_file(Path("/nowhere"), MNIST_FILES[0]) is None
+    True
+    """
+    for name in (stem, stem + ".gz"):
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
+def mnist_folder() -> Path | None:
+    """The first place holding all four MNIST files, without downloading (and without numpy or torch: the
+    site asks this before it queues a retrain); None when there is none.
+
+    >>> found = mnist_folder()
+    >>> found is None or mnist_file(found, MNIST_FILES[0]) is not None
+    True
+    """
+    for directory in mnist_places():
+        if all(mnist_file(directory, stem) for stem in MNIST_FILES):
+            return directory
+    return None

@@ -103,7 +103,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "axes",
+    "web.accounts.axes_app.AxesConfig",  # django-axes, under a translatable name
     "django_celery_beat",
     "web.registry",
     "web.uploads",

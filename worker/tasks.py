@@ -17,6 +17,7 @@ from celery import signals
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
 
+from ml.data import DataNotFoundError
 from web.celery import RUN_ABLATION, RUN_BENCHMARK, TRAIN_MODEL, app
 from web.errors import ApplicationError
 from web.registry import services as registry
@@ -115,10 +116,22 @@ def _run_job(run_id: int, kind: str, body: Callable[[ExperimentRun], str]) -> st
                                                           f"{getattr(settings, name)} s ({name})")
     except ApplicationError as exc:  # e.g. parameters that are no longer valid: the message says which
         registry.experiment_run_fail(run_id=run_id, error=exc.message)
-    except Exception as exc:  # noqa: BLE001 - recorded on the run for staff to read
+    except DataNotFoundError:
+        # The places tried (this machine's folders, the download's URL and error) go to the worker's log
+        # only: staff read a sentence on the run's page (web.registry.log_words translates it).
+        log.exception("experiment run %s failed: MNIST not found", run_id)
+        registry.experiment_run_fail(run_id=run_id, error=NO_MNIST)
+    except Exception as exc:  # noqa: BLE001 - the details to the log, a sentence to the run for staff
         log.exception("experiment run %s failed", run_id)
-        registry.experiment_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+        registry.experiment_run_fail(run_id=run_id, error=UNEXPECTED % {"type": type(exc).__name__})
     return "failed"
+
+
+# What a run that failed says on its page (English; shown translated). No paths or addresses: a person
+# reads these; the traceback with them is in the training worker's log.
+NO_MNIST = ("MNIST was not found on the training worker: put its four files in a folder, set MNIST_DIR to "
+            "it and restart the worker (where it looked is in the worker's log)")
+UNEXPECTED = "the run stopped on an unexpected error (%(type)s); the details are in the training worker's log"
 
 
 @_training_job(TRAIN_MODEL, ExperimentRun.Kind.TRAIN)

@@ -84,7 +84,9 @@ def feedback_digits(*, skipped: list[str] | None = None) -> FeedbackSamples:
             with default_storage.open(upload.image.name, "rb") as f:
                 crops = crops_at(decode_image(f.read()), [box for box, _ in wanted])
         except (ImageError, OSError, ValueError) as exc:  # gone from storage, or no longer decodes
-            _skip(skipped, f"upload {upload.id}: its image cannot be read ({exc})")
+            # Why, with the storage's names, to the worker's log; the run's log (staff read it) says that.
+            log.warning("feedback sample left out: upload %s: image unreadable: %s", upload.id, exc)
+            _skip(skipped, f"upload {upload.id}: its image cannot be read")
             continue
         for crop, (box, label) in zip(crops, wanted):
             if crop is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import cv2
@@ -69,3 +70,24 @@ def uploaded(data: bytes, name: str = "digits.png", content_type: str = "image/p
 def write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+# What a translated run log may keep in Latin letters: the families' and studies' codes, MNIST, file and
+# model names, upload ids, and the "worker" of "training worker".
+LOG_TOKENS = re.compile(r"\b(?:cnn-run\d+|tiny-cnn|[0-9a-f-]{36}|MNIST_DIR|[\w-]+\.(?:png|md|json)|"
+                        r"logreg|mlp|knn|svm|rnn|cnn|MNIST|worker)\b")
+
+
+def english_left(line: str) -> list[str]:
+    """The English words left in a line that should be in Chinese (three letters or more)."""
+    return re.findall(r"[A-Za-z]{3,}", LOG_TOKENS.sub("", line))
+
+
+def untranslated_log_lines(run) -> list[str]:
+    """The lines of ``run``'s log that a Chinese reader would still read in English."""
+    from django.utils import translation
+
+    from web.registry.log_words import log_lines
+
+    with translation.override("zh-hans"):
+        return [line for _time, line in log_lines(run) if english_left(line)]

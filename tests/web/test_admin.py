@@ -33,7 +33,7 @@ def test_staff_see_everyones_uploads_and_feedback(staff_client, alice, png):
     model_version_ensure_active()
     # What the correction changes, box by box, and what of it would train the next model.
     listing = staff_client.get("/admin/uploads/feedback/").content.decode()
-    assert "47" in listing and "42" in listing and "1 labelled digit" in listing
+    assert "47" in listing and "42" in listing and "1 digit" in listing and "current" in listing
     change = staff_client.get(f"/admin/uploads/feedback/{feedback.id}/change/").content.decode()
     assert "box 2, line 1 at [10, 0, 8, 8]: 7 → 2" in change
     other = feedback_create(upload=upload, owner=Owner(user=alice), operations=[

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from django.utils import timezone
 from ml.study.thesis import THESIS_ACCURACY
 from tests.web.helpers import png_bytes
 from web.registry.models import ExperimentRun, ModelVersion
+from web.uploads.models import Upload
 
 pytestmark = pytest.mark.django_db
 
@@ -72,14 +74,21 @@ def test_the_experiments_page_shows_the_latest_benchmark_as_table_3_3_beside_the
                  {"benchmark.png": png_bytes()}, {"families": ["logreg"]})  # an older run: not shown
     run = finished_run("benchmark", BENCHMARK_RESULTS, {"benchmark.png": png_bytes(), "results.md": b"# t\n"},
                        {"families": ["logreg", "cnn"], "limit": 300, "epochs": 1})
-    html = client.get("/experiments/").content.decode()
+    html = unescape(client.get("/experiments/").content.decode())
     for text in ("Logistic regression", "Convolutional network", "81.23", "99.71", "12.3", "345.7",
                  f"{THESIS_ACCURACY['logreg']:.2f}", f"{THESIS_ACCURACY['cnn']:.2f}", "-11.22", "+0.37",
-                 "test-cpu-9000", f"experiment run #{run.id}", "logreg, cnn", "limit"):
+                 f"experiment run #{run.id}", "only Logistic regression, Convolutional network",
+                 "300 training images, 200 test images", "this site's training worker, 2 cores"):
         assert text in html, text
     assert "no benchmark run in this installation" not in html
+    # The setting in words: no platform string, no processor name, no raw parameter names.
+    assert "test-cpu-9000" not in html and "Linux-test" not in html and "torch threads" not in html
+    # The chart is drawn by the page (its words are the page's): a bar per family, ours and the thesis'.
+    chart = html[html.index('id="benchmark-chart"'):].split("</figure>")[0]
+    assert chart.count('class="bar ours"') == 2 and chart.count('class="bar thesis"') == 2
+    assert "Logistic regression" in chart and "81.23" in chart
     figure = f"/experiments/runs/{run.id}/benchmark.png"
-    assert figure in image_urls(html)
+    assert figure in html and figure not in image_urls(html)  # ml's English plot: among the files
     response = client.get(figure)
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     assert b"".join(response.streaming_content).startswith(PNG) and "max-age" in response["Cache-Control"]
@@ -90,12 +99,16 @@ def test_the_experiments_page_shows_the_latest_benchmark_as_table_3_3_beside_the
 def test_the_experiments_page_shows_the_latest_ablation_figures_and_tables(client):
     run = finished_run("ablate", ablation_results(), {"pool.png": png_bytes(), "ablation.md": b"# CNN\n"},
                        {"studies": ["pool"], "epochs": 1, "seeds": 2})
-    html = client.get("/experiments/").content.decode()
+    html = unescape(client.get("/experiments/").content.decode())
     for text in ("Pooling after each conv block", "97.12 ± 0.05", "96.50 ± 0.05", "1234567", "2.50",
-                 "max (full)", "test-cpu-9000", f"experiment run #{run.id}", "seeds"):
+                 "max pooling (full)", "average pooling", "no pooling", f"experiment run #{run.id}",
+                 "seeds 0, 1 (2 runs of each variant)", "this site's training worker, 2 cores"):
         assert text in html, text
+    assert "test-cpu-9000" not in html and "pool: " not in html
+    chart = html[html.index('id="study-pool"'):].split("</figure>")[0]
+    assert chart.count('class="bar accuracy"') == 3 and "no pooling" in chart
     figure = f"/experiments/runs/{run.id}/pool.png"
-    assert figure in image_urls(html)
+    assert figure in html and figure not in image_urls(html)
     assert b"".join(client.get(figure).streaming_content).startswith(PNG)
 
 
@@ -110,7 +123,9 @@ def test_the_ablation_tables_compare_each_variant_with_the_full_network(client, 
     (tmp_path / "ablation/results.json").write_text(json.dumps(results))
     html = client.get("/experiments/").content.decode()
     assert "Δ vs full (points)" in html and "Welch" in html
-    cells = {name: html[html.index(f"<td>{name}"):].split("</tr>")[0] for name in ("max", "avg", "none")}
+    table = html[html.index('role="region" aria-label="Pooling'):]
+    cells = {name: table[table.index(f"<td>{label}"):].split("</tr>")[0]
+             for name, label in (("max", "max pooling"), ("avg", "average pooling"), ("none", "no pooling"))}
     assert "+0.23 (p 0.008)" in cells["avg"]  # three seeds each: the t-test's p
     assert "−0.12" in cells["none"] and "(p" not in cells["none"]  # one seed: no test
     assert "(p" not in cells["max"] and "+" not in cells["max"]  # the reference row
@@ -131,7 +146,7 @@ def test_a_study_stopped_part_way_with_a_timing_pass_shows_its_times_ratios_and_
     (tmp_path / "ablation/results.json").write_text(json.dumps(results))
     html = client.get("/experiments/").content.decode()
     assert "× full" in html and "228.75" in html and "3.26" in html  # the untrained variant is timed
-    none_row = html[html.index("<td>none</td>"):].split("</tr>")[0]
+    none_row = html[html.index("<td>no pooling</td>"):].split("</tr>")[0]
     assert "—" in none_row and "98.76" not in none_row  # no accuracy before its first seed
     assert "70.25" in html and ">1.50<" not in html  # the timing pass's times replace the runs' own
 
@@ -147,13 +162,17 @@ def test_only_a_finished_runs_own_files_are_served(client):
 
 def test_without_runs_the_page_shows_the_committed_benchmark_and_says_so(client):
     committed = json.loads((ROOT / "docs/results/benchmark/results.json").read_text())
-    html = client.get("/experiments/").content.decode()
-    assert "no benchmark run in this installation yet" in html and "docs/results/benchmark/" in html
+    html = unescape(client.get("/experiments/").content.decode())
+    assert "no benchmark run in this installation yet" in html and "the study committed with the code" in html
+    # In words: no repository path, no command, no platform string.
+    assert "seed 0; 60,000 training images, 10,000 test images" in html and "project's 2-core machine" in html
+    for raw in ("docs/results", "python -m ml", "--out", "glibc", "Linux-", "dry_run", "train_samples"):
+        assert raw not in html, raw
     for row in committed["rows"]:
         assert row["name"] in html and f"{row['accuracy']:.2f}" in html
     assert f"{THESIS_ACCURACY['svm']:.2f}" in html
     figure = "/experiments/committed/benchmark/benchmark.png"
-    assert figure in image_urls(html)
+    assert figure in html and 'id="benchmark-chart"' in html
     assert b"".join(client.get(figure).streaming_content).startswith(PNG)
     assert client.get("/experiments/committed/benchmark/..%2F..%2F..%2Fpyproject.toml").status_code == 404
     assert client.get("/experiments/committed/web/results.json").status_code == 404
@@ -168,7 +187,7 @@ def test_the_committed_ablation_is_the_fallback_when_present(client, settings, t
     (tmp_path / "ablation/pool.png").write_bytes(png_bytes())
     html = client.get("/experiments/").content.decode()
     assert "no ablation run in this installation yet" in html and "98.76 ± 0.05" in html
-    assert "/experiments/committed/ablation/pool.png" in image_urls(html)
+    assert "/experiments/committed/ablation/pool.png" in html and 'class="bar accuracy"' in html
     assert b"".join(client.get("/experiments/committed/ablation/pool.png").streaming_content).startswith(PNG)
 
 
@@ -193,14 +212,20 @@ def version(name: str, *, active: bool = False, matrix: bool = True, reject: boo
 
 def test_the_model_page_shows_the_active_versions_card_classes_confusion_matrix_and_history(client):
     old = version("cnn-old")
+    Upload.objects.create(image="uploads/x/original.png", status="done", model_version=old)  # it read one
+    version("cnn-run2")  # a dry run, never promoted: read nothing, so visitors never met it
     active = version("cnn-active", active=True, reject=True)
-    html = client.get("/model/").content.decode()
-    for text in ("cnn-active", "served recipe · python -m ml train", "served", "797.2 s", "99.72%",
-                 "1007 images", "60,000 images", "not a digit", "93.46", "4 (7×)", "50f03a26d6106d8d"):
+    html = unescape(client.get("/model/").content.decode())
+    for text in ("cnn-active", "served recipe · python -m ml train", "served (the model DigitScan serves)",
+                 "13 min 17 s, on a machine with 2 cores", "99.72%", "1007 images", "60,000 images",
+                 "not a digit", "93.46", "4 (7×)"):
         assert text in html, text
+    # The preprocessing signature is the admin's (explained there); threads and platforms are not words.
+    assert "50f03a26d6106d8d" not in html and "torch threads" not in html
     assert "--out" not in html and ".pt" not in html  # the training machine's file is no one's business
     history = html[html.index("Version history"):]
     assert history.index("cnn-active") < history.index("cnn-old") and "<strong>active</strong>" in history
+    assert "cnn-run2" not in html
     url = f"/model/{active.id}/confusion.png"
     assert url in image_urls(html)
     response = client.get(url)

@@ -111,7 +111,7 @@ def test_the_estimate_follows_the_recipe_the_epochs_and_the_subset():
         MEASURED_TRAINING["thesis"].seconds_per_image_epoch * 60_000 * 10
         + 2 * EVAL_SECONDS_PER_IMAGE * 10_000 + SETUP_SECONDS)
     dry = retrain_estimate(params=train_params({"dry_run": True}))
-    assert dry.epochs == 1 and dry.test_images == 500 and dry.seconds < 30
+    assert dry.epochs == 1 and dry.test_images == 500 and dry.seconds < 10  # measured: 5 to 8 s
     with_corrections = retrain_estimate(params=train_params({}), corrections=600)
     assert with_corrections.train_images == 60_600 and with_corrections.seconds > base.seconds
 
@@ -301,6 +301,7 @@ def test_no_page_staff_or_visitors_read_shows_a_path_of_the_machine_that_trained
         assert MACHINE_PATH.findall(html) == [], url
     model_page = client.get("/model/").content.decode()
     assert "MNIST training set, 60,000 images" in model_page and "python -m ml train --seed 0" in model_page
-    assert "retrain #7 on this site" in model_page
+    assert "cnn-run7" not in model_page  # never active, read nothing: staff's record only (admin)
     version_page = staff_client.get(f"/admin/registry/modelversion/{retrained.id}/change/").content.decode()
+    assert "retrain #7 on this site" in version_page
     assert "MNIST training set, a random 1,000 images + 41 accepted corrections" in version_page

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.files.storage import default_storage
 
+from tests.web.helpers import untranslated_log_lines
 from tests.worker.processes import wait_for
 from web.registry.models import ExperimentRun
 from web.registry.services import experiment_run_create, experiment_run_enqueue
@@ -47,6 +48,7 @@ def test_a_tiny_benchmark_runs_on_the_training_worker_and_its_table_and_plot_lan
     assert run.results["train_samples"] == 300 and run.results["test_samples"] == 200
     assert all(0 <= r["accuracy"] <= 100 and r["train_seconds"] > 0 for r in run.results["rows"])
     assert "cnn: epoch 1/1" in run.log and "logreg: test accuracy" in run.log
+    assert untranslated_log_lines(run) == []  # every line the worker wrote reads in Chinese on its page
     files = stored(run)
     assert set(files) == {"benchmark.png", "results.md", "results.json"}
     assert files["benchmark.png"].startswith(PNG) and len(files["benchmark.png"]) > 10_000
@@ -55,7 +57,7 @@ def test_a_tiny_benchmark_runs_on_the_training_worker_and_its_table_and_plot_lan
 
     html = client.get("/experiments/").content.decode()  # the page now shows this run, not docs/results
     assert f"experiment run #{run.id}" in html and "Convolutional network" in html
-    (figure,) = re.findall(r'<img[^>]* src="(/experiments/runs/[^"]+)"', html)
+    (figure,) = re.findall(r'href="(/experiments/runs/[^"]+\.png)"', html)  # among its files
     assert b"".join(client.get(figure).streaming_content) == files["benchmark.png"]
 
 
@@ -67,6 +69,7 @@ def test_a_tiny_ablation_runs_on_the_training_worker_and_its_tables_and_plots_la
     rows = run.results["studies"]["pool"]
     assert [r["variant"] for r in rows] == ["max", "avg", "none"] and all(r["seeds_done"] == 2 for r in rows)
     assert "6 models to train" in run.log and "6/6: pool" in run.log
+    assert untranslated_log_lines(run) == []
     files = stored(run)
     assert {"pool.png", "ablation.md", "results.json"} <= set(files)
     assert files["pool.png"].startswith(PNG) and len(files["pool.png"]) > 10_000

@@ -16,7 +16,7 @@ from ml.models.config import NOT_A_DIGIT
 from ml.reading.recrop import crops_at
 from ml.training.recipes import TrainRequest
 from ml.training.run import train_checkpoint, training_splits
-from tests.web.helpers import png_bytes, uploaded
+from tests.web.helpers import png_bytes, untranslated_log_lines, uploaded
 from tests.worker.processes import wait_for
 from web.errors import ApplicationError
 from web.registry.estimate import MIN_MEASURED_WORK, retrain_basis
@@ -241,6 +241,7 @@ def test_a_retrain_on_the_training_queue_is_judged_on_held_out_corrections_and_r
     assert decision["rule"] == ("better" if better_on_corrections else "not_better_on_corrections")
     assert ("Not promoted: not better on the held-out corrections" in run.log) is not better_on_corrections
     assert run.progress == 1.0 and "epoch 1/1" in run.log and "held-out corrections from" in run.log
+    assert untranslated_log_lines(run) == []  # the log on the run's page reads in Chinese too
     version = run.model_version
     assert version.name == f"cnn-run{run.id}" and version.metrics["accuracy"] == results["accuracy"]
     assert version.training["data_summary"]["corrections"] == data["corrections"]

@@ -14,9 +14,11 @@ from pathlib import Path
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -25,7 +27,8 @@ from ml.models.config import FAMILIES
 from ml.study.thesis import FAMILY_NAMES
 from ml.training.recipes import recipe_train_config
 from web.errors import ApplicationError
-from web.registry import run_pages, run_views
+from web.registry import log_words, run_pages, run_views
+from web.registry.config_words import model_config_table
 from web.registry.labels import FAMILY_LABELS, STUDY_LABELS
 from web.registry.models import AblationRun, BenchmarkRun, ExperimentRun, ModelVersion
 from web.registry.params import (
@@ -39,10 +42,12 @@ from web.registry.services import (
     TRAIN_DEFAULTS,
     experiment_run_abandon,
     experiment_run_refuse_if_busy,
+    experiment_run_refuse_without_mnist,
     experiment_run_submit,
     model_version_activate,
     train_params,
 )
+from web.registry.study_words import setting_words
 from web.registry.words import version_data_text, version_training_text
 
 
@@ -53,11 +58,31 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     list_display = ["name", "family", "is_active", "accuracy", "trained", "created"]
     list_filter = ["is_active", "family"]
-    fields = ["name", "family", "is_active", "accuracy", "trained", "training_data", "per_class", "config",
-              "preprocess_signature", "stored", "sha256", "created"]
-    readonly_fields = ["family", "is_active", "accuracy", "trained", "training_data", "per_class", "config",
-                       "preprocess_signature", "stored", "sha256", "created"]
+    fields = ["name", "family", "is_active", "public", "accuracy", "trained", "training_data", "per_class",
+              "config_table", "signature", "stored", "sha256", "created"]
+    readonly_fields = ["family", "is_active", "public", "accuracy", "trained", "training_data", "per_class",
+                       "config_table", "signature", "stored", "sha256", "created"]
     actions = ["activate"]
+
+    @admin.display(description=_("on the public Model page"))
+    def public(self, obj: ModelVersion) -> str:
+        read = obj.uploads.count()
+        if read:
+            return ngettext("yes: it read %(n)d upload", "yes: it read %(n)d uploads", read) % {"n": read}
+        if obj.is_active:
+            return _("yes: it is the active version")
+        return _("no: it never read an upload (a dry run, or a retrain that was not promoted)")
+
+    @admin.display(description=_("configuration"))
+    def config_table(self, obj: ModelVersion) -> str:
+        return model_config_table(obj.config)
+
+    @admin.display(description=_("preprocessing signature"))
+    def signature(self, obj: ModelVersion) -> str:
+        return format_html("<code>{}</code><br><small>{}</small>", obj.preprocess_signature or "—", _(
+            "A fingerprint of how digit crops are turned into the 28×28 images this model was trained on "
+            "(scaling, centring, deskewing). Loading a checkpoint whose fingerprint differs from the "
+            "reader's fails at once, instead of reading digits subtly wrong."))
 
     def has_add_permission(self, request) -> bool:
         return False  # versions come from retrains or `manage.py register_model`, which check the file
@@ -117,6 +142,7 @@ class StudyRunForm(forms.ModelForm):
         try:
             self.params = self.check({name: data[name] for name in self.declared_fields})
             experiment_run_refuse_if_busy(kind=self.kind)
+            experiment_run_refuse_without_mnist()
         except ApplicationError as exc:
             raise ValidationError(exc.message) from exc
         return data
@@ -190,8 +216,9 @@ class RetrainForm(StudyRunForm):
                     "one upload in four are held out instead, to judge the new model on"))
     dry_run = forms.BooleanField(
         label=_("Dry run"), required=False,
-        help_text=_("two batches of one epoch: checks the pipeline in a minute; the model is still scored "
-                    "and may be promoted by the same rule"))
+        help_text=_("two batches of one epoch: checks the pipeline in under 10 s on the project's 2-core "
+                    "machine; the model is still scored on 500 test images and may be promoted by the same "
+                    "rule"))
 
 
 class RunAdmin(admin.ModelAdmin):
@@ -204,7 +231,7 @@ class RunAdmin(admin.ModelAdmin):
     # No status column: the progress column says it, and keeps saying it as it changes.
     list_display = ["id", "kind", "progress_display", "model_version", "created", "finished"]
     list_filter = ["kind", "status"]
-    readonly_fields = ["kind", "status", "log", "results", "artifact_names", "error", "model_version",
+    readonly_fields = ["kind", "status", "log_shown", "results", "artifact_names", "failure", "model_version",
                        "created_by", "created", "started", "heartbeat", "finished"]
     actions = ["abandon"]
 
@@ -212,9 +239,18 @@ class RunAdmin(admin.ModelAdmin):
     def progress_display(self, obj: ExperimentRun) -> str:
         return render_to_string("admin/registry/_run_progress.html", {"p": run_pages.progress(obj)})
 
+    @admin.display(description=_("log"))
+    def log_shown(self, obj: ExperimentRun) -> str:
+        """The worker's log, each line in the reader's language (``web.registry.log_words``)."""
+        return render_to_string("admin/registry/_run_log.html", {"lines": log_words.log_lines(obj)})
+
+    @admin.display(description=_("error"))
+    def failure(self, obj: ExperimentRun) -> str:
+        return log_words.error_text(obj) or "—"
+
     @admin.display(description=_("files"))
     def artifact_names(self, obj: ExperimentRun) -> str:
-        return ", ".join(Path(name).name for name in obj.artifacts) or "—"
+        return _(", ").join(Path(name).name for name in obj.artifacts) or "—"
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -224,10 +260,23 @@ class RunAdmin(admin.ModelAdmin):
             # their raw results).
             legacy = obj.results and "decision" not in obj.results
             return [f for f in self.readonly_fields if f != "artifact_names" and (f != "results" or legacy)]
-        return ["params", *self.readonly_fields]
+        # A study's parameters in words, and its results where people read them (the Experiments page).
+        return ["study_setting", *(f if f != "results" else "study_results" for f in self.readonly_fields)]
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else ["params", *self.readonly_fields]
+        return [] if obj is None else ["params", "study_setting", "study_results", *self.readonly_fields]
+
+    @admin.display(description=_("parameters"))
+    def study_setting(self, obj: ExperimentRun) -> str:
+        return setting_words(obj.kind, obj.results or {}, obj.params or {}, here=True)
+
+    @admin.display(description=_("results"))
+    def study_results(self, obj: ExperimentRun) -> str:
+        if obj.status != ExperimentRun.Status.DONE:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("experiments"), _(
+            "On the Experiments page while it is the latest finished run of its kind; always in its files "
+            "below."))
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is not None:
@@ -239,8 +288,16 @@ class RunAdmin(admin.ModelAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["progress_url"] = reverse(f"admin:{self._urlname('progress')}")
+        context["start_label"] = START_LABELS[self.kind]
+        if obj is None:
+            try:  # said at once, not only when the form is sent
+                experiment_run_refuse_without_mnist()
+            except ApplicationError as exc:
+                context["cannot_start"] = exc.message
         if obj is not None:
             context["run_page"] = run_pages.retrain_page(obj)
+            failed = obj.status == ExperimentRun.Status.FAILED
+            context["run_failure"] = log_words.error_text(obj) if failed else ""
         elif self.kind == ExperimentRun.Kind.TRAIN:
             context["estimate_url"] = reverse(f"admin:{self._urlname('estimate')}")
             context["estimate"] = run_views.estimate_answer(train_params({}))
@@ -278,12 +335,25 @@ class RunAdmin(admin.ModelAdmin):
         obj.params = getattr(form, "params", obj.params)
         experiment_run_submit(run=obj)  # saved, and queued once this request's transaction commits
 
+    def response_add(self, request, obj, post_url_continue=None):
+        """To the new run's page, where its progress shows, saying it is queued (not Django's "added")."""
+        self.message_user(request, _("%(run)s is queued: it starts as soon as the training worker is free, "
+                                     "and this page follows it.") % {"run": obj}, messages.SUCCESS)
+        return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+                                            args=[obj.pk]))
+
     @admin.action(description=_("Mark the selected queued or running runs failed (their worker is gone)"))
     def abandon(self, request, queryset) -> None:
         count = sum(experiment_run_abandon(run=run) for run in queryset)
         self.message_user(request, ngettext(
             "%(count)d run marked failed; a new one of its kind may start now.",
             "%(count)d runs marked failed; a new one of their kind may start now.", count) % {"count": count})
+
+
+# The add form's one button: what it does (a run is started, not a record saved).
+START_LABELS = {ExperimentRun.Kind.TRAIN: _("Start the retrain"),
+                ExperimentRun.Kind.BENCHMARK: _("Start the benchmark"),
+                ExperimentRun.Kind.ABLATE: _("Start the ablation")}
 
 
 @admin.register(ExperimentRun)

@@ -26,6 +26,9 @@ EVAL_SECONDS_PER_IMAGE = 5.649 / 10_000
 # Around the fitting and the scoring, before any run here measured it: starting, loading MNIST and the
 # checkpoints, saving (about 15 s in the tiny retrains of tests/worker/test_retrain.py).
 SETUP_SECONDS = 15.0
+# Around a dry run's two batches: 4.7 to 8.0 s in all for three dry runs (served, thesis, served) on this
+# 2-core machine under other tests' load (December 2026), of which 3 to 6 s "fitting" with its setup.
+DRY_RUN_SETUP_SECONDS = 6.0
 RUNS_AVERAGED = 3  # the last finished retrains a rate is taken from
 # A retrain measures the rate only when it fitted at least this many images × epochs: in a smaller one
 # the fixed costs inside the fitting (making the not-a-digit samples, the first batches) weigh enough to
@@ -100,6 +103,12 @@ def accepted_corrections() -> int:
     return sum(c["digits"] + c["not_a_digit"] for c in counts)
 
 
+def dry_run_images(params: dict, images: int | None = None) -> int:
+    """The training images a dry run fits: two batches of its recipe (fewer when there are fewer)."""
+    batches = 2 * recipe_train_config(params["recipe"]).batch_size
+    return batches if images is None else min(images, batches)
+
+
 def retrain_estimate(*, params: dict, basis: Basis | None = None, corrections: int | None = None) -> Estimate:
     """The estimated duration of a retrain with the checked ``params`` (``params.train_params``)."""
     basis = basis or retrain_basis(params["recipe"])
@@ -110,9 +119,9 @@ def retrain_estimate(*, params: dict, basis: Basis | None = None, corrections: i
     epochs = params["epochs"] or config.epochs
     test = min(params["test_limit"] or (500 if params["dry_run"] else MNIST_TEST), MNIST_TEST)
     # A dry run fits two batches in one epoch.
-    fitted, rounds = (min(images, 2 * config.batch_size), 1) if params["dry_run"] else (images, epochs)
-    seconds = (basis.seconds_per_image_epoch * fitted * rounds + 2 * EVAL_SECONDS_PER_IMAGE * test
-               + basis.setup_seconds)
+    fitted, rounds = (dry_run_images(params, images), 1) if params["dry_run"] else (images, epochs)
+    setup = DRY_RUN_SETUP_SECONDS if params["dry_run"] else basis.setup_seconds
+    seconds = basis.seconds_per_image_epoch * fitted * rounds + 2 * EVAL_SECONDS_PER_IMAGE * test + setup
     return Estimate(seconds=seconds, train_images=images, epochs=rounds, test_images=test, basis=basis)
 
 

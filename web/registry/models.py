@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from web.status import JobStatus
@@ -39,7 +40,8 @@ class ModelVersion(models.Model):
     def __str__(self) -> str:
         accuracy = self.metrics.get("accuracy")
         suffix = f" ({accuracy:.2%})" if isinstance(accuracy, (int, float)) else ""
-        return f"{self.name}{suffix}{' [active]' if self.is_active else ''}"
+        text = f"{self.name}{suffix}"
+        return gettext("%(version)s · active") % {"version": text} if self.is_active else text
 
 
 class ExperimentRun(models.Model):
@@ -96,7 +98,9 @@ class ExperimentRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} #{self.pk} ({self.status})"
+        # In the reader's language (the admin's titles, lists and messages): made when shown.
+        return gettext("%(kind)s #%(id)s (%(status)s)") % {"kind": self.get_kind_display(), "id": self.pk,
+                                                          "status": self.get_status_display()}
 
 
 class BenchmarkRun(ExperimentRun):

@@ -22,21 +22,22 @@ from ml.study.ablation.report import difference_text, times
 from ml.study.ablation.stats import compare_to_full
 from ml.study.benchmark_report import seconds_per_epoch
 from ml.study.thesis import FAMILY_NAMES, THESIS_ACCURACY, TOLERANCE
+from web.registry.estimate import duration_text
 from web.registry.labels import FAMILY_LABELS, STUDY_LABELS
 from web.registry.models import ExperimentRun, ModelVersion
-from web.registry.words import version_data_text, version_training_text
+from web.registry.study_words import (
+    ablation_chart,
+    benchmark_chart,
+    setting_words,
+    timing_words,
+    trained_on_words,
+    variant_label,
+)
+from web.registry.words import recipe_name, version_data_text, version_training_text
 
 # Where each kind's committed results live under DIGITSCAN_COMMITTED_RESULTS, and its table file.
 COMMITTED = {ExperimentRun.Kind.BENCHMARK: "benchmark", ExperimentRun.Kind.ABLATE: "ablation"}
 FILE_SUFFIXES = (".png", ".md", ".json")
-
-
-def machine_text(machine: dict | None) -> str:
-    if not machine:
-        return _("not recorded")
-    m = {k: machine.get(k, "?") for k in ("processor", "cpu_threads", "platform", "python", "torch")}
-    return _("%(processor)s, %(cpu_threads)s torch threads, %(platform)s, Python %(python)s, "
-             "torch %(torch)s") % m
 
 
 def study_from_run(run: ExperimentRun) -> dict:
@@ -56,10 +57,7 @@ def study_from_committed(kind: str) -> dict | None:
     results = json.loads(path.read_text())
     files = [{"name": n, "url": reverse("experiment-committed-file", args=[COMMITTED[kind], n])}
              for n in sorted(committed_files(kind))]
-    params = {k: results[k] for k in ("command", "seed", "seeds", "epochs", "limit", "dry_run",
-                                       "train_samples", "test_samples") if k in results}
-    return _section(kind, results, files, source="committed", date=results.get("created"), params=params,
-                    folder=f"docs/results/{COMMITTED[kind]}/")
+    return _section(kind, results, files, source="committed", date=results.get("created"), params={})
 
 
 def committed_folder(kind: str) -> Path:
@@ -75,24 +73,17 @@ def committed_files(kind: str) -> dict[str, Path]:
 
 
 def _section(kind: str, results: dict, files: list[dict], **extra) -> dict:
-    figures = [f for f in files if f["name"].endswith(".png")]
     params = extra.get("params") or {}
-    section = {"kind": kind, "what": COMMITTED[kind], "results": results,
-               "machine": machine_text(results.get("machine")), "files": files, "figures": figures, **extra,
-               "param_items": [(k, _text(v)) for k, v in params.items()]}
+    section = {"kind": kind, "what": COMMITTED[kind], "results": results, "files": files, **extra,
+               # In words: the recorded command and platform name the machine that ran it.
+               "setting": setting_words(kind, results, params, here=extra["source"] == "run")}
     if kind == ExperimentRun.Kind.BENCHMARK:
         section["rows"] = benchmark_rows(results)
+        section["chart"] = benchmark_chart(section["rows"])
     else:
-        by_name = {f["name"]: f["url"] for f in figures}
-        section["studies"] = [{**study, "figure": by_name.get(f"{study['study']}.png")}
-                              for study in ablation_studies(results)]
+        section["studies"] = ablation_studies(results)
+        section["timing"] = timing_words(results)
     return section
-
-
-def _text(value) -> str:
-    if isinstance(value, list | tuple):
-        return ", ".join(map(str, value))
-    return _("default") if value is None else str(value)
 
 
 def benchmark_rows(results: dict) -> list[dict]:
@@ -130,7 +121,8 @@ def ablation_studies(results: dict) -> list[dict]:
             timed = row.get("timing") or {}
             seconds = times(row)
             table.append({
-                "variant": row.get("variant"), "reference": row.get("reference", False),
+                "variant": row.get("variant"), "label": variant_label(study, row.get("variant") or ""),
+                "reference": row.get("reference", False),
                 "parameters": row.get("parameters"), "mflops": (row.get("flops") or 0) / 1e6,
                 "train_seconds_per_epoch": seconds[0] if seconds else None,
                 "test_seconds": seconds[1] if seconds else None,
@@ -139,7 +131,7 @@ def ablation_studies(results: dict) -> list[dict]:
                 "seeds_done": row.get("seeds_done", 0), "difference": difference_text(row["versus_full"]),
             })
         studies.append({"study": study, "title": STUDY_LABELS.get(study) or STUDY_TITLES.get(study, study),
-                        "rows": table,
+                        "rows": table, "chart": ablation_chart(table),
                         "timed": any(r["train_ratio"] is not None for r in table)})
     return studies
 
@@ -165,8 +157,9 @@ def model_card(version: ModelVersion) -> dict:
         "outputs": _("10 digits and “not a digit”") if version.config.get("reject") else _("10 digits"),
         # In words: the recorded command and data source name the training machine's files.
         "trained": version_training_text(training) if training else None,
-        "recipe": training.get("recipe") or (training.get("params") or {}).get("recipe"),
-        "train_seconds": training.get("seconds"), "machine": training.get("machine"),
+        "recipe": recipe_name(training.get("recipe") or (training.get("params") or {}).get("recipe")),
+        "train_time": duration_text(training["seconds"]) if training.get("seconds") else None,
+        "machine": trained_on_words(training),
         "data_text": version_data_text(training) if training.get("data") else None,
         "accuracy": None if accuracy is None else 100 * accuracy,
         "test_samples": metrics.get("samples") or (metrics.get("test_data") or {}).get("samples"),

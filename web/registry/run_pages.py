@@ -11,7 +11,8 @@ import datetime as dt
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from web.registry.estimate import Basis, duration_text
+from web.registry import log_words
+from web.registry.estimate import Basis, dry_run_images, duration_text
 from web.registry.models import ExperimentRun
 from web.registry.promotion import Decision, Score
 from web.registry.words import data_words, held_out_text, params_rows
@@ -39,7 +40,7 @@ def progress(run: ExperimentRun, *, now: dt.datetime | None = None) -> dict:
             "percent": percent, "percent_text": _("%(n)d %%") % {"n": percent},
             "elapsed_s": elapsed, "remaining_s": remaining, "estimate_s": estimate,
             "text": _progress_line(run, elapsed, remaining, estimate),
-            "last_line": run.log.rstrip().rpartition("\n")[2]}  # the worker's latest word (epoch, loss)
+            "last_line": log_words.last_line(run)}  # the worker's latest word (epoch, loss), translated
 
 
 def _progress_line(run: ExperimentRun, elapsed, remaining, estimate) -> str:
@@ -71,11 +72,11 @@ def retrain_page(run: ExperimentRun) -> dict:
         page.update(estimate_text=duration_text(run.estimate["seconds"]), estimate_basis=basis.text())
     results = run.results or {}
     if run.status == ExperimentRun.Status.DONE and "decision" in results:
-        page.update(_results(results))
+        page.update(_results(results, run.params))
     return page
 
 
-def _results(results: dict) -> dict:
+def _results(results: dict, params: dict) -> dict:
     data, scores = results["data"], results["scores"]
     decision = Decision.from_dict(results["decision"])
 
@@ -92,7 +93,9 @@ def _results(results: dict) -> dict:
     for row in summary:
         row["change"] = _change(row["active"], row["new"])
     return {
-        "data_text": data_words(images=data["mnist"], corrections=data["corrections"]),
+        "data_text": (_("a dry run: two batches (%(n)s images) from the MNIST training set") % {
+            "n": f"{dry_run_images(params):,}"} if params.get("dry_run")
+            else data_words(images=data["mnist"], corrections=data["corrections"])),
         "held_out_text": held_out_text(data), "not_a_digit_left_out": data.get("not_a_digit_left_out", 0),
         "summary": summary, "decision": decision, "reason": decision.reason(),
         "mnist_test": f"{scores['mnist_new']['samples']:,}",

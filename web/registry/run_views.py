@@ -7,7 +7,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 
 from web.registry import run_pages
-from web.registry.estimate import duration_text, retrain_estimate
+from web.registry.estimate import dry_run_images, duration_text, retrain_estimate
 
 MAX_IDS = 100  # a list page shows at most this many runs
 
@@ -28,10 +28,16 @@ def progress_json(request: HttpRequest, runs) -> JsonResponse:
 def estimate_answer(params: dict) -> dict:
     """The estimate of a retrain with the checked ``params``, in words, with what it rests on."""
     estimate = retrain_estimate(params=params)
-    detail = _("%(epochs)s epochs × %(images)s training images, then both models scored on %(test)s test "
-               "images") % {"epochs": estimate.epochs, "images": f"{estimate.train_images:,}",
-                            "test": f"{estimate.test_images:,}"}
-    return {"seconds": round(estimate.seconds, 1), "text": duration_text(estimate.seconds), "detail": detail,
+    if params["dry_run"]:
+        detail = _("a dry run: two batches (%(images)s training images) of one epoch, then both models "
+                   "scored on %(test)s test images") % {"images": f"{dry_run_images(params):,}",
+                                                        "test": f"{estimate.test_images:,}"}
+    else:
+        detail = _("%(epochs)s epochs × %(images)s training images, then both models scored on %(test)s "
+                   "test images") % {"epochs": estimate.epochs, "images": f"{estimate.train_images:,}",
+                                     "test": f"{estimate.test_images:,}"}
+    return {"seconds": round(estimate.seconds, 1), "text": duration_text(estimate.seconds),
+            "detail": _("(%(detail)s)") % {"detail": detail},  # brackets of the reader's language
             "basis": estimate.basis.text()}
 
 

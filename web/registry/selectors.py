@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef, Q
+
 from web.registry.models import ExperimentRun, ModelVersion
 
 
@@ -31,8 +33,19 @@ def experiment_run_latest_done(*, kind: str) -> ExperimentRun | None:
 
 
 def model_version_list():
-    """Every version, newest first: the Model page's history."""
+    """Every version, newest first (the admin lists them all)."""
     return ModelVersion.objects.order_by("-created", "-id")
+
+
+def model_version_list_served():
+    """The versions a visitor's uploads may have been read with, newest first: the Model page's history.
+
+    The active one, and every one that read an upload here. A dry run or any retrain that was not
+    promoted never read anything, so it stays among staff's records in the admin.
+    """
+    uploads = ModelVersion._meta.get_field("uploads").related_model.objects  # web.uploads' Upload
+    read_some = Exists(uploads.filter(model_version=OuterRef("pk")))
+    return ModelVersion.objects.filter(Q(is_active=True) | read_some).order_by("-created", "-id")
 
 
 def model_version_get(*, version_id: int) -> ModelVersion | None:

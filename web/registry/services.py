@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ml.paths import DEFAULT_CHECKPOINT
+from ml.paths import DEFAULT_CHECKPOINT, mnist_folder
 from web.celery import RUN_ABLATION, RUN_BENCHMARK, TRAIN_MODEL, enqueue
 from web.errors import ApplicationError
 from web.registry.estimate import retrain_estimate
@@ -142,6 +142,20 @@ def experiment_run_submit(*, run: ExperimentRun) -> ExperimentRun:
             raise _busy(run.kind, experiment_run_open(kind=run.kind)) from None
         experiment_run_enqueue(run=run)
     return run
+
+
+def experiment_run_refuse_without_mnist() -> None:
+    """:class:`ApplicationError` ``no_mnist`` when no copy of MNIST is where the training worker looks
+    (``ml.paths.mnist_places``): every kind of run trains on it, and would otherwise fail minutes later.
+
+    The site and the training worker share a machine here (deploy/start.sh); at scale each worker needs
+    MNIST too, and a run that still cannot find it fails with a sentence saying so.
+    """
+    if mnist_folder() is None:
+        raise ApplicationError("no_mnist", _(
+            "MNIST is not on this server, and every run trains on it: put its four files (optionally "
+            "gzipped) in a folder, set MNIST_DIR to that folder for the training worker and the site, "
+            "restart them, then start the run again"))
 
 
 def experiment_run_refuse_if_busy(*, kind: str) -> None:

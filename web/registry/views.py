@@ -24,7 +24,7 @@ from web.registry.selectors import (
     experiment_run_latest_done,
     model_version_active,
     model_version_get,
-    model_version_list,
+    model_version_list_served,
 )
 
 # A finished run's files never change; committed ones change only with a deploy.
@@ -81,7 +81,7 @@ def model_page(request: HttpRequest) -> HttpResponse:
     active = model_version_active()
     return render(request, "registry/model.html", {
         "card": presenters.model_card(active) if active else None,
-        "versions": presenters.version_history(model_version_list()),
+        "versions": presenters.version_history(model_version_list_served()),
     })
 
 

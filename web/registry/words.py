@@ -61,7 +61,7 @@ def version_training_text(training: dict | None) -> str:
         parts.append(_("%(n)s epochs") % {"n": epochs})
     if training.get("seed") is not None:
         parts.append(_("seed %(n)s") % {"n": training["seed"]})
-    return ", ".join(parts) + " · " + command_words(training.get("command"))
+    return _(", ").join(parts) + " · " + command_words(training.get("command"))
 
 
 def command_words(command: str | None) -> str:

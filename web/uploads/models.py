@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from web.registry.models import ModelVersion
@@ -37,7 +38,7 @@ class Batch(models.Model):
         verbose_name_plural = _("batches")
 
     def __str__(self) -> str:
-        return f"batch {self.id}"
+        return gettext("batch %(id)s") % {"id": self.id}
 
 
 class Upload(models.Model):
@@ -107,7 +108,8 @@ class Upload(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"upload {self.id} ({self.status})"
+        # In the reader's language (the admin's titles, lists and messages): made when shown.
+        return gettext("upload %(id)s (%(status)s)") % {"id": self.id, "status": self.get_status_display()}
 
     @property
     def is_finished(self) -> bool:
@@ -150,7 +152,7 @@ class Feedback(models.Model):
         verbose_name_plural = _("corrections")
 
     def __str__(self) -> str:
-        return f"correction of {self.upload_id}: {self.text!r}"
+        return gettext("correction of %(upload)s: “%(text)s”") % {"upload": self.upload_id, "text": self.text}
 
 
 class SiteFeedback(models.Model):

@@ -159,9 +159,10 @@ def training_summary(operations: list[dict]) -> str:
     if counts["not_a_digit"]:
         parts.append(ngettext("%(n)d not-a-digit box", "%(n)d not-a-digit boxes", counts["not_a_digit"])
                      % {"n": counts["not_a_digit"]})
-    said = _("training data: %(what)s") % {"what": ", ".join(parts)} if parts else _("no training data")
+    # The list's commas and the clause's semicolon are the language's own (、 and ； in Chinese).
+    said = _("training data: %(what)s") % {"what": _(", ").join(parts)} if parts else _("no training data")
     if counts["without_box"]:
-        said += "; " + ngettext(
+        said += _("; ") + ngettext(
             "%(n)d added digit has no box and does not count until it is marked on the image",
             "%(n)d added digits have no box and do not count until they are marked on the image",
             counts["without_box"]) % {"n": counts["without_box"]}
@@ -188,7 +189,7 @@ def change_lines(operations: list[dict], digits: list[dict]) -> list[str]:
             change = _("%(read)d confirmed") % {"read": op["read"]}
         else:
             change = f"{op['read']} → {op['digit']}"
-        said.append(f"{box}: {change}")
+        said.append(_("%(box)s: %(change)s") % {"box": box, "change": change})
     return said
 
 

@@ -70,7 +70,7 @@
           box.dataset.state = data.error ? "error" : "ok";
           if (data.error) return;
           box.querySelector(".estimate-text").textContent = data.text;
-          box.querySelector(".estimate-detail").textContent = "(" + data.detail + ")";
+          box.querySelector(".estimate-detail").textContent = data.detail;  // in brackets of the page's language
           box.querySelector(".estimate-basis").textContent = data.basis;
           box.dataset.seconds = data.seconds;
         })
