@@ -3,8 +3,6 @@ them; exported like the history; nobody but their owner sees them (real PostgreS
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from pathlib import Path
@@ -13,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from tests.web.helpers import jpeg_bytes, png_bytes, uploaded
+from tests.web.helpers import csv_records, jpeg_bytes, png_bytes, uploaded
 from web.uploads.models import Batch, Upload
 from web.uploads.services import upload_finish, upload_start
 
@@ -141,15 +139,14 @@ def test_a_batch_exports_its_readings_in_the_order_sent(client):
     response = client.get(f"/b/{sent['id']}/export.csv")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert f"digitscan-batch-{sent['id']}.csv" in response["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = csv_records(response)
     assert [r["id"] for r in rows] == [i["id"] for i in sent["items"]]
     assert rows[0]["text"] == "2026" and rows[0]["corrected"] == "2027" and rows[0]["status"] == "done"
     assert rows[1]["status"] == "queued" and {r["batch"] for r in rows} == {sent["id"]}
     data = json.loads(b"".join(client.get(f"/b/{sent['id']}/export.json").streaming_content))
     assert data["batch"] == sent["id"] and [u["id"] for u in data["uploads"]] == [r["id"] for r in rows]
     assert other["items"][0]["id"] not in {u["id"] for u in data["uploads"]}
-    history = list(csv.DictReader(io.StringIO(b"".join(client.get("/history/export.csv")
-                                                       .streaming_content).decode())))
+    history = csv_records(client.get("/history/export.csv"))
     assert {r["batch"] for r in history} == {sent["id"], other["id"]}
 
 

@@ -26,7 +26,7 @@ from web.uploads.filenames import image_file
 from web.uploads.models import Upload
 from web.uploads.owners import owner_from_request
 from web.uploads.presenters import corrected_as_dict, training_summary, upload_as_dict
-from web.uploads.selectors import upload_get_for, upload_list_for
+from web.uploads.selectors import upload_get_for, upload_get_viewable, upload_list_for
 from web.uploads.services import feedback_create, upload_create, upload_delete
 from web.uploads.throttles import UploadRateThrottle
 
@@ -140,6 +140,8 @@ class RecognitionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(Upload.Status.choices)
     url = serializers.URLField(help_text="this status endpoint")
     page_url = serializers.URLField(help_text="the result page for people")
+    name = serializers.CharField(help_text="the file's name as sent (without any path, control characters "
+                                           "removed, at most 120 characters); only shown, never a path")
     source = serializers.ChoiceField(Upload.Source.choices)
     text = serializers.CharField()
     lines = serializers.ListField(child=serializers.CharField(), help_text="each line's digits only")
@@ -245,8 +247,8 @@ class RecognitionDetail(APIView):
     @extend_schema(responses={200: RecognitionSerializer, 404: OpenApiResponse(ERROR),
                               429: OpenApiResponse(ERROR)})
     def get(self, request: Request, upload_id) -> Response:
-        """One of the caller's uploads: its status and, once done, the reading."""
-        upload = upload_get_for(owner=owner_from_request(request), upload_id=upload_id)
+        """One of the caller's uploads (staff: any upload): its status and, once done, the reading."""
+        upload = upload_get_viewable(owner=owner_from_request(request), upload_id=upload_id)
         if upload is None:
             raise Http404
         return Response(upload_as_dict(upload, request))

@@ -38,7 +38,8 @@ class ItemErrorSerializer(serializers.Serializer):
 class BatchItemSerializer(serializers.Serializer):
     """One entry per file sent, in order: the recognition it became, or why it was refused."""
 
-    name = serializers.CharField(help_text="the file's name as sent")
+    name = serializers.CharField(help_text="the file's name as sent (made safe to show, as the "
+                                           "recognition's name)")
     id = serializers.UUIDField(required=False, help_text="the recognition's id (accepted files)")
     status = serializers.CharField(required=False, help_text="queued (accepted files)")
     url = serializers.URLField(required=False, help_text="the recognition's status endpoint")

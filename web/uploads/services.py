@@ -6,12 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
-import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -26,7 +23,9 @@ from web.celery import RECOGNIZE, enqueue
 from web.errors import ApplicationError
 from web.registry.models import ModelVersion
 from web.uploads.alignment import operations_from_text
+from web.uploads.claims import claim_is_alive, this_process
 from web.uploads.corrections import checked_operations, corrected_reading
+from web.uploads.filenames import shown_name
 from web.uploads.models import Batch, Feedback, SiteFeedback, Upload
 from web.uploads.owners import Owner
 from web.uploads.selectors import latest_correction
@@ -47,7 +46,8 @@ def upload_create(*, owner: Owner, image_file: File | None, source: str = Upload
     ``too_many_pixels``, ``corrupt_image``, ``blank_image``) before anything is stored or queued.
     """
     _check_source(source)
-    upload = _stored_upload(owner=owner, checked=_checked(image_file), source=source, batch=batch)
+    upload = _stored_upload(owner=owner, checked=_checked(image_file), source=source, batch=batch,
+                            name=getattr(image_file, "name", ""))
     with transaction.atomic():
         upload.save()
         transaction.on_commit(lambda: _enqueue_recognition(upload.id))
@@ -99,12 +99,13 @@ def _store_each(*, owner: Owner, image_files: list[File], source: str,
         raise ApplicationError("empty", _("no image was sent (expected one or more JPEG or PNG files)"))
     items = []
     for image_file in image_files:
-        item = BatchItem(name=str(getattr(image_file, "name", "") or ""))
+        item = BatchItem(name=shown_name(getattr(image_file, "name", "")))
         try:
             refused = admit() if admit else None
             if refused is not None:
                 raise refused
-            item.upload = _stored_upload(owner=owner, checked=_checked(image_file), source=source)
+            item.upload = _stored_upload(owner=owner, checked=_checked(image_file), source=source,
+                                         name=item.name)
         except ApplicationError as exc:
             item.error = exc
         items.append(item)
@@ -141,10 +142,12 @@ def _checked(image_file: File | None) -> CheckedImage:
                        max_pixels=max_pixels)
 
 
-def _stored_upload(*, owner: Owner, checked: CheckedImage, source: str, batch: Batch | None = None) -> Upload:
-    """An unsaved row whose image is already in storage."""
+def _stored_upload(*, owner: Owner, checked: CheckedImage, source: str, batch: Batch | None = None,
+                   name: str = "") -> Upload:
+    """An unsaved row whose image is already in storage; ``name``, the client's name for the file, is
+    kept (made safe) to be shown, never used for storage."""
     upload = Upload(owner=owner.user, session_key=_session_key(owner), source=source, batch=batch,
-                    width=checked.width, height=checked.height)
+                    width=checked.width, height=checked.height, name=shown_name(name))
     # The file is written before the row: a row never points at a missing file. A crash in between
     # leaves an orphan file, which is harmless and cheaper than the opposite.
     upload.image.save(f"original.{checked.extension}", ContentFile(checked.data), save=False)
@@ -210,39 +213,6 @@ def upload_start(*, upload_id: uuid.UUID | str, resume: str = "") -> Upload | No
         upload.claimed_by = f"{this_process()}:{uuid.uuid4().hex[:12]}"
         upload.save(update_fields=["attempts", "status", "started_at", "heartbeat_at", "claimed_by"])
     return upload
-
-
-def this_process() -> str:
-    """This process as claims name it (a reading process is a prefork pool process: one task at a time)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def claim_is_alive(upload: Upload) -> bool:
-    """Whether the process that claimed ``upload`` may still be reading it.
-
-    A claim of this very process is over (a pool process reads one upload at a time), and so is one of a
-    process on this host that no longer exists: a pool process killed mid-read, whose message Celery
-    re-queues at once. Otherwise the heartbeat decides (``DIGITSCAN_STALE_AFTER_S``). This assumes a host
-    name per process-id space, as containers have unless two are given the same ``hostname``.
-    """
-    host, _, rest = upload.claimed_by.partition(":")
-    pid = rest.partition(":")[0]
-    if host == socket.gethostname() and pid.isdigit():
-        if int(pid) == os.getpid() or not _pid_alive(int(pid)):
-            return False
-    stale = timezone.now() - dt.timedelta(seconds=settings.DIGITSCAN_STALE_AFTER_S)
-    return upload.heartbeat_at is not None and upload.heartbeat_at >= stale
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().rpartition(")")[2].split()[:1] == ["Z"])
 
 
 def upload_heartbeat(*, upload_id: uuid.UUID | str, claim: str) -> bool:

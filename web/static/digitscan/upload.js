@@ -141,7 +141,8 @@
       if ((blob && blob.size <= MAX_BYTES) || side <= 1000) break;
       side = Math.round(side * 0.8);
     }
-    return blob ? new File([blob], name.replace(/\.[^.]*$/, "") + ".jpg", { type: "image/jpeg" }) : null;
+    // The name as the person knows it (only ever shown; the server goes by the content).
+    return blob ? new File([blob], name, { type: "image/jpeg" }) : null;
   }
 
   async function prepare(entry) {
