@@ -215,3 +215,37 @@ def test_the_schema_documents_the_batch_endpoints_and_every_field_they_answer(cl
     assert set(client.get(sent["url"]).json()) == documented
     item = set(components["BatchItem"]["properties"])
     assert set(sent["items"][0]) <= item and "error" in item
+
+
+def test_a_new_batch_takes_in_the_callers_own_upload_sent_alone_before(client, bob_client):
+    """The upload page sends the first of several files alone and makes the batch with the second: one
+    good file among refused ones is no one-image batch."""
+    alone = client.post("/api/v1/recognitions/", {"image": uploaded(png_bytes(), name="first.png")}).json()
+    refused = client.post(BATCHES, {**files(("bad.txt", b"not an image")), "upload": [alone["id"]]})
+    assert refused.status_code == 400 and not Batch.objects.exists()
+    assert Upload.objects.get(id=alone["id"]).batch_id is None  # left as it was
+    theirs = bob_client.post("/api/v1/recognitions/", {"image": uploaded(png_bytes())}).json()
+    stolen = client.post(BATCHES, {**files(("b.png", png_bytes())), "upload": [theirs["id"]]})
+    assert stolen.status_code == 400 and stolen.json()["error"]["code"] == "bad_upload"
+    assert Upload.objects.get(id=theirs["id"]).batch_id is None and Upload.objects.count() == 2
+    made = client.post(BATCHES, {**files(("second.png", png_bytes())), "upload": [alone["id"]]})
+    assert made.status_code == 202, made.content
+    batch = client.get(made.json()["url"]).json()
+    assert [i["name"] for i in batch["items"]] == ["first.png", "second.png"] and batch["count"] == 2
+    # An upload already in a batch cannot be taken into another.
+    again = client.post(BATCHES, {**files(("third.png", png_bytes())), "upload": [alone["id"]]})
+    assert again.status_code == 400 and again.json()["error"]["code"] == "bad_upload"
+
+
+def test_a_blank_drawing_is_refused_with_draw_first(client):
+    import cv2
+    import numpy as np
+
+    blank = cv2.imencode(".png", np.full((240, 600, 3), 255, np.uint8))[1].tobytes()
+    response = client.post("/api/v1/recognitions/", {"image": uploaded(blank, "drawing.png"),
+                                                      "source": "canvas"})
+    assert response.status_code == 400
+    assert response.json()["error"] == {"code": "blank_image", "message": "the drawing is empty: draw some "
+                                        "digits first"}
+    photo = client.post("/api/v1/recognitions/", {"image": uploaded(blank, "white.png")})
+    assert "one colour throughout" in photo.json()["error"]["message"]  # a photo: why, in full

@@ -28,7 +28,7 @@ from web.uploads.corrections import checked_operations, corrected_reading
 from web.uploads.filenames import shown_name
 from web.uploads.models import Batch, Feedback, SiteFeedback, Upload
 from web.uploads.owners import Owner
-from web.uploads.selectors import latest_correction
+from web.uploads.selectors import latest_correction, upload_get_for
 from web.uploads.validation import CheckedImage, check_image, read_limited
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,13 @@ def upload_create(*, owner: Owner, image_file: File | None, source: str = Upload
     ``too_many_pixels``, ``corrupt_image``, ``blank_image``) before anything is stored or queued.
     """
     _check_source(source)
-    upload = _stored_upload(owner=owner, checked=_checked(image_file), source=source, batch=batch,
+    try:
+        checked = _checked(image_file)
+    except ApplicationError as exc:
+        if exc.code == "blank_image" and source == Upload.Source.CANVAS:  # not a word about decoding
+            raise ApplicationError("blank_image", _("the drawing is empty: draw some digits first")) from exc
+        raise
+    upload = _stored_upload(owner=owner, checked=checked, source=source, batch=batch,
                             name=getattr(image_file, "name", ""))
     with transaction.atomic():
         upload.save()
@@ -64,13 +70,15 @@ class BatchItem:
 
 
 def batch_create(*, owner: Owner, image_files: list[File], source: str = Upload.Source.UPLOAD,
-                 admit: Callable[[], ApplicationError | None] | None = None,
+                 admit: Callable[[], ApplicationError | None] | None = None, include: list[Upload] = (),
                  ) -> tuple[Batch | None, list[BatchItem]]:
-    """A new batch of the images of ``image_files`` that pass the checks, each checked on its own.
+    """A new batch of the images of ``image_files`` that pass the checks, each checked on its own, and of
+    the uploads of ``include`` (``owner``'s, in no batch: :func:`batch_includable`).
 
     ``admit`` is asked before each file (the upload rate): an error it returns refuses that file.
     Every refused file is an item with its error and nothing stored; the good ones are queued. With no
-    good file there is no batch (None): a batch is never empty.
+    good file there is no batch (None), and ``include`` stays as it was: a batch is never empty, and the
+    upload page sends its first file on its own, making a batch only once a second one is taken.
     """
     _check_source(source)
     items = _store_each(owner=owner, image_files=image_files, source=source, admit=admit)
@@ -79,8 +87,22 @@ def batch_create(*, owner: Owner, image_files: list[File], source: str = Upload.
     batch = Batch(owner=owner.user, session_key=_session_key(owner))
     with transaction.atomic():
         batch.save()
+        Upload.objects.filter(id__in=[u.id for u in include], batch__isnull=True).update(batch=batch)
         _save_queued(items, batch)
     return batch, items
+
+
+def batch_includable(*, owner: Owner, upload_ids: list[str]) -> list[Upload]:
+    """The uploads ``upload_ids`` names, each ``owner``'s and in no batch yet, for :func:`batch_create`;
+    :class:`ApplicationError` ``bad_upload`` naming one that is not."""
+    found = []
+    for upload_id in upload_ids:
+        upload = upload_get_for(owner=owner, upload_id=upload_id)
+        if upload is None or upload.batch_id is not None:
+            raise ApplicationError("bad_upload", _("upload %(id)s is not one of yours outside a batch")
+                                   % {"id": str(upload_id)[:40]})
+        found.append(upload)
+    return found
 
 
 def batch_add(*, batch: Batch, owner: Owner, image_files: list[File], source: str = Upload.Source.UPLOAD,

@@ -66,6 +66,11 @@ UPLOAD_STRINGS = {
     "nothing": gettext_lazy("Choose, drop or paste an image first."),
     "some_failed": gettext_lazy("{sent} of {total} sent. The others say why beside them: remove or replace "
                                 "them and send again."),
+    "none_sent": gettext_lazy("None of the {total} was sent. Each says why beside it: remove or replace "
+                              "them and send again."),
+    "only_refused": gettext_lazy("The files left were refused as they are (each says why beside it): remove "
+                                 "or replace them, or add others."),
+    "open_batch": gettext_lazy("Open the batch page"), "open_result": gettext_lazy("Open the result"),
     "pasted": gettext_lazy("pasted-image"), "full_stop": pgettext_lazy("the end of a sentence", "."),
 }
 BATCH_STRINGS = {
