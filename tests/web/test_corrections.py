@@ -286,3 +286,33 @@ def test_one_box_of_a_long_reading_is_corrected_whatever_the_readings_length(ali
     response = correct(alice_client, upload_id, {"operations": [last]})
     assert response.status_code == 201 and response.json()["text"].endswith("7771")
     assert len(Feedback.objects.get().text) == 1101
+
+
+@pytest.mark.django_db
+def test_once_corrected_every_page_and_export_shows_the_same_corrected_reading(alice_client):
+    """A student number over a dotted line read as "1,23.53" (separators that were dots of the form, and a
+    3 that is an 8), corrected by typing 12358: the result page, the batch page, the History, the exports
+    and the API all say 12358 (the model's reading stays in the result page's note); before, the History
+    said 12353 while the result page said 1,23.53."""
+    sent = alice_client.post("/api/v1/batches/", {"image": [uploaded(png_bytes(), name="id-card.png"),
+                                                            uploaded(png_bytes(), name="other.png")]}).json()
+    upload_id = sent["items"][0]["id"]
+    read = reading(["12353"], separators=[{"char": ",", "box": [15, 20, 2, 3], "line": 0},
+                                          {"char": ".", "box": [39, 20, 2, 3], "line": 0}])
+    read["display"] = ["1,23.53"]
+    upload_start(upload_id=upload_id)
+    upload_finish(upload_id=upload_id, reading=read, timings={}, annotated_png=png_bytes(),
+                  model_version=None)
+    # Before any correction, every page shows the reading as written.
+    assert ">1,23.53</li>" in alice_client.get(f"/r/{upload_id}/").content.decode()
+    assert '<span class="text">1,23.53</span>' in alice_client.get("/history/").content.decode()
+    assert '<span class="text">1,23.53</span>' in alice_client.get(f"/b/{sent['id']}/").content.decode()
+
+    assert correct(alice_client, upload_id, {"text": "12358"}).status_code == 201
+    page = alice_client.get(f"/r/{upload_id}/").content.decode()
+    assert ">12358</li>" in page and "1,23.58</li>" not in page and 'value="12358"' in page
+    assert '<span class="text">12358</span>' in alice_client.get(f"/b/{sent['id']}/").content.decode()
+    assert '<span class="text">12358</span>' in alice_client.get("/history/").content.decode()
+    rows = csv_records(alice_client.get("/history/export.csv"))
+    assert [r["corrected"] for r in rows if r["id"] == upload_id] == ["12358"]
+    assert alice_client.get(f"{API}{upload_id}/").json()["corrected"]["text"] == "12358"
