@@ -152,9 +152,11 @@ def test_the_editor_on_a_phone_one_form_at_a_time_its_words_lines_and_added_rows
     assert page.locator("#send-operations").evaluate("b => getComputedStyle(b).opacity") == "0.45"
     assert page.locator("#feedback-text").is_hidden() and page.locator("#operations-form").is_visible()
     page.tap("details.typed summary")  # typing instead: one comment box, one send button
-    assert page.locator("#feedback-text").is_visible() and page.locator("#operations-form").is_hidden()
+    page.wait_for_selector("#operations-form", state="hidden")  # (details' toggle event comes a moment later)
+    assert page.locator("#feedback-text").is_visible()
     page.locator("#overlay .box").nth(1).tap()  # a box tapped: back to the editor's form
-    assert page.locator("#feedback-text").is_hidden() and page.locator("#operations-form").is_visible()
+    page.wait_for_selector("#operations-form", state="visible")
+    assert page.locator("#feedback-text").is_hidden()
 
     page.tap('#picker .key[data-digit="7"]')  # the digit it read: confirmed, not "changed"
     assert page.inner_text("#editor-summary") == "Changes: 1 confirmed."

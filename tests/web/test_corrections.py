@@ -195,7 +195,7 @@ def test_typing_back_the_models_reading_through_the_api_restores_it_as_read(alic
     assert detail["corrected"] is None
     page = alice_client.get(f"/r/{upload_id}/").content.decode()
     assert "Corrected by you" not in page or 'id="corrected-note" class="note" hidden' in page
-    assert ">75013</li>" in page
+    assert ">75013</li>" in page and "back to the reading as read" in page  # in its owner's list
     assert csv_records(alice_client.get("/history/export.csv"))[0]["corrected"] == ""
     assert "corrected by you" not in alice_client.get("/history/").content.decode()
     # As read is where it stands now: sending it again changes nothing.
