@@ -303,6 +303,9 @@ def test_once_corrected_every_page_and_export_shows_the_same_corrected_reading(a
     upload_start(upload_id=upload_id)
     upload_finish(upload_id=upload_id, reading=read, timings={}, annotated_png=png_bytes(),
                   model_version=None)
+    # Its digits sent back as they are: nothing to correct, and the message says what the marks are.
+    same = correct(alice_client, upload_id, {"text": "12353"}).json()["error"]
+    assert same["code"] == "no_change" and "marks DigitScan saw on the page, never digits" in same["message"]
     # Before any correction, every page shows the reading as written.
     assert ">1,23.53</li>" in alice_client.get(f"/r/{upload_id}/").content.decode()
     assert '<span class="text">1,23.53</span>' in alice_client.get("/history/").content.decode()

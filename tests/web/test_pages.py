@@ -239,7 +239,7 @@ def test_uncertain_marks_stay_wherever_the_text_appears(client, png):
     assert client.get(f"/api/v1/recognitions/{upload.id}/").json()["marked"] == ["1.5?00", "7"]
     # Sent back as it stands, nothing changes: said so, nothing stored. The ? deleted confirms the digit.
     same = client.post(f"/r/{upload.id}/feedback/", {"text": "15?00 7"}, follow=True).content.decode()
-    assert "that is the reading as it stands" in same.lower() and not upload.feedback.exists()
+    assert "those are the digits as read" in same.lower() and not upload.feedback.exists()
     client.post(f"/r/{upload.id}/feedback/", {"text": "1500 7"})
     assert upload.feedback.get().text == "1500 7"
     # Once corrected, the reading is the corrected digits (a correction says nothing of the dots).

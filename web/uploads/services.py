@@ -341,6 +341,11 @@ def feedback_create(*, upload: Upload, owner: Owner, text: str | None = None,
     else:
         ops = operations_from_text(text, digits=digits, separators=upload.separators or [], current=current)
     if _same(ops, current):
+        if not ops and upload.separators:  # "12353" sent back for "1,23.53": the marks are not digits
+            raise ApplicationError("no_change", _("those are the digits as read (the . , - shown between "
+                                                  "them are marks DigitScan saw on the page, never digits): "
+                                                  "change a digit, mark a box as not a digit or add a "
+                                                  "missed one to correct it"))
         raise ApplicationError("no_change", _("that is the reading as it stands: change a digit, mark a box "
                                               "as not a digit, add a missed one, or remove a ? to confirm "
                                               "a digit"))
