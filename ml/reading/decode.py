@@ -48,6 +48,9 @@ def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
             w, h = img.size
             if w * h > max_pixels:
                 raise ImageError(f"the image has {w}×{h} = {w * h:,} pixels, more than {max_pixels:,}")
+            # A multi-picture JPEG (MPO, as many phones save photos) or an animated PNG: its first
+            # picture, the one every viewer shows (an MPO's others are previews or depth maps).
+            img.seek(0)
             img.load()
             rgb = to_rgb(ImageOps.exif_transpose(img))
     except ImageError:

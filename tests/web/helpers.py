@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from pathlib import Path
@@ -91,3 +92,12 @@ def untranslated_log_lines(run) -> list[str]:
 
     with translation.override("zh-hans"):
         return [line for _time, line in log_lines(run) if english_left(line)]
+
+
+def csv_records(response) -> list[dict]:
+    """A CSV export read as a program would: UTF-8 after its byte-order mark, each cell stripped (the
+    reading's cells start with a tab that keeps a spreadsheet from taking them for numbers)."""
+    body = b"".join(response.streaming_content)
+    assert body.startswith(b"\xef\xbb\xbf"), body[:10]
+    return [{k: v.strip() for k, v in row.items()}
+            for row in csv.DictReader(io.StringIO(body.decode("utf-8-sig")))]

@@ -134,7 +134,11 @@ def test_an_api_token_authenticates_and_http_basic_does_not(client, alice, png):
     assert Client(HTTP_AUTHORIZATION=f"Basic {basic}").get(API).json()["count"] == 0
     assert Client(HTTP_AUTHORIZATION="Token not-a-key").get(API).status_code == 401
     wrong = client.post("/api/v1/token/", {"username": "alice", "password": "nope"})
-    assert wrong.status_code == 400 and wrong.json()["error"]["code"]
+    assert wrong.status_code == 400 and wrong.json() == {"error": {
+        "code": "bad_credentials", "message": "that user name and password do not match an account"}}
+    missing = client.post("/api/v1/token/", {"username": "alice"}, HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert missing.status_code == 400 and missing.json()["error"]["code"] == "missing_credentials"
+    assert "non_field_errors" not in missing.json()["error"]["message"]
 
 
 def test_the_key_page_makes_and_replaces_a_key(alice_client):

@@ -3,8 +3,6 @@ them; exported like the history; nobody but their owner sees them (real PostgreS
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from pathlib import Path
@@ -13,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from tests.web.helpers import jpeg_bytes, png_bytes, uploaded
+from tests.web.helpers import csv_records, jpeg_bytes, png_bytes, uploaded
 from web.uploads.models import Batch, Upload
 from web.uploads.services import upload_finish, upload_start
 
@@ -141,15 +139,14 @@ def test_a_batch_exports_its_readings_in_the_order_sent(client):
     response = client.get(f"/b/{sent['id']}/export.csv")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert f"digitscan-batch-{sent['id']}.csv" in response["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = csv_records(response)
     assert [r["id"] for r in rows] == [i["id"] for i in sent["items"]]
     assert rows[0]["text"] == "2026" and rows[0]["corrected"] == "2027" and rows[0]["status"] == "done"
     assert rows[1]["status"] == "queued" and {r["batch"] for r in rows} == {sent["id"]}
     data = json.loads(b"".join(client.get(f"/b/{sent['id']}/export.json").streaming_content))
     assert data["batch"] == sent["id"] and [u["id"] for u in data["uploads"]] == [r["id"] for r in rows]
     assert other["items"][0]["id"] not in {u["id"] for u in data["uploads"]}
-    history = list(csv.DictReader(io.StringIO(b"".join(client.get("/history/export.csv")
-                                                       .streaming_content).decode())))
+    history = csv_records(client.get("/history/export.csv"))
     assert {r["batch"] for r in history} == {sent["id"], other["id"]}
 
 
@@ -218,3 +215,37 @@ def test_the_schema_documents_the_batch_endpoints_and_every_field_they_answer(cl
     assert set(client.get(sent["url"]).json()) == documented
     item = set(components["BatchItem"]["properties"])
     assert set(sent["items"][0]) <= item and "error" in item
+
+
+def test_a_new_batch_takes_in_the_callers_own_upload_sent_alone_before(client, bob_client):
+    """The upload page sends the first of several files alone and makes the batch with the second: one
+    good file among refused ones is no one-image batch."""
+    alone = client.post("/api/v1/recognitions/", {"image": uploaded(png_bytes(), name="first.png")}).json()
+    refused = client.post(BATCHES, {**files(("bad.txt", b"not an image")), "upload": [alone["id"]]})
+    assert refused.status_code == 400 and not Batch.objects.exists()
+    assert Upload.objects.get(id=alone["id"]).batch_id is None  # left as it was
+    theirs = bob_client.post("/api/v1/recognitions/", {"image": uploaded(png_bytes())}).json()
+    stolen = client.post(BATCHES, {**files(("b.png", png_bytes())), "upload": [theirs["id"]]})
+    assert stolen.status_code == 400 and stolen.json()["error"]["code"] == "bad_upload"
+    assert Upload.objects.get(id=theirs["id"]).batch_id is None and Upload.objects.count() == 2
+    made = client.post(BATCHES, {**files(("second.png", png_bytes())), "upload": [alone["id"]]})
+    assert made.status_code == 202, made.content
+    batch = client.get(made.json()["url"]).json()
+    assert [i["name"] for i in batch["items"]] == ["first.png", "second.png"] and batch["count"] == 2
+    # An upload already in a batch cannot be taken into another.
+    again = client.post(BATCHES, {**files(("third.png", png_bytes())), "upload": [alone["id"]]})
+    assert again.status_code == 400 and again.json()["error"]["code"] == "bad_upload"
+
+
+def test_a_blank_drawing_is_refused_with_draw_first(client):
+    import cv2
+    import numpy as np
+
+    blank = cv2.imencode(".png", np.full((240, 600, 3), 255, np.uint8))[1].tobytes()
+    response = client.post("/api/v1/recognitions/", {"image": uploaded(blank, "drawing.png"),
+                                                      "source": "canvas"})
+    assert response.status_code == 400
+    assert response.json()["error"] == {"code": "blank_image", "message": "the drawing is empty: draw some "
+                                        "digits first"}
+    photo = client.post("/api/v1/recognitions/", {"image": uploaded(blank, "white.png")})
+    assert "one colour throughout" in photo.json()["error"]["message"]  # a photo: why, in full

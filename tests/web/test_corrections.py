@@ -3,12 +3,9 @@ to the boxes by edit distance; checked with clear errors; the corrected reading 
 
 from __future__ import annotations
 
-import csv
-import io
-
 import pytest
 
-from tests.web.helpers import png_bytes, uploaded
+from tests.web.helpers import csv_records, png_bytes, uploaded
 from web.uploads.alignment import operations_from_text
 from web.uploads.corrections import corrected_reading
 from web.uploads.models import Feedback
@@ -94,6 +91,33 @@ def test_typed_text_is_aligned_to_the_reading_as_the_last_correction_left_it():
     assert fixed.text == "2349"
 
 
+def test_typed_text_keeps_the_boxes_added_before_and_can_put_back_a_box_taken_out():
+    before = [{"op": "add", "digit": 9, "box": [60, 5, 10, 20], "line": 0, "position": None},
+              {"op": "not_a_digit", "index": 0, "read": 1}]
+    # Another digit changed: the 1 stays out, the added 9 keeps its box, the 4 is relabelled 5.
+    ops, fixed = aligned("2359", ["1234"], current=before)
+    assert sorted(map(str, ops)) == sorted(map(str, [before[1], before[0],
+                                                     {"op": "relabel", "index": 3, "digit": 5, "read": 4}]))
+    assert fixed.text == "2359"
+    # The 1 typed back: box 0 is put back as read (not a boxless missed 1), the 9 keeps its box.
+    ops, fixed = aligned("12349", ["1234"], current=before)
+    assert ops == [before[0]] and fixed.text == "12349" and fixed.lines[0][0].box == [5, 5, 10, 20]
+    # Put back as another digit: still that box, relabelled.
+    ops, _ = aligned("72349", ["1234"], current=before)
+    assert {"op": "relabel", "index": 0, "digit": 7, "read": 1} in ops and len(ops) == 2
+
+
+def test_the_models_own_reading_typed_again_means_as_read_whatever_came_before():
+    before = [{"op": "not_a_digit", "index": 3, "read": 3},
+              {"op": "relabel", "index": 0, "digit": 7, "read": 1},
+              {"op": "add", "digit": 5, "box": [60, 5, 10, 20], "line": 0, "position": None}]
+    ops, fixed = aligned("123?4 56", ["1234", "56"], unsure=(2,), current=before)
+    assert ops == [] and fixed.text == "1234 56"
+    # Without its ? marks it confirms the uncertain digit, and still puts every box back as read.
+    ops, _ = aligned("1234 56", ["1234", "56"], unsure=(2,), current=before)
+    assert ops == [{"op": "relabel", "index": 2, "digit": 3, "read": 3}]
+
+
 def test_a_boxed_digit_joins_the_line_it_sits_in_or_starts_a_new_one():
     from web.uploads.corrections import checked_operations
 
@@ -148,12 +172,35 @@ def test_a_correction_digit_by_digit_is_stored_and_shown_as_the_reading(alice_cl
     assert detail["corrected"]["text"] == "7238 45" and detail["corrected"]["marked"] == ["7238", "4?5"]
     assert detail["corrected"]["not_a_digit"] == [1]
     page = alice_client.get(f"/r/{upload_id}/").content.decode()
-    assert "<li>7238</li>" in page and "<li>4?5</li>" in page and "Corrected by you" in page
+    assert ">7238</li>" in page and ">4?5</li>" in page and "Corrected by you" in page
     assert 'value="7238 4?5"' in page
     assert "7238 4?5" in alice_client.get("/history/").content.decode()
-    exported = list(csv.DictReader(io.StringIO(b"".join(
-        alice_client.get("/history/export.csv").streaming_content).decode())))
+    exported = csv_records(alice_client.get("/history/export.csv"))
     assert exported[0]["text"] == "1723 45" and exported[0]["corrected"] == "7238 4?5"
+
+
+@pytest.mark.django_db
+def test_typing_back_the_models_reading_through_the_api_restores_it_as_read(alice_client, read_upload):
+    """The tester's case: a box marked not a digit and a boxless digit added, then the model's own reading
+    posted as text: back to the reading as the model made it, which no page calls corrected and which
+    teaches the next model nothing."""
+    upload_id = read_upload(["75013", "20261125", "4096"])
+    first = correct(alice_client, upload_id, {"operations": [
+        {"op": "not_a_digit", "index": 4}, {"op": "add", "digit": 3, "line": 0, "position": 4}]})
+    assert first.status_code == 201
+    response = correct(alice_client, upload_id, {"text": "75013 20261125 4096"})
+    assert response.status_code == 201, response.json()
+    assert response.json()["corrected"] is None and Feedback.objects.latest("created").operations == []
+    detail = alice_client.get(f"{API}{upload_id}/").json()
+    assert detail["corrected"] is None
+    page = alice_client.get(f"/r/{upload_id}/").content.decode()
+    assert "Corrected by you" not in page or 'id="corrected-note" class="note" hidden' in page
+    assert ">75013</li>" in page and "back to the reading as read" in page  # in its owner's list
+    assert csv_records(alice_client.get("/history/export.csv"))[0]["corrected"] == ""
+    assert "corrected by you" not in alice_client.get("/history/").content.decode()
+    # As read is where it stands now: sending it again changes nothing.
+    again = correct(alice_client, upload_id, {"text": "75013 20261125 4096"})
+    assert again.json()["error"]["code"] == "no_change"
 
 
 @pytest.mark.django_db
@@ -164,7 +211,7 @@ def test_the_page_sends_the_editors_operations_and_says_what_will_not_count(alic
     html = page.content.decode()
     assert "your correction is saved" in html and "1 not-a-digit box" in html
     assert "1 added digit has no box and does not count" in html and "Mark where each added digit is" in html
-    assert "<li>125</li>" in html
+    assert ">125</li>" in html
 
 
 @pytest.mark.django_db
@@ -239,3 +286,36 @@ def test_one_box_of_a_long_reading_is_corrected_whatever_the_readings_length(ali
     response = correct(alice_client, upload_id, {"operations": [last]})
     assert response.status_code == 201 and response.json()["text"].endswith("7771")
     assert len(Feedback.objects.get().text) == 1101
+
+
+@pytest.mark.django_db
+def test_once_corrected_every_page_and_export_shows_the_same_corrected_reading(alice_client):
+    """A student number over a dotted line read as "1,23.53" (separators that were dots of the form, and a
+    3 that is an 8), corrected by typing 12358: the result page, the batch page, the History, the exports
+    and the API all say 12358 (the model's reading stays in the result page's note); before, the History
+    said 12353 while the result page said 1,23.53."""
+    sent = alice_client.post("/api/v1/batches/", {"image": [uploaded(png_bytes(), name="id-card.png"),
+                                                            uploaded(png_bytes(), name="other.png")]}).json()
+    upload_id = sent["items"][0]["id"]
+    read = reading(["12353"], separators=[{"char": ",", "box": [15, 20, 2, 3], "line": 0},
+                                          {"char": ".", "box": [39, 20, 2, 3], "line": 0}])
+    read["display"] = ["1,23.53"]
+    upload_start(upload_id=upload_id)
+    upload_finish(upload_id=upload_id, reading=read, timings={}, annotated_png=png_bytes(),
+                  model_version=None)
+    # Its digits sent back as they are: nothing to correct, and the message says what the marks are.
+    same = correct(alice_client, upload_id, {"text": "12353"}).json()["error"]
+    assert same["code"] == "no_change" and "marks DigitScan saw on the page, never digits" in same["message"]
+    # Before any correction, every page shows the reading as written.
+    assert ">1,23.53</li>" in alice_client.get(f"/r/{upload_id}/").content.decode()
+    assert '<span class="text">1,23.53</span>' in alice_client.get("/history/").content.decode()
+    assert '<span class="text">1,23.53</span>' in alice_client.get(f"/b/{sent['id']}/").content.decode()
+
+    assert correct(alice_client, upload_id, {"text": "12358"}).status_code == 201
+    page = alice_client.get(f"/r/{upload_id}/").content.decode()
+    assert ">12358</li>" in page and "1,23.58</li>" not in page and 'value="12358"' in page
+    assert '<span class="text">12358</span>' in alice_client.get(f"/b/{sent['id']}/").content.decode()
+    assert '<span class="text">12358</span>' in alice_client.get("/history/").content.decode()
+    rows = csv_records(alice_client.get("/history/export.csv"))
+    assert [r["corrected"] for r in rows if r["id"] == upload_id] == ["12358"]
+    assert alice_client.get(f"{API}{upload_id}/").json()["corrected"]["text"] == "12358"

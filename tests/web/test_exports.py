@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 from django.test import Client
 
-from tests.web.helpers import png_bytes, uploaded
+from tests.web.helpers import csv_records, png_bytes, uploaded
 from web.uploads.services import upload_finish, upload_start
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +34,7 @@ def read_as(client, text: str) -> str:
 def csv_rows(response) -> list[dict]:
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    return csv_records(response)
 
 
 def test_the_csv_holds_the_visitors_own_readings_newest_first(alice_client, bob_client):
@@ -69,3 +70,18 @@ def test_the_json_export_matches_the_csv(alice_client):
 def test_the_history_page_links_both_exports(alice_client):
     html = alice_client.get("/history/").content.decode()
     assert 'href="/history/export.csv"' in html and 'href="/history/export.json"' in html
+
+
+def test_the_csv_opens_right_in_a_spreadsheet_and_stays_plain_for_programs(alice_client):
+    """A byte-order mark (else Excel reads UTF-8 in the legacy code page), digit strings that Excel would
+    turn into numbers kept as text by a leading tab, and UTC times that say they are UTC."""
+    read_as(alice_client, "0869 20261125123456")
+    body = b"".join(alice_client.get("/history/export.csv").streaming_content)
+    assert body.startswith(b"\xef\xbb\xbfid,name,uploaded_utc,")
+    raw = next(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert raw["text"] == "\t0869 20261125123456" and raw["lines_as_written"] == "\t0869 | 20261125123456"
+    assert raw["digits"] == "18" and raw["id"][0] != "\t"  # numbers and ids as they are
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", raw["uploaded_utc"])
+    # A program gets the digits back with a strip, or as they are: Python's int() ignores the tab.
+    assert [int(part) for part in raw["text"].split()] == [869, 20261125123456]
+    assert csv_records(alice_client.get("/history/export.csv"))[0]["text"] == "0869 20261125123456"

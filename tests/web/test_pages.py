@@ -61,7 +61,7 @@ def test_the_result_page_shows_digits_confidences_and_uncertain_marks(client, pn
     upload_finish(upload_id=upload.id, reading={"text": "42", "lines": ["42"], "digits": digits},
                   timings={}, annotated_png=png, model_version=None)
     html = client.get(f"/r/{upload.id}/").content.decode()
-    assert "<li>42?</li>" in html and "97%" in html and "41%" in html
+    assert ">42?</li>" in html and "97%" in html and "41%" in html
     assert 'class="uncertain"' in html and "2?" in html
     assert f"/r/{upload.id}/annotated.image" in html
     assert 'value="42?"' in html  # the correction form is prefilled with the reading, marks and all
@@ -234,15 +234,16 @@ def test_uncertain_marks_stay_wherever_the_text_appears(client, png):
                                                                 "line": 0}]},
                   timings={}, annotated_png=png, model_version=None)
     result = client.get(f"/r/{upload.id}/").content.decode()
-    assert "<li>1.5?00</li>" in result and 'value="15?00 7"' in result
-    assert "15?00 7" in client.get("/history/").content.decode()
+    assert ">1.5?00</li>" in result and 'value="15?00 7"' in result
+    assert "1.5?00 7" in client.get("/history/").content.decode()  # as the result page shows it
     assert client.get(f"/api/v1/recognitions/{upload.id}/").json()["marked"] == ["1.5?00", "7"]
     # Sent back as it stands, nothing changes: said so, nothing stored. The ? deleted confirms the digit.
     same = client.post(f"/r/{upload.id}/feedback/", {"text": "15?00 7"}, follow=True).content.decode()
-    assert "that is the reading as it stands" in same.lower() and not upload.feedback.exists()
+    assert "those are the digits as read" in same.lower() and not upload.feedback.exists()
     client.post(f"/r/{upload.id}/feedback/", {"text": "1500 7"})
     assert upload.feedback.get().text == "1500 7"
-    assert "<li>1.500</li>" in client.get(f"/r/{upload.id}/").content.decode()
+    # Once corrected, the reading is the corrected digits (a correction says nothing of the dots).
+    assert ">1500</li>" in client.get(f"/r/{upload.id}/").content.decode()
 
 
 def test_an_upload_is_deleted_with_its_files_and_only_by_its_owner(client, bob_client, png, settings):

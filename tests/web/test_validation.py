@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 
+import cv2
+import numpy as np
 import pytest
 from django.core.files.storage import default_storage
+from PIL import Image
 
+from ml.paths import dataset
+from ml.reading.decode import decode_image
 from tests.web.helpers import digits_image, jpeg_bytes, png_bytes, uploaded
 from web.errors import ApplicationError
 from web.uploads.models import Upload
 from web.uploads.owners import Owner
 from web.uploads.services import upload_create
+from web.uploads.validation import check_image
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +108,47 @@ def test_a_valid_png_is_accepted_and_stored(png):
     assert upload.status == "queued"
     with default_storage.open(upload.image.name, "rb") as f:
         assert f.read() == png
+
+
+def mpo_bytes(first: np.ndarray, *, exif_orientation: int | None = None) -> bytes:
+    """A multi-picture JPEG as many phones save photos: ``first`` (the photo), then a small dark preview."""
+    photo = Image.fromarray(cv2.cvtColor(first, cv2.COLOR_BGR2RGB))
+    preview = Image.new("RGB", (photo.width // 4, photo.height // 4), (40, 40, 40))
+    options = {}
+    if exif_orientation:
+        exif = Image.Exif()
+        exif[0x0112] = exif_orientation
+        options["exif"] = exif.tobytes()
+    buffer = io.BytesIO()
+    photo.save(buffer, "MPO", save_all=True, append_images=[preview], quality=92, **options)
+    data = buffer.getvalue()
+    assert Image.open(io.BytesIO(data)).format == "MPO"
+    return data
+
+
+def test_a_phones_multi_picture_jpeg_is_accepted_as_a_jpeg_and_its_first_picture_read():
+    page = digits_image()
+    data = mpo_bytes(page, exif_orientation=6)
+    upload = upload_create(owner=ANON, image_file=uploaded(data, "IMG_0001.jpg", "image/jpeg"),
+                           source="upload")
+    assert upload.image.name.endswith("original.jpg")
+    assert (upload.width, upload.height) == (page.shape[0], page.shape[1])  # the photo, upright
+    decoded = decode_image(data)
+    # The first picture turned upright by its EXIF orientation (6: 90° clockwise), not the dark preview.
+    expected = cv2.rotate(page, cv2.ROTATE_90_CLOCKWISE)
+    assert decoded.shape == expected.shape
+    assert np.abs(decoded.astype(int) - expected.astype(int)).mean() < 4
+
+
+DEV_PHOTOS = dataset("real-photos-dev") / "images"
+DEV_MPO = ["mhw32_2.jpg", "mhw32_4.jpg", "mhw32_5.jpg"]  # the dev set's phone photos saved as MPO
+
+
+@pytest.mark.skipif(not DEV_PHOTOS.is_dir(), reason="the shared real-photos-dev set is not on this machine")
+@pytest.mark.parametrize("name", DEV_MPO)
+def test_the_dev_sets_mpo_phone_photos_are_accepted(name):
+    data = (DEV_PHOTOS / name).read_bytes()
+    assert Image.open(io.BytesIO(data)).format == "MPO"
+    checked = check_image(data=data, max_bytes=len(data), max_pixels=25_000_000)
+    assert checked.kind == "jpeg"
+    assert decode_image(data).shape[:2] == (checked.height, checked.width) == (2016, 1512)

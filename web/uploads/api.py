@@ -9,6 +9,7 @@ import json
 
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.authtoken.models import Token
@@ -26,7 +27,7 @@ from web.uploads.filenames import image_file
 from web.uploads.models import Upload
 from web.uploads.owners import owner_from_request
 from web.uploads.presenters import corrected_as_dict, training_summary, upload_as_dict
-from web.uploads.selectors import upload_get_for, upload_list_for
+from web.uploads.selectors import upload_get_for, upload_get_viewable, upload_list_for
 from web.uploads.services import feedback_create, upload_create, upload_delete
 from web.uploads.throttles import UploadRateThrottle
 
@@ -69,7 +70,9 @@ class DigitSerializer(serializers.Serializer):
     box = serializers.ListField(child=serializers.IntegerField(), help_text="x, y, w, h in pixels")
     line = serializers.IntegerField()
     uncertain = serializers.BooleanField()
-    alternatives = AlternativeSerializer(many=True, help_text="the three likeliest digits, best first")
+    alternatives = AlternativeSerializer(many=True, help_text=(
+        "the likeliest digits (at most three), best first: the digit read with its confidence, then the "
+        "others; together at most 1"))
 
 
 class SeparatorSerializer(serializers.Serializer):
@@ -140,6 +143,8 @@ class RecognitionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(Upload.Status.choices)
     url = serializers.URLField(help_text="this status endpoint")
     page_url = serializers.URLField(help_text="the result page for people")
+    name = serializers.CharField(help_text="the file's name as sent (without any path, control characters "
+                                           "removed, at most 120 characters); only shown, never a path")
     source = serializers.ChoiceField(Upload.Source.choices)
     text = serializers.CharField()
     lines = serializers.ListField(child=serializers.CharField(), help_text="each line's digits only")
@@ -245,8 +250,8 @@ class RecognitionDetail(APIView):
     @extend_schema(responses={200: RecognitionSerializer, 404: OpenApiResponse(ERROR),
                               429: OpenApiResponse(ERROR)})
     def get(self, request: Request, upload_id) -> Response:
-        """One of the caller's uploads: its status and, once done, the reading."""
-        upload = upload_get_for(owner=owner_from_request(request), upload_id=upload_id)
+        """One of the caller's uploads (staff: any upload): its status and, once done, the reading."""
+        upload = upload_get_viewable(owner=owner_from_request(request), upload_id=upload_id)
         if upload is None:
             raise Http404
         return Response(upload_as_dict(upload, request))
@@ -298,10 +303,17 @@ class TokenCreate(APIView):
 
     @extend_schema(request=AuthTokenSerializer, responses={200: inline_serializer("Token", {
         "token": serializers.CharField(help_text='send as the header "Authorization: Token <token>"')}),
-        400: OpenApiResponse(ERROR), 429: OpenApiResponse(ERROR, description="sign-ins locked out")})
+        400: OpenApiResponse(ERROR, description="missing_credentials, bad_credentials"),
+        429: OpenApiResponse(ERROR, description="sign-ins locked out")})
     def post(self, request: Request) -> Response:
         # Django's request, not DRF's: the sign-in lock-out marks it, and its middleware answers 429.
         data = AuthTokenSerializer(data=request.data, context={"request": request._request})
-        data.is_valid(raise_exception=True)
+        if not data.is_valid():
+            # One sentence in the reader's language, not DRF's "non_field_errors: Unable to log in with
+            # provided credentials." (and never which of the two was wrong).
+            if not (request.data.get("username") and request.data.get("password")):
+                raise ApplicationError("missing_credentials", gettext("send both username and password"))
+            raise ApplicationError("bad_credentials", gettext("that user name and password do not match an "
+                                                              "account"))
         token, _ = Token.objects.get_or_create(user=data.validated_data["user"])
         return Response({"token": token.key})

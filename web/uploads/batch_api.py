@@ -26,7 +26,7 @@ from web.uploads.models import Batch, Upload
 from web.uploads.owners import owner_from_request
 from web.uploads.presenters import batch_as_dict
 from web.uploads.selectors import batch_get_for, batch_list_for
-from web.uploads.services import BatchItem, batch_add, batch_create
+from web.uploads.services import BatchItem, batch_add, batch_create, batch_includable
 from web.uploads.throttles import upload_wait
 
 
@@ -38,7 +38,8 @@ class ItemErrorSerializer(serializers.Serializer):
 class BatchItemSerializer(serializers.Serializer):
     """One entry per file sent, in order: the recognition it became, or why it was refused."""
 
-    name = serializers.CharField(help_text="the file's name as sent")
+    name = serializers.CharField(help_text="the file's name as sent (made safe to show, as the "
+                                           "recognition's name)")
     id = serializers.UUIDField(required=False, help_text="the recognition's id (accepted files)")
     status = serializers.CharField(required=False, help_text="queued (accepted files)")
     url = serializers.URLField(required=False, help_text="the recognition's status endpoint")
@@ -61,7 +62,11 @@ BATCH_REFUSED = inline_serializer("BatchRefused", {
 IMAGES = {"multipart/form-data": inline_serializer("BatchImages", {
     "image": serializers.ListField(child=serializers.FileField(), help_text=(
         "one or more JPEG or PNG files, each as a part named image (2 MB each; 2.5 MiB a request)")),
-    "source": serializers.ChoiceField(Upload.Source.choices, required=False)})}
+    "source": serializers.ChoiceField(Upload.Source.choices, required=False),
+    "upload": serializers.ListField(child=serializers.UUIDField(), required=False, help_text=(
+        "new batches only: ids of your uploads in no batch to put in it with these images (the upload "
+        "page sends a first file on its own and makes the batch with the second); left as they are when "
+        "no image is accepted"))})}
 SENT_RESPONSES = {
     202: OpenApiResponse(BATCH_SENT, description="at least one file accepted; the others' errors in items"),
     400: OpenApiResponse(BATCH_REFUSED, description="no file accepted (the first file's error)"),
@@ -136,9 +141,10 @@ class BatchListCreate(APIView):
     @extend_schema(request=IMAGES, responses=SENT_RESPONSES, operation_id="v1_batches_create")
     def post(self, request: Request) -> Response:
         """Send several images at once: a batch of those that pass the checks (each checked on its own)."""
-        sender = _Sender(request)
-        batch, items = batch_create(owner=owner_from_request(request, create=True), image_files=sender.files,
-                                    source=sender.source, admit=sender.admit)
+        sender, owner = _Sender(request), owner_from_request(request, create=True)
+        include = batch_includable(owner=owner, upload_ids=request.data.getlist("upload"))
+        batch, items = batch_create(owner=owner, image_files=sender.files, source=sender.source,
+                                    admit=sender.admit, include=include)
         return sender.answer(batch, items)
 
     @extend_schema(operation_id="v1_batches_list", responses={200: inline_serializer("BatchPage", {

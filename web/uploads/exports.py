@@ -5,11 +5,18 @@ One row per upload of the caller (the same owner filter as every page; another p
 404), newest first (a batch's in the order sent): when, what it read line by line (with its separators,
 as written), how sure, which model, the reading as the latest correction left it (``?`` after each digit
 still uncertain), and the result page's address. Streamed, so that a long history costs no memory.
+
+The CSV is made to open right in a spreadsheet (docs/web.md, *Exports*): UTF-8 with a byte-order mark
+(without one, Excel reads it in the computer's legacy code page and garbles 中文 file names), and the
+reading's cells start with a tab, so that Excel keeps them as the text they are — "0869" keeps its zero,
+"20261125123456" does not become 2.02611E+13, "1.500" does not become 1.5 — while a program gets them
+back with a strip (Python's ``int()`` takes them as they are). Times are UTC, and their columns say so.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from collections.abc import Iterator
 
@@ -23,17 +30,20 @@ from web.uploads.owners import owner_from_request
 from web.uploads.presenters import correction_of, marked_text
 from web.uploads.selectors import batch_get_for, batch_uploads, upload_list_for
 
-COLUMNS = ["id", "uploaded", "status", "source", "batch", "text", "marked", "lines_as_written", "digits",
-           "uncertain", "mean_confidence", "model_version", "corrected", "error", "result_url"]
+COLUMNS = ["id", "name", "uploaded_utc", "status", "source", "batch", "text", "marked", "lines_as_written",
+           "digits", "uncertain", "mean_confidence", "model_version", "corrected", "error", "result_url"]
+# Digit strings, which a spreadsheet would take for numbers: a tab first in the CSV (the module's doc).
+AS_TEXT = {"text", "marked", "lines_as_written", "corrected"}
+BOM = "\ufeff"
 
 
 def upload_row(upload: Upload, request: HttpRequest, corrected: str) -> dict:
     digits = upload.digits or []
     confidences = [d.get("confidence", 0.0) for d in digits]
     return {
-        "id": str(upload.id), "uploaded": upload.queued_at.isoformat(), "status": upload.status,
-        "source": upload.source, "batch": str(upload.batch_id or ""), "text": upload.text,
-        "marked": marked_text(upload),
+        "id": str(upload.id), "name": upload.name, "uploaded_utc": utc(upload.queued_at),
+        "status": upload.status, "source": upload.source, "batch": str(upload.batch_id or ""),
+        "text": upload.text, "marked": marked_text(upload),
         "lines_as_written": " | ".join(upload.display or []),
         "digits": len(digits), "uncertain": sum(bool(d.get("uncertain")) for d in digits),
         "mean_confidence": round(sum(confidences) / len(confidences), 4) if confidences else None,
@@ -43,6 +53,11 @@ def upload_row(upload: Upload, request: HttpRequest, corrected: str) -> dict:
     }
 
 
+def utc(when) -> str:
+    """``when`` in UTC as ISO 8601 to the second, with its Z: ``2026-12-07T03:56:12Z``."""
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _rows(request: HttpRequest, uploads: QuerySet[Upload]) -> Iterator[dict]:
     # Each upload's corrections come along (both selectors prefetch them, 500 uploads a query).
     for upload in uploads.iterator(chunk_size=500):
@@ -50,9 +65,12 @@ def _rows(request: HttpRequest, uploads: QuerySet[Upload]) -> Iterator[dict]:
         yield upload_row(upload, request, corrected.marked_text if corrected is not None else "")
 
 
-def _cell(value) -> str:
-    """A spreadsheet cell that cannot be a formula (none of ours should be; a guard all the same)."""
+def _cell(value, column: str) -> str:
+    """A spreadsheet cell that cannot be a formula (none of ours should be; a guard all the same), and a
+    reading kept as text (a tab first: the module's doc)."""
     text = "" if value is None else str(value)
+    if column in AS_TEXT and text:
+        return "\t" + text
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
@@ -63,8 +81,9 @@ class _Echo:
 
 def _csv(rows: Iterator[dict], filename: str) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
-    lines = (writer.writerow([_cell(row[c]) for c in COLUMNS]) for row in rows)
-    response = StreamingHttpResponse((line for part in ([writer.writerow(COLUMNS)], lines) for line in part),
+    lines = (writer.writerow([_cell(row[c], c) for c in COLUMNS]) for row in rows)
+    head = BOM + writer.writerow(COLUMNS)
+    response = StreamingHttpResponse((line for part in ([head], lines) for line in part),
                                      content_type="text/csv; charset=utf-8")
     return _download(response, filename)
 
@@ -94,7 +113,7 @@ def _batch(request: HttpRequest, batch_id) -> tuple[dict, Iterator[dict]]:
     batch = batch_get_for(owner=owner_from_request(request), batch_id=batch_id)
     if batch is None:
         raise Http404("no such batch")
-    head = {"batch": str(batch.id), "created": batch.created.isoformat()}
+    head = {"batch": str(batch.id), "created_utc": utc(batch.created)}
     return head, _rows(request, batch_uploads(batch=batch))
 
 

@@ -1,4 +1,5 @@
-"""A file whose name is not UTF-8 text: said so, instead of "no image was sent".
+"""File names: a file whose name is not UTF-8 text is said so, instead of "no image was sent"; and the
+name a person gave their file, made safe to show (:func:`shown_name`).
 
 Django's multipart parser skips a part header it cannot decode as UTF-8, so a file sent with such a name
 (bytes from an old Windows code page, say) vanishes from ``request.FILES`` without a word.
@@ -9,6 +10,7 @@ Django's multipart parser skips a part header it cannot decode as UTF-8, so a fi
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
@@ -19,6 +21,8 @@ from web.errors import ApplicationError
 # Part headers come first in each part; the image's is within the first few kB of any real form.
 HEAD_BYTES = 64 * 1024
 _DISPOSITION = re.compile(rb"^content-disposition:[^\r\n]*", re.I | re.M)
+# Long enough for any camera's or scanner's name (IMG_20261207_115612_HDR.jpg), short enough for a list.
+NAME_LENGTH = 120
 
 
 class _Head:
@@ -69,3 +73,32 @@ def image_file(request: HttpRequest, files) -> object | None:
         raise ApplicationError("bad_file_name", _("the file's name is not UTF-8 text, so the file could "
                                "not be taken: rename it (letters, digits, dots) and send it again"))
     return found
+
+
+def shown_name(raw: object) -> str:
+    r"""The name a person gave their file, safe to show and store as text: the last part of any path,
+    NFC-normalised, without control or direction-changing characters, spaces collapsed, at most
+    ``NAME_LENGTH`` characters (the middle cut, the extension kept). Only ever shown: the file is stored
+    under a name of our own (``uploads/<id>/original.jpg``).
+
+    >>> shown_name("C:\\Users\\ann\\..\\IMG_0001.JPG")
+    'IMG_0001.JPG'
+    >>> shown_name("  photo\u202egpj.exe\n")
+    'photogpj.exe'
+    >>> len(shown_name("x" * 500 + ".png")), shown_name("x" * 500 + ".png")[-6:]
+    (120, 'x….png')
+    """
+    name = unicodedata.normalize("NFC", str(raw or ""))
+    name = re.split(r"[/\\]", name)[-1]
+    # Control characters (Cc) and format characters (Cf: right-to-left overrides that make "gpj.exe" look
+    # like "exe.jpg", zero-width spaces) are dropped; any run of spaces becomes one space.
+    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co", "Cn")
+                   or c in "\t\n")
+    name = " ".join(name.split())
+    if name in (".", ".."):
+        return ""
+    if len(name) <= NAME_LENGTH:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    extension = dot + extension if stem and len(extension) <= 10 else ""
+    return name[: NAME_LENGTH - len(extension) - 1] + "…" + extension

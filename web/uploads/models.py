@@ -59,6 +59,11 @@ class Upload(models.Model):
     # changes at login, exactly when we need to find their uploads to move them to the account).
     session_key = models.CharField(_("session token"), max_length=64, blank=True, db_index=True)
     image = models.FileField(_("image"), upload_to=original_path, max_length=300)
+    # What the person called the file (web.uploads.filenames.shown_name: made safe, at most 120
+    # characters): shown beside its reading so that a batch's results can be matched to the files. Never
+    # part of a storage path.
+    name = models.CharField(_("file name"), max_length=200, blank=True,
+                            help_text=_("the name of the file as sent, only shown"))
     width = models.PositiveIntegerField(_("width"), default=0)
     height = models.PositiveIntegerField(_("height"), default=0)
     source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.UPLOAD)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.translation import get_language, gettext_lazy, ngettext
+from django.utils.translation import get_language, gettext_lazy, ngettext, pgettext
 from django.utils.translation import gettext as _
 
 from web.uploads.corrections import ADD, NOT_A_DIGIT, Correction, corrected_reading, training_counts
@@ -44,6 +44,7 @@ def upload_as_dict(upload: Upload, request: HttpRequest) -> dict[str, Any]:
         "status": upload.status,
         "url": absolute("api-recognition-detail", upload.id),
         "page_url": absolute("result", upload.id),
+        "name": upload.name,
         "source": upload.source,
         "text": upload.text,
         "lines": upload.lines,
@@ -118,8 +119,10 @@ def marked_text(upload: Upload) -> str:
 
 
 def correction_of(upload: Upload, feedback: Feedback | None = None) -> Correction | None:
+    """The reading as ``feedback`` (else the latest correction) leaves it; None when there is none, or
+    when it puts everything back as read (no operations: the reading is the model's again)."""
     feedback = feedback or latest_correction(upload)
-    if feedback is None:
+    if feedback is None or not feedback.operations:
         return None
     return corrected_reading(upload.digits or [], upload.separators or [], feedback.operations)
 
@@ -130,9 +133,9 @@ def corrected_as_dict(upload: Upload, feedback: Feedback | None = None) -> dict[
     trains the next model; None before any correction. ``feedback``: that correction rather than the
     latest."""
     feedback = feedback or latest_correction(upload)
-    if feedback is None:
-        return None
     fixed = correction_of(upload, feedback)
+    if fixed is None:
+        return None
     return {
         "feedback_id": feedback.id, "created": feedback.created.isoformat(), "accepted": feedback.accepted,
         "text": fixed.text, "lines": fixed.line_texts, "display": fixed.display, "marked": fixed.marked,
@@ -143,10 +146,31 @@ def corrected_as_dict(upload: Upload, feedback: Feedback | None = None) -> dict[
 
 
 def shown_text(upload: Upload, feedback: Feedback | None = None) -> str:
-    """What the upload says, as pages and exports show it: the corrected reading if there is one, else the
-    model's, with ``?`` after each digit still uncertain (``4?2 17``)."""
+    """The digits the upload holds, as the correction box takes them: the corrected reading if there is
+    one, else the model's, digits only with ``?`` after each still uncertain (``4?2 17``)."""
     fixed = correction_of(upload, feedback)
     return fixed.marked_text if fixed is not None else marked_text(upload)
+
+
+def shown_lines(data: dict[str, Any]) -> list[str]:
+    """The reading as every page shows it (result, batch, history; the exports' ``corrected``), from a
+    recognition object: the model's lines as written (separators in place, ``?`` marks), or once
+    corrected, the corrected digits line by line with their ``?`` marks. A correction says which digits
+    an image holds, not where its dots are (typed text has none), so the model's separators are left out
+    of it: the page never says "1,23.53" after its owner typed 12353."""
+    if data.get("corrected"):
+        return [only_digits(line) for line in data["corrected"]["marked"]]
+    return list(data.get("marked") or [])
+
+
+def only_digits(line: str) -> str:
+    return "".join(c for c in line if c.isdigit() or c == "?")
+
+
+def shown_reading(upload: Upload) -> str:
+    """:func:`shown_lines` of an upload, joined by spaces (the history's cards)."""
+    fixed = correction_of(upload)
+    return fixed.marked_text if fixed is not None else " ".join(marked_lines(upload))
 
 
 def training_summary(operations: list[dict]) -> str:
@@ -194,13 +218,19 @@ def change_lines(operations: list[dict], digits: list[dict]) -> list[str]:
 
 
 def digit_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The result page's digits table: each box read, numbered from 1, with what the correction made of it."""
-    corrected = data.get("corrected") or {"digits": [], "not_a_digit": []}
+    """The result page's digits table: each box read, numbered from 1, with what the correction made of it
+    and its line as the page shows it (the corrected lines' numbers once corrected; none for a box that
+    is no digit)."""
+    corrected = data.get("corrected")
+    if corrected is None:
+        return [{**d, "index": i, "number": i + 1, "correction": "", "shown_line": d["line"] + 1}
+                for i, d in enumerate(data.get("digits") or [])]
     fixes = {d["index"]: str(d["digit"]) for d in corrected["digits"]
              if d["change"] in ("relabel", "confirm")}
     fixes.update({i: _("not a digit") for i in corrected["not_a_digit"]})
-    return [{**d, "index": i, "number": i + 1, "correction": fixes.get(i, "")}
-            for i, d in enumerate(data.get("digits") or [])]
+    lines = {d["index"]: d["line"] + 1 for d in corrected["digits"] if d["index"] is not None}
+    return [{**d, "index": i, "number": i + 1, "correction": fixes.get(i, ""),
+             "shown_line": lines.get(i, "—")} for i, d in enumerate(data.get("digits") or [])]
 
 
 def editor_words() -> dict[str, str]:
@@ -211,13 +241,19 @@ def editor_words() -> dict[str, str]:
         "added": _("Added {digit}, line {line}"),
         "pick_read": _("Box {n} (line {line}) was read as {digit}, {confidence} sure. What is it?"),
         "pick_added": _("The digit you added in line {line}: which digit is it?"),
-        "draw": _("Drag a rectangle round the missed digit on the image (Esc stops)."),
-        "place": _("Drag a rectangle round the {digit} of line {line} on the image (Esc stops)."),
+        "draw": _("Drag a rectangle round the missed digit on the image."),
+        "place": _("Drag a rectangle round the {digit} of line {line} on the image."),
+        "escape": _("(Esc stops)"),
         "unplaced": _("{digit} in line {line}, no box yet"),
         "mark": _("Mark on the image"),
         "not_a_digit": _("not a digit"),
         "confirmed": _("confirmed"),
-        "changes": _("Changes: {relabel} relabelled, {reject} not a digit, {add} added."),
+        "changes": _("Changes: {list}."),
+        "n_changed": _("{n} changed"), "n_confirmed": _("{n} confirmed"), "n_rejected": _("{n} not a digit"),
+        "n_added": _("{n} added"),
+        "list_separator": pgettext("between the items of a list", ", "),
+        "as_read": _("all as read"),
+        "added_row": _("added"),
         "nothing": _("No changes yet: tap a box to correct it."),
         "needs_digit": _("Pick the digit of each box you added before sending."),
         "no_box": _("{n} added without a box will not count as training data until marked."),

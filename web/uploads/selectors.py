@@ -37,6 +37,21 @@ def upload_get_for(*, owner: Owner | None, upload_id: uuid.UUID | str) -> Upload
     return upload_list_for(owner=owner).filter(id=key).first() if key else None
 
 
+def upload_get_viewable(*, owner: Owner | None, upload_id: uuid.UUID | str) -> Upload | None:
+    """The upload if ``owner`` may look at it, else None: their own, or any at all for staff (DESIGN.md:
+    staff see all, e.g. to judge a correction against its image). Changing an upload (correcting,
+    deleting) stays its owner's: :func:`upload_get_for`."""
+    if owner is not None and is_staff(owner):
+        key = as_uuid(upload_id)
+        return Upload.objects.select_related("model_version").filter(id=key).first() if key else None
+    return upload_get_for(owner=owner, upload_id=upload_id)
+
+
+def is_staff(owner: Owner | None) -> bool:
+    user = owner.user if owner is not None else None
+    return bool(user is not None and user.is_active and user.is_staff)
+
+
 def batch_list_for(*, owner: Owner | None) -> QuerySet[Batch]:
     """``owner``'s batches, newest first, each with ``size`` (uploads in it now) and ``finished``."""
     if owner is None:

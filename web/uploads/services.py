@@ -6,12 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
-import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -26,10 +23,12 @@ from web.celery import RECOGNIZE, enqueue
 from web.errors import ApplicationError
 from web.registry.models import ModelVersion
 from web.uploads.alignment import operations_from_text
+from web.uploads.claims import claim_is_alive, this_process
 from web.uploads.corrections import checked_operations, corrected_reading
+from web.uploads.filenames import shown_name
 from web.uploads.models import Batch, Feedback, SiteFeedback, Upload
 from web.uploads.owners import Owner
-from web.uploads.selectors import latest_correction
+from web.uploads.selectors import latest_correction, upload_get_for
 from web.uploads.validation import CheckedImage, check_image, read_limited
 
 log = logging.getLogger(__name__)
@@ -47,7 +46,14 @@ def upload_create(*, owner: Owner, image_file: File | None, source: str = Upload
     ``too_many_pixels``, ``corrupt_image``, ``blank_image``) before anything is stored or queued.
     """
     _check_source(source)
-    upload = _stored_upload(owner=owner, checked=_checked(image_file), source=source, batch=batch)
+    try:
+        checked = _checked(image_file)
+    except ApplicationError as exc:
+        if exc.code == "blank_image" and source == Upload.Source.CANVAS:  # not a word about decoding
+            raise ApplicationError("blank_image", _("the drawing is empty: draw some digits first")) from exc
+        raise
+    upload = _stored_upload(owner=owner, checked=checked, source=source, batch=batch,
+                            name=getattr(image_file, "name", ""))
     with transaction.atomic():
         upload.save()
         transaction.on_commit(lambda: _enqueue_recognition(upload.id))
@@ -64,13 +70,15 @@ class BatchItem:
 
 
 def batch_create(*, owner: Owner, image_files: list[File], source: str = Upload.Source.UPLOAD,
-                 admit: Callable[[], ApplicationError | None] | None = None,
+                 admit: Callable[[], ApplicationError | None] | None = None, include: list[Upload] = (),
                  ) -> tuple[Batch | None, list[BatchItem]]:
-    """A new batch of the images of ``image_files`` that pass the checks, each checked on its own.
+    """A new batch of the images of ``image_files`` that pass the checks, each checked on its own, and of
+    the uploads of ``include`` (``owner``'s, in no batch: :func:`batch_includable`).
 
     ``admit`` is asked before each file (the upload rate): an error it returns refuses that file.
     Every refused file is an item with its error and nothing stored; the good ones are queued. With no
-    good file there is no batch (None): a batch is never empty.
+    good file there is no batch (None), and ``include`` stays as it was: a batch is never empty, and the
+    upload page sends its first file on its own, making a batch only once a second one is taken.
     """
     _check_source(source)
     items = _store_each(owner=owner, image_files=image_files, source=source, admit=admit)
@@ -79,8 +87,22 @@ def batch_create(*, owner: Owner, image_files: list[File], source: str = Upload.
     batch = Batch(owner=owner.user, session_key=_session_key(owner))
     with transaction.atomic():
         batch.save()
+        Upload.objects.filter(id__in=[u.id for u in include], batch__isnull=True).update(batch=batch)
         _save_queued(items, batch)
     return batch, items
+
+
+def batch_includable(*, owner: Owner, upload_ids: list[str]) -> list[Upload]:
+    """The uploads ``upload_ids`` names, each ``owner``'s and in no batch yet, for :func:`batch_create`;
+    :class:`ApplicationError` ``bad_upload`` naming one that is not."""
+    found = []
+    for upload_id in upload_ids:
+        upload = upload_get_for(owner=owner, upload_id=upload_id)
+        if upload is None or upload.batch_id is not None:
+            raise ApplicationError("bad_upload", _("upload %(id)s is not one of yours outside a batch")
+                                   % {"id": str(upload_id)[:40]})
+        found.append(upload)
+    return found
 
 
 def batch_add(*, batch: Batch, owner: Owner, image_files: list[File], source: str = Upload.Source.UPLOAD,
@@ -99,12 +121,13 @@ def _store_each(*, owner: Owner, image_files: list[File], source: str,
         raise ApplicationError("empty", _("no image was sent (expected one or more JPEG or PNG files)"))
     items = []
     for image_file in image_files:
-        item = BatchItem(name=str(getattr(image_file, "name", "") or ""))
+        item = BatchItem(name=shown_name(getattr(image_file, "name", "")))
         try:
             refused = admit() if admit else None
             if refused is not None:
                 raise refused
-            item.upload = _stored_upload(owner=owner, checked=_checked(image_file), source=source)
+            item.upload = _stored_upload(owner=owner, checked=_checked(image_file), source=source,
+                                         name=item.name)
         except ApplicationError as exc:
             item.error = exc
         items.append(item)
@@ -141,10 +164,12 @@ def _checked(image_file: File | None) -> CheckedImage:
                        max_pixels=max_pixels)
 
 
-def _stored_upload(*, owner: Owner, checked: CheckedImage, source: str, batch: Batch | None = None) -> Upload:
-    """An unsaved row whose image is already in storage."""
+def _stored_upload(*, owner: Owner, checked: CheckedImage, source: str, batch: Batch | None = None,
+                   name: str = "") -> Upload:
+    """An unsaved row whose image is already in storage; ``name``, the client's name for the file, is
+    kept (made safe) to be shown, never used for storage."""
     upload = Upload(owner=owner.user, session_key=_session_key(owner), source=source, batch=batch,
-                    width=checked.width, height=checked.height)
+                    width=checked.width, height=checked.height, name=shown_name(name))
     # The file is written before the row: a row never points at a missing file. A crash in between
     # leaves an orphan file, which is harmless and cheaper than the opposite.
     upload.image.save(f"original.{checked.extension}", ContentFile(checked.data), save=False)
@@ -210,39 +235,6 @@ def upload_start(*, upload_id: uuid.UUID | str, resume: str = "") -> Upload | No
         upload.claimed_by = f"{this_process()}:{uuid.uuid4().hex[:12]}"
         upload.save(update_fields=["attempts", "status", "started_at", "heartbeat_at", "claimed_by"])
     return upload
-
-
-def this_process() -> str:
-    """This process as claims name it (a reading process is a prefork pool process: one task at a time)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def claim_is_alive(upload: Upload) -> bool:
-    """Whether the process that claimed ``upload`` may still be reading it.
-
-    A claim of this very process is over (a pool process reads one upload at a time), and so is one of a
-    process on this host that no longer exists: a pool process killed mid-read, whose message Celery
-    re-queues at once. Otherwise the heartbeat decides (``DIGITSCAN_STALE_AFTER_S``). This assumes a host
-    name per process-id space, as containers have unless two are given the same ``hostname``.
-    """
-    host, _, rest = upload.claimed_by.partition(":")
-    pid = rest.partition(":")[0]
-    if host == socket.gethostname() and pid.isdigit():
-        if int(pid) == os.getpid() or not _pid_alive(int(pid)):
-            return False
-    stale = timezone.now() - dt.timedelta(seconds=settings.DIGITSCAN_STALE_AFTER_S)
-    return upload.heartbeat_at is not None and upload.heartbeat_at >= stale
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().rpartition(")")[2].split()[:1] == ["Z"])
 
 
 def upload_heartbeat(*, upload_id: uuid.UUID | str, claim: str) -> bool:
@@ -349,6 +341,11 @@ def feedback_create(*, upload: Upload, owner: Owner, text: str | None = None,
     else:
         ops = operations_from_text(text, digits=digits, separators=upload.separators or [], current=current)
     if _same(ops, current):
+        if not ops and upload.separators:  # "12353" sent back for "1,23.53": the marks are not digits
+            raise ApplicationError("no_change", _("those are the digits as read (the . , - shown between "
+                                                  "them are marks DigitScan saw on the page, never digits): "
+                                                  "change a digit, mark a box as not a digit or add a "
+                                                  "missed one to correct it"))
         raise ApplicationError("no_change", _("that is the reading as it stands: change a digit, mark a box "
                                               "as not a digit, add a missed one, or remove a ? to confirm "
                                               "a digit"))

@@ -20,6 +20,9 @@ from web.errors import ApplicationError
 
 # The first bytes of each accepted format; the file name and the client's content type are not trusted.
 MAGIC = {b"\xff\xd8\xff": "jpeg", b"\x89PNG\r\n\x1a\n": "png"}
+# What Pillow may call each: many phones save photos as MPO, a multi-picture JPEG (the photo first, then a
+# preview or depth image), which every JPEG decoder reads as its first picture, and so do we.
+FORMATS = {"jpeg": {"JPEG", "MPO"}, "png": {"PNG"}}
 EXTENSION = {"jpeg": "jpg", "png": "png"}
 # An image whose pixels all lie within this many levels (of 255) of each other holds nothing to read:
 # a blank canvas, an empty or fully transparent PNG. JPEG noise on a blank page stays within about 4.
@@ -109,7 +112,7 @@ def _header_size(data: bytes, kind: str) -> tuple[int, int]:
     """Width and height from the header alone (no pixels decoded: the bomb check must be cheap)."""
     try:
         with Image.open(io.BytesIO(data)) as img:
-            if img.format.lower() != kind:
+            if img.format not in FORMATS[kind]:
                 raise ApplicationError("corrupt_image", _("the file starts like a %(kind)s but is a "
                                        "%(format)s") % {"kind": kind.upper(), "format": img.format})
             return img.size

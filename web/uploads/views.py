@@ -24,8 +24,11 @@ from web.uploads.models import Upload
 from web.uploads.owners import owner_from_request
 from web.uploads.presenters import (
     batch_as_dict,
+    correction_of,
     digit_rows,
     editor_words,
+    shown_lines,
+    shown_reading,
     shown_text,
     training_summary,
     upload_as_dict,
@@ -34,8 +37,8 @@ from web.uploads.selectors import (
     batch_get_for,
     batch_list_for,
     feedback_list_for,
-    latest_correction,
     upload_get_for,
+    upload_get_viewable,
     upload_list_for,
 )
 from web.uploads.services import (
@@ -63,6 +66,11 @@ UPLOAD_STRINGS = {
     "nothing": gettext_lazy("Choose, drop or paste an image first."),
     "some_failed": gettext_lazy("{sent} of {total} sent. The others say why beside them: remove or replace "
                                 "them and send again."),
+    "none_sent": gettext_lazy("None of the {total} was sent. Each says why beside it: remove or replace "
+                              "them and send again."),
+    "only_refused": gettext_lazy("The files left were refused as they are (each says why beside it): remove "
+                                 "or replace them, or add others."),
+    "open_batch": gettext_lazy("Open the batch page"), "open_result": gettext_lazy("Open the result"),
     "pasted": gettext_lazy("pasted-image"), "full_stop": pgettext_lazy("the end of a sentence", "."),
 }
 BATCH_STRINGS = {
@@ -77,6 +85,14 @@ BATCH_STRINGS = {
 def _owned(request: HttpRequest, upload_id) -> Upload:
     """The caller's upload or 404: someone else's upload is indistinguishable from none at all."""
     upload = upload_get_for(owner=owner_from_request(request), upload_id=upload_id)
+    if upload is None:
+        raise Http404("no such upload")
+    return upload
+
+
+def _viewable(request: HttpRequest, upload_id) -> Upload:
+    """The caller's upload, or any for staff (to look at, not to change); else 404 as :func:`_owned`."""
+    upload = upload_get_viewable(owner=owner_from_request(request), upload_id=upload_id)
     if upload is None:
         raise Http404("no such upload")
     return upload
@@ -147,16 +163,20 @@ def batch_page(request: HttpRequest, batch_id) -> HttpResponse:
     if batch is None:
         raise Http404("no such batch")
     data = batch_as_dict(batch, request)
-    return render(request, "uploads/batch.html", {"batch": batch, "data": data, "strings": BATCH_STRINGS})
+    shown = [" ".join(shown_lines(item)) for item in data["items"]]
+    return render(request, "uploads/batch.html", {"batch": batch, "data": data, "strings": BATCH_STRINGS,
+                                                  "items": list(zip(data["items"], shown))})
 
 
 @require_GET
 def result_page(request: HttpRequest, upload_id) -> HttpResponse:
-    upload = _owned(request, upload_id)
+    upload = _viewable(request, upload_id)
     data = upload_as_dict(upload, request)
+    # Staff looking at someone else's upload see it as it is, without its owner's editor and delete button.
+    mine = upload_get_for(owner=owner_from_request(request), upload_id=upload.id) is not None
     return render(request, "uploads/result.html", {
-        "upload": upload, "data": data, "marked_text": shown_text(upload),
-        "lines": (data["corrected"] or data)["marked"], "feedback": feedback_list_for(upload=upload),
+        "upload": upload, "data": data, "mine": mine, "marked_text": shown_text(upload),
+        "lines": shown_lines(data), "feedback": feedback_list_for(upload=upload),
         "rows": digit_rows(data), "words": editor_words(),
     })
 
@@ -192,8 +212,8 @@ def history_page(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(upload_list_for(owner=owner_from_request(request)), HISTORY_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     for upload in page.object_list:
-        upload.marked_text = shown_text(upload)  # corrected if it was, with its ? marks, as everywhere
-        upload.corrected = latest_correction(upload) is not None
+        upload.marked_text = shown_reading(upload)  # corrected if it was, with its ? marks, as everywhere
+        upload.corrected = correction_of(upload) is not None
     # (A batch whose uploads were all deleted is left out: there is nothing in it to see.)
     batches = batch_list_for(owner=owner_from_request(request)).filter(size__gt=0)[:HISTORY_BATCHES]
     return render(request, "uploads/history.html", {"page": page, "batches": batches})
@@ -201,8 +221,9 @@ def history_page(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def upload_file(request: HttpRequest, upload_id, kind: str) -> FileResponse:
-    """The original or annotated image, streamed from storage to its owner only (no public media URL)."""
-    upload = _owned(request, upload_id)
+    """The original or annotated image, streamed from storage to its owner (or staff) only: no public
+    media URL."""
+    upload = _viewable(request, upload_id)
     field = {"original": upload.image, "annotated": upload.annotated_image, "screen": upload.screen_image,
              "thumbnail": upload.thumbnail}.get(kind)
     if not field or not default_storage.exists(field.name):

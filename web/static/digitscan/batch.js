@@ -18,8 +18,12 @@
   function renderItem(row, item) {
     row.dataset.status = item.status;
     row.querySelector(".state").textContent = state(item);
-    // The corrected reading where its owner corrected it, as everywhere.
-    row.querySelector(".text").textContent = ((item.corrected || item).marked || []).join(" ");
+    // The corrected reading where its owner corrected it (its digits: web/uploads/presenters.py
+    // shown_lines), else the model's lines as written, as everywhere.
+    const lines = item.corrected ? item.corrected.marked.map((line) => line.replace(/[^0-9?]/g, ""))
+      : item.marked || [];
+    row.querySelector(".text").textContent = lines.join(" ");
+    row.querySelector(".name").textContent = item.name || "";
     const img = row.querySelector("img");
     if (item.thumbnail_url && item.screen_image_url) {
       img.srcset = `${item.thumbnail_url} 320w, ${item.screen_image_url} 1600w`;
@@ -44,7 +48,8 @@
         const img = Object.assign(document.createElement("img"), { alt: "", loading: "lazy" });
         const link = Object.assign(document.createElement("a"), { className: "open", href: item.page_url,
                                                                    textContent: T.open });
-        row.append(img, Object.assign(document.createElement("span"), { className: "state" }),
+        row.append(img, Object.assign(document.createElement("span"), { className: "name" }),
+                   Object.assign(document.createElement("span"), { className: "state" }),
                    Object.assign(document.createElement("span"), { className: "text" }), link);
         list.appendChild(row);
       }

@@ -74,14 +74,15 @@
     return bestShare >= 0.5 ? best : Math.max(-1, ...spans.keys()) + 1;
   }
 
-  // The corrected reading, digits only with ? marks (the server's corrected_reading, without separators).
-  function preview() {
+  // The corrected reading's lines, in order, each a list of {digit, box, uncertain, line} (the server's
+  // corrected_reading, without separators), keyed by the reading's line numbers.
+  function correctedLines() {
     const lines = new Map();
     const put = (line) => lines.get(line) || lines.set(line, []).get(line);
     digits.forEach((d, index) => {
       const fix = fixes.get(index);
       if (fix && fix.op === "not_a_digit") return;
-      put(d.line).push({ digit: fix ? fix.digit : d.digit, box: d.box, uncertain: d.uncertain && !fix });
+      put(d.line).push({ digit: fix ? fix.digit : d.digit, box: d.box, uncertain: d.uncertain && !fix, index });
     });
     adds.filter((a) => a.box).sort((a, b) => a.box[0] - b.box[0]).forEach((add) => {
       const line = put(add.line !== null && add.line !== undefined ? add.line : lineOf(add.box));
@@ -92,17 +93,58 @@
       const line = put(add.line);
       line.splice(Math.min(add.position, line.length), 0, { digit: add.digit });
     });
-    return [...lines.keys()].sort((a, b) => a - b).map((n) => lines.get(n)).filter((l) => l.length)
-      .map((l) => l.map((i) => (i.digit === null ? "_" : i.digit) + (i.uncertain ? "?" : "")).join("")).join(" ");
+    return [...lines.keys()].sort((a, b) => a - b).filter((n) => lines.get(n).length).map((n) => [n, lines.get(n)]);
   }
+
+  function preview() {
+    return correctedLines().map(([, l]) => l.map((i) => (i.digit === null ? "_" : i.digit) + (i.uncertain ? "?" : ""))
+      .join("")).join(" ");
+  }
+
+  // Line numbers as the person sees them (the corrected lines, from 1), by the reading's line; "—" for a
+  // line with no digit left.
+  let shownLine = new Map();
+  const lineNo = (readLine) => shownLine.get(readLine) || "—";
+  const addLine = (add) => (add.line !== null && add.line !== undefined ? add.line : lineOf(add.box));
 
   function place(element, box) {
     element.style.left = pct(box[0] / W); element.style.top = pct(box[1] / H);
     element.style.width = pct(box[2] / W); element.style.height = pct(box[3] / H);
   }
 
+  // A finger needs about 40 px (a small digit's box may be 4 px wide on a phone): each box's tap area
+  // reaches out to that size, but never more than half way to a neighbouring box, so that no box hides
+  // another. Set as --hit-* (px) for .box::before; again whenever the image's size changes (zoom, turn).
+  const TARGET = 40;
+  function fitTargets() {
+    const rect = overlay.getBoundingClientRect();
+    if (!rect.width || !W) return;
+    const sx = rect.width / W, sy = rect.height / H;
+    const buttons = Array.from(overlay.querySelectorAll(".box"));
+    const boxes = buttons.map((b) => b.box.map((v, k) => v * (k % 2 ? sy : sx)));
+    buttons.forEach((button, i) => {
+      const [x, y, w, h] = boxes[i];
+      let left = Math.max(0, (TARGET - w) / 2), right = left, top = Math.max(0, (TARGET - h) / 2), bottom = top;
+      boxes.forEach(([ox, oy, ow, oh], j) => {
+        if (j === i) return;
+        if (oy < y + h + bottom && oy + oh > y - top) {  // beside it
+          if (ox + ow <= x) left = Math.min(left, (x - ox - ow) / 2);
+          else if (ox >= x + w) right = Math.min(right, (ox - x - w) / 2);
+        }
+        if (ox < x + w + right && ox + ow > x - left) {  // above or below it
+          if (oy + oh <= y) top = Math.min(top, (y - oy - oh) / 2);
+          else if (oy >= y + h) bottom = Math.min(bottom, (oy - y - h) / 2);
+        }
+      });
+      [["--hit-l", left], ["--hit-r", right], ["--hit-t", top], ["--hit-b", bottom]]
+        .forEach(([name, px]) => button.style.setProperty(name, Math.max(0, px).toFixed(1) + "px"));
+    });
+  }
+  if (window.ResizeObserver) new ResizeObserver(() => fitTargets()).observe(overlay);
+
   function boxButton(box, classes, badge, title, pick) {
     const button = document.createElement("button");
+    button.box = box;
     button.type = "button";
     button.className = "box " + classes;
     button.title = title;
@@ -114,24 +156,25 @@
   }
 
   function draw() {
+    shownLine = new Map(correctedLines().map(([n], k) => [n, k + 1]));
     const buttons = digits.map((d, index) => {
       const fix = fixes.get(index);
       const state = !fix ? (d.uncertain ? "uncertain" : "") : fix.op === "not_a_digit" ? "rejected"
         : fix.digit === d.digit ? "confirmed" : "relabelled";
       const badge = !fix ? "" : fix.op === "not_a_digit" ? "✕" : String(fix.digit);
-      const title = say("box", { n: index + 1, line: d.line + 1, digit: d.digit, confidence: sure(d.confidence) });
+      const title = say("box", { n: index + 1, line: lineNo(d.line), digit: d.digit, confidence: sure(d.confidence) });
       const selectedNow = selected && selected.read === index;
       return boxButton(d.box, state + (selectedNow ? " selected" : ""), badge, title, () => select({ read: index }));
     });
     adds.forEach((add, k) => {
       if (!add.box) return;
-      const line = add.line !== null && add.line !== undefined ? add.line : lineOf(add.box);
-      const title = say("added", { digit: add.digit === null ? "?" : add.digit, line: line + 1 });
+      const title = say("added", { digit: add.digit === null ? "?" : add.digit, line: lineNo(addLine(add)) });
       const selectedNow = selected && selected.add === k;
       buttons.push(boxButton(add.box, "added" + (selectedNow ? " selected" : ""),
         add.digit === null ? "?" : String(add.digit), title, () => select({ add: k })));
     });
     overlay.replaceChildren(...buttons);
+    fitTargets();
     drawTable();
     drawUnplaced();
     drawPicker();
@@ -141,21 +184,45 @@
     const incomplete = adds.some((a) => a.digit === null);
     const loose = adds.filter((a) => !a.box && a.digit !== null).length;
     const changed = JSON.stringify(ops) !== initial;
+    // "Corrected reading:" once there is something corrected (sent before, or changed now).
+    $("preview-line").hidden = !ops.length && !changed;
+    const confirmed = ops.filter((op) => op.op === "relabel" && op.digit === digits[op.index].digit).length;
+    const parts = [["n_changed", count("relabel") - confirmed], ["n_confirmed", confirmed],
+                   ["n_rejected", count("not_a_digit")], ["n_added", count("add")]]
+      .filter(([, n]) => n).map(([key, n]) => say(key, { n }));
     $("editor-summary").textContent = incomplete ? WORDS.needs_digit : !ops.length && !changed ? WORDS.nothing
-      : say("changes", { relabel: count("relabel"), reject: count("not_a_digit"), add: count("add") })
+      : say("changes", { list: parts.join(WORDS.list_separator) || WORDS.as_read })
         + (loose ? " " + say("no_box", { n: loose }) : "");
     $("operations").value = JSON.stringify(ops);
     $("send-operations").disabled = incomplete || !changed;
   }
 
   function drawTable() {
-    document.querySelectorAll("#digits tbody tr").forEach((row) => {
+    document.querySelectorAll("#digits tbody tr[data-index]").forEach((row) => {
       const index = Number(row.dataset.index);
       const fix = fixes.get(index);
       const cell = row.querySelector(".fix");
       if (cell) cell.textContent = !fix ? "" : fix.op === "not_a_digit" ? WORDS.not_a_digit : String(fix.digit);
+      const line = row.querySelector(".line");
+      if (line && digits[index]) line.textContent = fix && fix.op === "not_a_digit" ? "—" : lineNo(digits[index].line);
       row.classList.toggle("selected", Boolean(selected && selected.read === index));
     });
+    // Each digit added, as a row of its own under the boxes read: "+", its line, its digit.
+    const body = document.querySelector("#digits tbody");
+    if (!body) return;
+    body.querySelectorAll("tr.added").forEach((row) => row.remove());
+    adds.forEach((add, k) => {
+      const row = Object.assign(document.createElement("tr"), { className: "added" });
+      row.dataset.add = k;
+      const line = add.box || (add.line !== null && add.line !== undefined) ? lineNo(addLine(add)) : "—";
+      ["+", line, add.digit === null ? "?" : String(add.digit), "—", WORDS.added_row].forEach((value) => {
+        row.appendChild(Object.assign(document.createElement("td"), { textContent: value }));
+      });
+      row.lastChild.className = "fix";
+      row.classList.toggle("selected", Boolean(selected && selected.add === k));
+      body.appendChild(row);
+    });
+    $("digits").hidden = digits.length + adds.length === 0;
   }
 
   function drawUnplaced() {
@@ -163,7 +230,7 @@
     $("unplaced").hidden = loose.length === 0;
     $("unplaced-list").replaceChildren(...loose.map(([add, k]) => {
       const item = document.createElement("li");
-      item.textContent = say("unplaced", { digit: add.digit, line: add.line + 1 }) + " ";
+      item.textContent = say("unplaced", { digit: add.digit, line: lineNo(add.line) }) + " ";
       const mark = Object.assign(document.createElement("button"), { type: "button", className: "secondary mark",
                                                                     textContent: WORDS.mark });
       mark.addEventListener("click", () => startDrawing({ add: k }));
@@ -181,12 +248,12 @@
       const d = digits[selected.read];
       const fix = fixes.get(selected.read);
       current = fix ? (fix.op === "not_a_digit" ? "reject" : fix.digit) : null;
-      $("picker-title").textContent = say("pick_read", { n: selected.read + 1, line: d.line + 1, digit: d.digit,
+      $("picker-title").textContent = say("pick_read", { n: selected.read + 1, line: lineNo(d.line), digit: d.digit,
                                                          confidence: sure(d.confidence) });
     } else {
       const add = adds[selected.add];
       current = add.digit;
-      $("picker-title").textContent = say("pick_added", { line: (add.line ?? lineOf(add.box)) + 1 });
+      $("picker-title").textContent = say("pick_added", { line: lineNo(addLine(add)) });
     }
     picker.querySelectorAll(".key").forEach((key) => {
       key.setAttribute("aria-pressed", String(Number(key.dataset.digit) === current));
@@ -200,6 +267,7 @@
 
   function select(which) {
     if (drawing) return;
+    foldTyping();
     selected = which;
     draw();
     $("picker").scrollIntoView({ block: "nearest" });
@@ -222,8 +290,11 @@
     overlay.classList.add("drawing");
     $("add-digit").setAttribute("aria-pressed", "true");
     const add = which.add !== null ? adds[which.add] : null;
-    $("draw-hint").textContent = add ? say("place", { digit: add.digit, line: add.line + 1 }) : WORDS.draw;
+    // "(Esc stops)" only where there is a keyboard (digitscan.css hides .keyboard-only on touch screens).
+    $("draw-hint").replaceChildren(add ? say("place", { digit: add.digit, line: lineNo(add.line) }) : WORDS.draw, " ",
+      Object.assign(document.createElement("span"), { className: "keyboard-only", textContent: WORDS.escape }));
     $("draw-hint").hidden = false;
+    foldTyping();
     draw();
     overlay.scrollIntoView({ block: "nearest" });
   }
@@ -312,9 +383,17 @@
   });
   $("pick-close").addEventListener("click", () => { selected = null; draw(); });
   $("digits").addEventListener("click", (event) => {
-    const row = event.target.closest("tr[data-index]");
-    if (row) select({ read: Number(row.dataset.index) });
+    const row = event.target.closest("tr[data-index], tr[data-add]");
+    if (row) select(row.dataset.add !== undefined ? { add: Number(row.dataset.add) } : { read: Number(row.dataset.index) });
   });
+
+  // One correction form at a time: while "Or type the digits" is open, the editor's own comment and send
+  // button are hidden (two comment boxes and two send buttons confused people); tapping a box folds it.
+  const typed = $("typed");
+  function foldTyping() { if (typed && typed.open) typed.open = false; }
+  function showForms() { $("operations-form").hidden = Boolean(typed && typed.open); }
+  if (typed) typed.addEventListener("toggle", showForms);
+  showForms();
 
   window.DigitScanEditor = { load };
 })();

@@ -16,3 +16,23 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
 });
+
+// Every page: times in the reader's own time zone and language. The server writes UTC
+// (<time class="local" datetime="…Z">… UTC</time>, web/uploads/templatetags/local_time.py); the browser
+// knows where its reader is.
+function digitscanLocalTimes(root) {
+  const lang = document.documentElement.lang || undefined;
+  let format;
+  try {
+    format = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
+  } catch (err) {
+    format = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  }
+  (root || document).querySelectorAll("time.local[datetime]").forEach((node) => {
+    const when = new Date(node.getAttribute("datetime"));
+    if (Number.isNaN(when.getTime())) return;
+    if (!node.title) node.title = node.textContent.trim();  // the UTC time, on hover
+    node.textContent = format.format(when);
+  });
+}
+document.addEventListener("DOMContentLoaded", () => digitscanLocalTimes(document));

@@ -18,16 +18,23 @@
   const MAX_PIXELS = Number(form.dataset.maxPixels);
   const SIDE = Number(form.dataset.shrinkSide);
   const QUALITIES = [0.92, 0.85, 0.75, 0.65, 0.55];  // the first whose JPEG fits is sent
-  const chosen = [];  // {file, row, state, ready (the file to send, once prepared), sent}
+  // {file, row, state, ready (the file to send, once prepared), sent, refused (the server said no to this
+  // very file: sending it again cannot help; remove or replace it)}
+  const chosen = [];
   let batch = null;  // {url, page_url} of the batch this page's files go to, once one is made
+  // The first file of several that went through, while it is the only one: it joins a batch only once a
+  // second one does (a batch of one image is no batch). {id, url} from the recognitions endpoint.
+  let single = null;
   let busy = false;
 
+  const ZERO = "00000000-0000-0000-0000-000000000000";  // the id in the result page's address template
   const fill = (template, values) => template.replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
   // A server message as a sentence on the page (as web.errors.as_sentence does: 。 in Chinese).
   const sentence = (text) => (/[.。!！?？]$/.test(text) ? text : text + T.full_stop).replace(/^./, (c) => c.toUpperCase());
   const megabytes = (bytes) => (bytes < 1024 * 1024 ? fill(T.kilobytes, { n: Math.ceil(bytes / 1024) })
     : fill(T.megabytes, { n: (bytes / (1024 * 1024)).toFixed(1) }));
-  const pending = () => chosen.filter((entry) => !entry.sent);
+  const pending = () => chosen.filter((entry) => !entry.sent && !entry.refused);
+  const refused = () => chosen.filter((entry) => !entry.sent && entry.refused);
 
   function element(tag, className, text) {
     const node = document.createElement(tag);
@@ -141,7 +148,8 @@
       if ((blob && blob.size <= MAX_BYTES) || side <= 1000) break;
       side = Math.round(side * 0.8);
     }
-    return blob ? new File([blob], name.replace(/\.[^.]*$/, "") + ".jpg", { type: "image/jpeg" }) : null;
+    // The name as the person knows it (only ever shown; the server goes by the content).
+    return blob ? new File([blob], name, { type: "image/jpeg" }) : null;
   }
 
   async function prepare(entry) {
@@ -166,12 +174,14 @@
 
   const wait = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
-  // POST one file; over the upload rate, wait as long as the server says and send it again.
-  async function post(url, file, entry) {
+  // POST one file (with the fields of ``extra``); over the upload rate, wait as long as the server says
+  // and send it again.
+  async function post(url, file, entry, extra) {
     for (;;) {
       const body = new FormData();
       body.append("image", file, file.name);
       body.append("source", "upload");
+      Object.entries(extra || {}).forEach(([name, value]) => body.append(name, value));
       show(entry, T.sending, "sending");
       let response;
       try {
@@ -191,7 +201,9 @@
       if (response.ok) return { ok: true, data };
       const item = data && data.items && data.items.find((i) => i.error);
       const error = (item && item.error) || (data && data.error);
-      return { ok: false, message: error ? sentence(error.message) : fill(T.failed, { status: response.status }) };
+      // 400 and 413: this file as it is will never be taken (another server error may pass next time).
+      return { ok: false, final: response.status === 400 || response.status === 413,
+               message: error ? sentence(error.message) : fill(T.failed, { status: response.status }) };
     }
   }
 
@@ -199,34 +211,58 @@
     const outcome = await post(form.dataset.api, await prepare(entry), entry);
     if (!outcome.ok) {
       show(entry, outcome.message, "error");
+      entry.refused = outcome.final;
       formError.textContent = outcome.message;
       return;
     }
     show(entry, T.sent, "sent");
     entry.sent = outcome.data;
-    window.location = form.dataset.result.replace("00000000-0000-0000-0000-000000000000", outcome.data.id);
+    window.location = form.dataset.result.replace(ZERO, outcome.data.id);
+  }
+
+  // Several files: the first that goes through is an upload of its own; the second makes the batch of
+  // both (the API's "upload" field brings the first in), and the rest join it.
+  async function sendEntry(entry) {
+    const file = await prepare(entry);
+    if (batch) return post(batch.url, file, entry);
+    if (!single) return post(form.dataset.api, file, entry);
+    return post(form.dataset.batches, file, entry, { upload: single.id });
   }
 
   async function sendBatch(entries) {
     for (const entry of entries) {
-      const outcome = await post(batch ? batch.url : form.dataset.batches, await prepare(entry), entry);
+      const outcome = await sendEntry(entry);
       if (!outcome.ok) {
         show(entry, outcome.message, "error");
+        entry.refused = outcome.final;
         continue;
       }
-      batch = batch || { url: outcome.data.url, page_url: outcome.data.page_url };
-      entry.sent = outcome.data.items[0];
+      if (batch || single) {
+        batch = batch || { url: outcome.data.url, page_url: outcome.data.page_url };
+        entry.sent = outcome.data.items[0];
+      } else {
+        single = outcome.data;
+        entry.sent = outcome.data;
+      }
       show(entry, T.sent, "sent");
       entry.row.querySelector(".remove").hidden = true;
     }
-    const failed = pending().length;
-    if (!failed) {
-      window.location = batch.page_url;
+    finish();
+  }
+
+  function finish() {
+    const unsent = chosen.filter((entry) => !entry.sent).length;
+    const goal = batch ? batch.page_url : single && form.dataset.result.replace(ZERO, single.id);
+    if (!unsent && goal) {
+      window.location = goal;
       return;
     }
-    formError.textContent = fill(T.some_failed, { sent: chosen.length - failed, total: chosen.length });
-    if (batch) {
-      batchLink.querySelector("a").href = batch.page_url;
+    const sent = chosen.length - unsent;
+    formError.textContent = sent ? fill(T.some_failed, { sent, total: chosen.length })
+      : fill(T.none_sent, { total: chosen.length });
+    if (goal) {
+      batchLink.querySelector("a").href = goal;
+      batchLink.querySelector("a").textContent = batch ? T.open_batch : T.open_result;
       batchLink.hidden = false;
     }
   }
@@ -236,7 +272,8 @@
     const todo = pending();
     if (busy) return;
     if (!todo.length) {
-      formError.textContent = T.nothing;
+      // Only files the server refused are left: sending them again would only be refused again.
+      formError.textContent = refused().length ? T.only_refused : T.nothing;
       return;
     }
     busy = true;
@@ -244,7 +281,7 @@
     formError.textContent = "";
     try {
       // One image on its own goes to its result page, as ever; more (or more for a batch begun) to a batch.
-      if (todo.length === 1 && !batch) await sendOne(todo[0]);
+      if (todo.length === 1 && !batch && !single) await sendOne(todo[0]);
       else await sendBatch(todo);
     } finally {
       busy = false;
@@ -266,11 +303,13 @@
   // A server message as a sentence on the page (as web.errors.as_sentence does: 。 in Chinese).
   const sentence = (text) => (/[.。!！?？]$/.test(text) ? text : text + stop).replace(/^./, (c) => c.toUpperCase());
   let drawing = false;
+  let drawn = false;  // anything drawn since the last clear: a blank canvas is not sent at all
 
   function clear() {
     ctx.fillStyle = "#fff";
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     error.textContent = "";
+    drawn = false;
   }
 
   function point(event) {
@@ -290,6 +329,8 @@
     Object.assign(ctx, { lineWidth: 14, lineCap: "round", lineJoin: "round", strokeStyle: "#111" });
     ctx.lineTo(...point(event));
     ctx.stroke();
+    drawn = true;
+    error.textContent = "";
   });
   ["pointerup", "pointercancel"].forEach((name) => canvas.addEventListener(name, () => { drawing = false; }));
   document.getElementById("canvas-clear").addEventListener("click", clear);
@@ -299,7 +340,12 @@
     return match ? decodeURIComponent(match[1]) : "";
   }
 
-  button.addEventListener("click", () => canvas.toBlob(async (blob) => {
+  button.addEventListener("click", () => {
+    if (!drawn) error.textContent = button.dataset.msgEmpty;
+    else send();
+  });
+
+  const send = () => canvas.toBlob(async (blob) => {
     const form = new FormData();
     form.append("image", blob, "drawing.png");
     form.append("source", "canvas");
@@ -315,7 +361,7 @@
       error.textContent = err.message;
       button.disabled = false;
     }
-  }, "image/png"));
+  }, "image/png");
 
   clear();
 })();
