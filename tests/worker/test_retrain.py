@@ -141,7 +141,6 @@ def test_corrections_are_scored_per_class_with_not_a_digit_as_its_own_class(ship
     assert holdout.correction_scores(ten_outputs, blank)["correct"] == 0
 
 
-
 def accepted(upload, alice, **correction):
     feedback = feedback_create(upload=upload, owner=Owner(user=alice), **correction)
     feedback_set_accepted(feedback_ids=[feedback.id], accepted=True)
@@ -167,6 +166,21 @@ def test_a_correction_of_another_length_yields_labelled_samples_and_a_not_a_digi
     assert torch.equal(samples.images[1], torch.from_numpy(mark))
     # the 3 the reading missed was typed, not boxed: said, not cut out of thin air
     assert skipped == [f"upload {upload.id}: added 3 has no box"]
+
+
+@pytest.mark.django_db
+def test_only_an_uploads_newest_correction_teaches_and_only_once_it_is_accepted(misread, alice):
+    upload, page, boxes, squiggle = misread
+    accepted(upload, alice, text="123 45")
+    assert len(training.feedback_digits()) == 2
+    # The owner then types the model's reading back: "as read". The accepted correction it replaces
+    # must not teach what its owner took back, accepted or not.
+    feedback_create(upload=upload, owner=Owner(user=alice), text="17 450")
+    assert len(training.feedback_digits()) == 0
+    # A newer correction teaches once staff accept it, in place of the old one.
+    accepted(upload, alice, text="12 45")
+    samples = training.feedback_digits()
+    assert samples.labels.tolist() == [2, NOT_A_DIGIT]
 
 
 @pytest.mark.django_db

@@ -94,13 +94,13 @@ def feedback_list_for(*, upload: Upload) -> QuerySet[Feedback]:
 
 
 def feedback_for_training() -> list[Feedback]:
-    """The accepted corrections to learn from: the newest accepted one of each upload (each correction is
-    complete, so an older one would teach what the person later changed), oldest upload first."""
+    """The corrections to learn from: each upload's newest correction, when staff accepted it and it changes
+    something, oldest first. Each correction is complete, so an older one would teach what the person later
+    changed, even when the newer one is "back to the reading as read" or not yet accepted."""
     latest: dict = {}
-    for feedback in (Feedback.objects.filter(accepted=True).exclude(operations=[])
-                     .select_related("upload").order_by("created", "id")):
+    for feedback in Feedback.objects.select_related("upload").order_by("created", "id"):
         latest[feedback.upload_id] = feedback
-    return sorted(latest.values(), key=lambda f: f.created)
+    return sorted((f for f in latest.values() if f.accepted and f.operations), key=lambda f: f.created)
 
 
 def latest_correction(upload: Upload) -> Feedback | None:
