@@ -154,32 +154,8 @@ def _read(upload) -> dict:
                                         screen_jpeg=screen_jpeg(annotated))
     # One line per reading done: the fault tests count them (an upload is never read twice).
     log.info("upload %s read in %.0f ms", upload.id, (time.monotonic() - started) * 1000)
-    return {"reading": with_agreeing_alternatives(reading.to_dict()), "timings": reading.timings_ms, **files,
+    return {"reading": reading.to_dict(), "timings": reading.timings_ms, **files,
             "model_version_id": current.version.id if current.version else None}
-
-
-def with_agreeing_alternatives(reading: dict) -> dict:
-    """``reading`` (``Reading.to_dict()``) with each digit's alternatives agreeing with the digit itself.
-
-    ``ml.reading`` gives each box the classifier's three likeliest digits, then lets the line reader
-    (``ml/reading/linereader.py``) confirm a box's digit and raise its confidence to the line reader's
-    (a 7 the classifier gave 0.9648 read as 0.9996), or overrule it, without touching the alternatives: the
-    API then said ``confidence: 0.9996`` beside ``alternatives[0].confidence: 0.9648``. Here the digit read
-    comes first with its own confidence, and the others follow in their order, scaled down where needed
-    so that all of them add up to at most 1.
-
-    >>> fixed = with_agreeing_alternatives({"digits": [{"digit": 7, "confidence": 0.9996, "alternatives": [
-    ...     {"digit": 7, "confidence": 0.9648}, {"digit": 0, "confidence": 0.0047}]}]})
-    >>> fixed["digits"][0]["alternatives"]
-    [{'digit': 7, 'confidence': 0.9996}, {'digit': 0, 'confidence': 0.0004}]
-    """
-    for digit in reading.get("digits", []):
-        others = [a for a in digit.get("alternatives", []) if a["digit"] != digit["digit"]]
-        room, total = max(0.0, 1.0 - digit["confidence"]), sum(a["confidence"] for a in others)
-        scale = min(1.0, room / total) if total > 0 else 1.0
-        digit["alternatives"] = [{"digit": digit["digit"], "confidence": digit["confidence"]}] + [
-            {"digit": a["digit"], "confidence": round(a["confidence"] * scale, 4)} for a in others][:3]
-    return reading
 
 
 @contextlib.contextmanager

@@ -30,7 +30,7 @@ from ml.models.linenet import LineRead, ink_strength
 from ml.paths import LINE_CHECKPOINT
 
 from .params import READER, ReaderParams
-from .result import Digit
+from .result import Digit, agreeing
 
 _MODELS: dict[str, LineModel | None] = {}
 
@@ -141,9 +141,10 @@ def _checked(d: Digit, char: tuple[int, float, float], params: ReaderParams) -> 
     digit, p, _ = char
     if digit == d.digit:
         confidence = max(d.confidence, p)
-        return Digit(d.digit, confidence, d.box, d.line, confidence < params.uncertain_below, d.alternatives)
+        return Digit(d.digit, confidence, d.box, d.line, confidence < params.uncertain_below,
+                     agreeing(d.digit, confidence, d.alternatives))
     if p >= d.confidence + params.line_margin:
-        return _new_digit(digit, p, d.box, d.line, params.uncertain_below)
+        return Digit(digit, p, d.box, d.line, p < params.uncertain_below, agreeing(digit, p, d.alternatives))
     return d
 
 

@@ -20,11 +20,29 @@ class Digit:
     box: list[int]  # x, y, w, h in the upright image's pixels
     line: int
     uncertain: bool
-    alternatives: list[dict[str, float]] = field(default_factory=list)  # top 3, best first
+    # The top 3, best first: the digit read and its confidence, then the next likeliest (:func:`agreeing`).
+    alternatives: list[dict[str, float]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"digit": self.digit, "confidence": round(self.confidence, 4), "box": self.box,
                 "line": self.line, "uncertain": self.uncertain, "alternatives": self.alternatives}
+
+
+def agreeing(digit: int, confidence: float, alternatives: list[dict[str, float]]) -> list[dict[str, float]]:
+    """The top three alternatives of a digit read as ``digit`` at ``confidence`` after a second reader
+    confirmed or overruled the first one's ``alternatives``: the digit read first with its own
+    confidence, the others in their order, scaled down where needed so that all add up to at most 1.
+
+    >>> agreeing(7, 0.9996, [{"digit": 7, "confidence": 0.9648}, {"digit": 0, "confidence": 0.0047}])
+    [{'digit': 7, 'confidence': 0.9996}, {'digit': 0, 'confidence': 0.0004}]
+    >>> agreeing(3, 0.9, [{"digit": 8, "confidence": 0.6}, {"digit": 3, "confidence": 0.3}])
+    [{'digit': 3, 'confidence': 0.9}, {'digit': 8, 'confidence': 0.1}]
+    """
+    others = [a for a in alternatives if a["digit"] != digit]
+    room, total = max(0.0, 1.0 - confidence), sum(a["confidence"] for a in others)
+    scale = min(1.0, room / total) if total > 0 else 1.0
+    return ([{"digit": digit, "confidence": round(confidence, 4)}]
+            + [{"digit": a["digit"], "confidence": round(a["confidence"] * scale, 4)} for a in others])[:3]
 
 
 @dataclass

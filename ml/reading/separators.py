@@ -1,7 +1,8 @@
 """The marks between the digits of a line that are not digits but say how to read them: the ``.`` and
 ``,`` of an amount or a date, the ``-`` of a date or a phone number. The segmenter drops them as too
 small to be digits; here those dropped boxes are given back to the line they sit in, by where they sit
-in it and their shape, so a reading can show ``1.500,00`` while its digits stay ``150000``.
+in it and their shape, so a reading can show ``1.500,00`` while its digits stay ``150000``. The dots
+of a dotted line the number is written on are none of them separators.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def find_separators(lines: list[list[Box]], dropped: list[Box], digit_h: float, 
     heights = np.array([i.height for i in info])
     tops, bottoms = np.array([i.top for i in info]), np.array([i.bottom for i in info])
     starts, ends = np.array([i.lefts[0] for i in info]), np.array([i.rights[-1] for i in info])
+    outside = np.zeros(len(lines), int)  # dots at a line's foot beyond its digits
     for box in dropped:
         if max(box.w, box.h) < params.separator_min * digit_h:
             continue  # a speck of noise, not a mark anyone wrote
@@ -60,13 +62,31 @@ def find_separators(lines: list[list[Box]], dropped: list[Box], digit_h: float, 
         # The lines it could belong to: beside their digits' band, inside their run of digits.
         beside = (tops - 0.5 * heights <= box.cy) & (box.cy <= bottoms + 0.5 * heights)
         inside = (starts - 0.2 * heights < cx) & (cx < ends + params.separator_after * heights)
-        near = np.flatnonzero(beside & inside)
-        for k in near:
+        for k in np.flatnonzero(beside & inside):
             char = _separator_in(box, info[k], params)
             if char:
                 marks[k].append(Mark(char, box))
                 break
-    return [sorted(m, key=lambda mark: mark.box.x) for m in marks]
+        reach = params.dotted_reach * heights
+        for k in np.flatnonzero(beside & ~inside & (starts - reach < cx) & (cx < ends + reach)):
+            outside[k] += _separator_in(box, info[k], params) == "."
+    return [sorted(m, key=lambda mark: mark.box.x) if not _dotted(m, info[k], outside[k], params)
+            else [mark for mark in m if mark.char != "."] for k, m in enumerate(marks)]
+
+
+def _dotted(marks: list[Mark], line: _Line, outside: int, params: SegmentParams) -> bool:
+    """Whether a line's dots are a dotted line it is written on: ``outside`` of them beyond its digits
+    (``dotted_outside`` or more), or ``dotted_gap`` in one gap between its digits.
+
+    >>> line = _describe([Box(0, 0, 20, 40), Box(40, 0, 20, 40)])
+    >>> dot = lambda x: Mark(".", Box(x, 36, 4, 4))
+    >>> _dotted([dot(28)], line, 0, SEGMENT), _dotted([dot(24), dot(32)], line, 0, SEGMENT)
+    (False, True)
+    """
+    if outside >= params.dotted_outside:
+        return True
+    gaps = np.searchsorted(line.lefts, [m.box.x for m in marks if m.char == "."])
+    return bool(len(gaps) and np.bincount(gaps).max() >= params.dotted_gap)
 
 
 def _separator_in(box: Box, line: _Line, params: SegmentParams) -> str | None:

@@ -220,6 +220,20 @@ def test_separators_are_reported_where_they_stand_but_are_never_digits(test_digi
     assert read(grey, model=shipped_model, steps=Steps(separators=False)).to_dict()["separators"] == []
 
 
+def test_the_dots_of_a_dotted_line_written_on_are_no_separators(test_digits, shipped_model):
+    images, labels = test_digits
+    page, truth = page_from_text(images, labels, ["54321"], seed=3, digit_height=60)
+    page = page.copy()
+    foot = int(np.median([d["box"][1] + d["box"][3] for d in truth["digits"]])) + 4
+    for x in range(10, page.shape[1] - 10, 16):  # a form's dotted line, under and beyond the number
+        cv2.circle(page, (x, foot), 2, 0, -1)
+    reading = read(page, model=shipped_model)
+    assert reading.text == "54321" and reading.display_lines == ["54321"] and reading.separators == []
+    # Without the dotted-line rule, its dots between the digits were read as decimal points.
+    loose = ReaderParams(segment=SegmentParams(dotted_outside=99, dotted_gap=99))
+    assert read(page, model=shipped_model, params=loose).display_lines[0].count(".") >= 3
+
+
 def coloured_paper_closeup(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A close-up of one digit in a dark blue-green marker on yellow-green paper whose grain shows in
     the blue channel (the paper is dark there), as a phone photo of such a card is."""

@@ -204,7 +204,7 @@ def test_each_digits_alternatives_agree_with_it_after_the_line_reader_raised_its
                                                                                                client):
     """The shipped model on the sample page: the line reader confirms most boxes at a higher confidence
     than the classifier's (0.9996 for a 7 the classifier gave 0.9648); the stored reading and the API
-    say the same number twice, and the alternatives stay a distribution."""
+    say the same number twice, and the alternatives stay a distribution (ml.reading.result.agreeing)."""
     from pathlib import Path
 
     settings.DIGITSCAN_DEFAULT_CHECKPOINT = str(ml.DEFAULT_CHECKPOINT)

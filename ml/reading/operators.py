@@ -1,0 +1,115 @@
+"""The division slash and the brackets of a written sum, which the classifier reads as 1s (or 7s).
+
+``56 / 7 × 9`` drawn or photographed reads ``56179``: a slash is one straight stroke, as a 1 is. Alone
+it cannot be told from a 1 (MNIST's own test 1s lean up to 45°), so two things must hold together:
+the box is one thin straight stroke leaning far to the right, more than handwritten 1s among digits
+do (the real sets' 1s lean up to 26°, their slashes 32–47°), with a number on each side, and its
+line holds another operator, a mark smaller than the digits that the classifier reads as *not a
+digit* (a ``+`` or ``×``). An isolated digit, a number, a date or an amount has no such mark, so a
+leaning 1 there stays a 1. A ``-`` is no such sign: dates and phone numbers have dashes (on
+generated sheets, dates' leaning 1s were dropped when it counted). A bracket is a single curved
+stroke taller than the digits beside it, whose middle bows away from the line between its ends; a 1
+is straight and a 7 has a bar, which makes it thick.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ml.models.config import DIGIT_CLASSES, NOT_A_DIGIT
+
+from .boxes import Box, Segmentation, member
+from .lines import line_height
+from .params import READER, ReaderParams
+
+
+def lean(mask: np.ndarray) -> tuple[float, float]:
+    """The lean of the ink in ``mask`` from upright in degrees (positive: its top to the right, as
+    ``/``) and how thick it is for its length (the spread across its main axis over the spread
+    along it: a straight pen stroke under 0.1, a digit's loop 0.3 or more).
+
+    >>> stroke = np.zeros((40, 40), np.uint8)
+    >>> for y in range(40):
+    ...     stroke[y, 39 - y] = 1
+    >>> [round(v, 2) for v in lean(stroke)]
+    [45.0, 0.0]
+    """
+    ys, xs = np.nonzero(mask)
+    if len(xs) < 3:
+        return 0.0, 1.0
+    values, vectors = np.linalg.eigh(np.cov(np.stack([xs, ys]).astype(np.float64)))
+    dx, dy = vectors[:, 1]
+    if dy < 0:
+        dx, dy = -dx, -dy  # the axis pointing down the image
+    angle = float(np.degrees(np.arctan2(-dx, dy)))  # down and to the left: top to the right
+    return angle, float(np.sqrt(max(values[0], 0.0) / max(values[1], 1e-9)))
+
+
+def bow(mask: np.ndarray) -> float:
+    """How far the middle half of the stroke in ``mask`` lies beside the straight line between its
+    ends, as a share of its height (the median over its rows; signed: negative to the left, as ``(``).
+
+    >>> arc = np.zeros((40, 20), np.uint8)
+    >>> for y in range(40):
+    ...     arc[y, int(14 - 10 * np.sin(np.pi * y / 39))] = 1
+    >>> round(bow(arc), 2), bow(np.eye(30, dtype=np.uint8))
+    (-0.21, 0.0)
+    """
+    rows = np.flatnonzero(mask.any(axis=1))
+    if len(rows) < 8:
+        return 0.0
+    centres = np.array([np.flatnonzero(mask[y]).mean() for y in rows])
+    k = max(1, len(rows) // 10)
+    y0, y1 = rows[:k].mean(), rows[-k:].mean()
+    x0, x1 = centres[:k].mean(), centres[-k:].mean()
+    chord = x0 + (rows - y0) / max(y1 - y0, 1.0) * (x1 - x0)
+    n = len(rows)
+    return float(np.median((centres - chord)[n // 4 : 3 * n // 4]) / mask.shape[0])
+
+
+def slashes(seg: Segmentation, line: list[Box], whole: list[np.ndarray], *,
+            params: ReaderParams = READER) -> set[int]:
+    """The boxes of ``line`` (read whole as ``whole``) that are a sum's division slash or bracket
+    rather than a 1 or a 7: see the module's docstring.
+
+    When the line holds an operator, a box read *not a digit* (``slash_operator`` or more) between
+    ``operator_size`` of the line's height and ``operator_below`` of it: a box read as 1, not first
+    or last, that leans ``slash_lean`` degrees or more and is at most ``slash_thick`` thick is a
+    slash; a box read as 1 or 7 at least ``bracket_tall`` line heights tall, at most
+    ``bracket_thick`` thick and bowed ``bracket_bow`` or more is a bracket.
+
+    >>> import cv2
+    >>> labels = np.zeros((60, 220), np.int32)
+    >>> _ = cv2.line(labels, (70, 55), (100, 5), 2, 2)                  # a stroke leaning 31°
+    >>> line = [Box(10, 5, 30, 50, [1]), Box(66, 3, 38, 54, [2]), Box(120, 20, 20, 20, [3]),
+    ...         Box(160, 5, 30, 50, [4])]
+    >>> seg = Segmentation([line], np.zeros((60, 220), np.float32), labels)
+    >>> read = lambda d: np.eye(11)[d] * 0.97 + 0.003                   # read as d at 0.97; 10: not a digit
+    >>> slashes(seg, line, [read(5), read(1), read(10), read(6)])      # a + or × beside it
+    {1}
+    >>> slashes(seg, line, [read(5), read(1), read(4), read(6)])       # a number: the 1 stays
+    set()
+    """
+    if len(line) < 3:
+        return set()
+    line_h = line_height(line)
+    operator = any(
+        p[NOT_A_DIGIT] >= params.slash_operator
+        and params.operator_size * line_h <= max(b.w, b.h) and b.h <= params.operator_below * line_h
+        for b, p in zip(line, whole))
+    if not operator:
+        return set()
+    found = set()
+    for k, (box, p) in enumerate(zip(line, whole)):
+        digit = int(np.argmax(p[:DIGIT_CLASSES]))
+        if digit not in (1, 7) or not box.labels:
+            continue
+        mask = member(seg.labels[box.y : box.y2, box.x : box.x2], box.labels)
+        angle, thick = lean(mask)
+        between = 0 < k < len(line) - 1  # a slash divides: it has a number on each side
+        if digit == 1 and between and angle >= params.slash_lean and thick <= params.slash_thick:
+            found.add(k)
+        elif (box.h >= params.bracket_tall * line_h and thick <= params.bracket_thick
+              and abs(bow(mask)) >= params.bracket_bow):
+            found.add(k)
+    return found
