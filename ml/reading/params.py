@@ -63,6 +63,9 @@ class ReaderParams:
     # A run of a cut box's pieces (not the whole box) is a digit only when read at this confidence or
     # more: the arms of a + or × cut apart were read as 4s and 7s under 0.2.
     cut_min_confidence: float = 0.3
+    # ... and the 1s of a box cut into ``stroke_ones`` or more 1s are a letter's strokes (a w or an m;
+    # split.letter_strokes).
+    stroke_ones: int = 3
     # ... never the upright of a + cut from its arms, flat pieces at most ``cross_flat`` of its height
     # (split.crossed), nor a grid's side cut by the image (split.cut_rules: from ``rule_reach`` of its
     # top to as near its bottom, ``rule_tall`` line heights or more).

@@ -32,7 +32,7 @@ from .operators import slashes
 from .params import ALL_STEPS, READER, ReaderParams, Steps
 from .result import Digit, Reading, Separator
 from .segment import segment
-from .split import choose, line_candidates, printed_words
+from .split import choose, letter_strokes, line_candidates, printed_words
 
 _MODELS: dict[str, LoadedModel] = {}
 
@@ -186,7 +186,8 @@ def _chosen_digits(model: LoadedModel, seg: Segmentation, whole: np.ndarray, par
             line_of.append(None)
             continue
         probs = np.stack([known[id(u.box)] for u in plan])
-        chosen = choose(plan, probs, line_height(line), params=params)
+        chosen = letter_strokes(line, plan, choose(plan, probs, line_height(line), params=params), probs,
+                                params=params)
         digits += [_digit(seg, plan[k].box, probs[k], line_no, params) for k in chosen]
         line_of.append(line_no if chosen else None)
         line_no += bool(chosen)  # a line of marks only (a ruled line's pieces) is no line of digits

@@ -270,3 +270,24 @@ def test_an_image_denser_than_the_work_budget_stops_after_segmenting_with_a_reas
     with pytest.raises(TooDenseError, match="crop it into parts"):
         read(page, model=shipped_model, max_boxes=100)
     assert len(read(page, model=shipped_model).digits) > 100  # under the default budget it is read
+
+
+def _written(text: str, face: int, *, scale: float = 2.6, thick: int = 4) -> np.ndarray:
+    """``text`` written across a white page in one of OpenCV's faces, a 4-px pen, as grey pixels."""
+    (w, h), base = cv2.getTextSize(text, face, scale, thick)
+    page = np.full((h + base + 80, w + 80), 255, np.uint8)
+    cv2.putText(page, text, (40, h + 40), face, scale, 0, thick, cv2.LINE_AA)
+    return page
+
+
+def test_the_strokes_of_a_w_cut_apart_are_not_read_as_ones(shipped_model):
+    # A printed label's or a word's w (or m): read whole it is not a digit, so it is cut at its column
+    # minima, and each of its strokes reads as a confident 1 ("Marks awarded" on a real form read
+    # 111015, "www" 1111111141). Touching digits cut apart are seldom three 1s.
+    for word, fewer in (("www", 8), ("wave", 4), ("Marks awarded", 3)):
+        page = _written(word, cv2.FONT_HERSHEY_SIMPLEX)
+        now = read(page, model=shipped_model).text
+        before = read(page, model=shipped_model, params=ReaderParams(stroke_ones=99)).text
+        assert now.count("1") <= before.count("1") - fewer, (word, now, before)
+    # Digits are not touched: three touching digits with one 1 among them still read.
+    assert read(_written("2026 1999", cv2.FONT_HERSHEY_SIMPLEX), model=shipped_model).text == "20261999"
