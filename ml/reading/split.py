@@ -102,7 +102,7 @@ class Candidate(NamedTuple):
     # Holds the upright of a cross but not both its arms: a piece with flat pieces of its own box on
     # both sides at its middle (a + cut apart), never a digit so (:func:`crossed`).
     cross: bool = False
-    # Holds a table grid's upright cut by the image (:func:`cut_rules`) or a sum's slash: no digit,
+    # Holds a table grid's upright cut by the image (:func:`cut_rules`) or a sum's slash or bracket: no digit,
     # and that piece alone is dropped at no cost (its crop reads as a confident 1).
     rule: bool = False
 
@@ -167,7 +167,7 @@ def line_candidates(line: list[Box], whole: list[np.ndarray], *, params: ReaderP
     ``line[k]``): doubtful boxes are replaced by their cut pieces, and doubtful or short boxes may
     join their neighbours (a detached bar). The upright of a cut + and, in an image ``height``
     pixels high, a grid's side cut by the image (:func:`cut_rules`) are marked, and so are the boxes
-    ``slashes`` (indices into ``line``: a sum's division slash, :mod:`ml.reading.operators`), each
+    ``slashes`` (indices into ``line``: a sum's division slash or bracket, :mod:`ml.reading.operators`), each
     dropped as a grid's side is.
 
     >>> one = [Box(0, 0, 30, 60, pieces=[Box(0, 0, 15, 60), Box(15, 0, 15, 60)])]
