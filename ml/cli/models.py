@@ -20,7 +20,15 @@ from ml.training.run import train_checkpoint, training_splits
 def cmd_train(args: argparse.Namespace) -> int:
     request = TrainRequest(family=args.model, recipe=args.recipe, epochs=args.epochs, limit=args.limit,
                            test_limit=args.test_limit, seed=args.seed, dry_run=args.dry_run)
-    train, test = training_splits(request)
+    extra = None
+    if args.real:
+        from ml.reading.reader import default_model
+        from ml.training.real import real_samples
+
+        extra = real_samples(args.real, default_model(), repeats=args.real_repeats,
+                             progress=TqdmProgress("real"))
+        print(f"{len(extra) // max(args.real_repeats, 1)} real boxes from {args.real}", file=sys.stderr)
+    train, test = training_splits(request, extra=extra)
     print(f"training {args.model} ({args.recipe} recipe) on {len(train)} images", file=sys.stderr)
     trained = train_checkpoint(request, args.out, train, test, progress=TqdmProgress(args.model),
                                command=args.command_line)

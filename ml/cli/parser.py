@@ -39,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--test-limit", type=int, default=train.test_limit,
                    help="test on a random subset of this size (a dry run tests on 500)")
     t.add_argument("--dry-run", action="store_true", help="two batches, one epoch: checks the pipeline")
+    t.add_argument("--real", default=None,
+                   help="also train on the boxes the shipped model reads in this labelled set of real "
+                        "images (labels.csv as score-set reads it), labelled by aligning each reading "
+                        "to its label (ml.training.real)")
+    t.add_argument("--real-repeats", type=int, default=5, help="how many times each real box is shown")
     t.set_defaults(handler="models:cmd_train")
 
     lines = LineTrainConfig()

@@ -11,7 +11,7 @@ from typing import Any
 from .config import DIGIT_CLASSES
 
 # Options whose value is a file or folder of the machine that trained (``--out var/ck/x.pt``).
-_PATH_OPTIONS = ("--out", "--checkpoint", "--data", "--mnist")
+_PATH_OPTIONS = ("--out", "--checkpoint", "--data", "--mnist", "--real")
 
 
 def command_text(command: str | None) -> str:
@@ -49,6 +49,9 @@ class DataCounts:
     corrections: int
     mnist: bool  # the images are MNIST's training set
     subset: bool  # a random subset of it
+    real: int = 0  # boxes read in a labelled real set (ml.training.real), each shown ``repeats`` times
+    real_set: str = ""
+    repeats: int = 1
 
 
 def data_counts(data: dict[str, Any] | None) -> DataCounts | None:
@@ -56,7 +59,7 @@ def data_counts(data: dict[str, Any] | None) -> DataCounts | None:
     trained (never shown); None when not recorded.
 
     >>> data_counts({"source": "/data/mnist (random 1000) + 7 feedback digits", "samples": 1007})
-    DataCounts(images=1000, corrections=7, mnist=True, subset=True)
+    DataCounts(images=1000, corrections=7, mnist=True, subset=True, real=0, real_set='', repeats=1)
     """
     data = data or {}
     source, samples = str(data.get("source") or ""), data.get("samples")
@@ -64,8 +67,11 @@ def data_counts(data: dict[str, Any] | None) -> DataCounts | None:
         return None
     found = re.search(r"\+ (\d+) (?:feedback digits|accepted corrections)", source)
     corrections = int(found.group(1)) if found else 0
-    return DataCounts(images=samples - corrections, corrections=corrections, mnist="mnist" in source.lower(),
-                      subset="(random" in source)
+    real = re.search(r"\+ (\d+) real boxes of (\S+) × (\d+)", source)
+    shown, repeats = (int(real.group(1)), int(real.group(3))) if real else (0, 1)
+    return DataCounts(images=samples - corrections - shown, corrections=corrections,
+                      mnist="mnist" in source.lower(), subset="(random" in source, real=shown // repeats,
+                      real_set=real.group(2) if real else "", repeats=repeats)
 
 
 def data_text(data: dict[str, Any] | None) -> str:
@@ -75,6 +81,8 @@ def data_text(data: dict[str, Any] | None) -> str:
     'MNIST training set, 60,000 images'
     >>> data_text({"source": "/data/mnist (random 1000) + 7 feedback digits", "samples": 1007})
     'MNIST training set, a random 1,000 images + 7 accepted corrections'
+    >>> data_text({"source": "/data/mnist + 6245 real boxes of more × 5", "samples": 66245})
+    'MNIST training set, 60,000 images + 1,249 boxes read in the real set more, each shown 5 times'
     """
     counts = data_counts(data)
     if counts is None:
@@ -83,6 +91,9 @@ def data_text(data: dict[str, Any] | None) -> str:
         text = f"{counts.images:,} images"
     else:
         text = f"MNIST training set, {'a random ' if counts.subset else ''}{counts.images:,} images"
+    if counts.real:
+        text += (f" + {counts.real:,} boxes read in the real set {counts.real_set}, each shown "
+                 f"{counts.repeats} times")
     return text + (f" + {counts.corrections:,} accepted corrections" if counts.corrections else "")
 
 

@@ -17,17 +17,15 @@ repository and per kind; with ``tesseract`` on the PATH, Tesseract's digits besi
 
 from __future__ import annotations
 
-import csv
-import json
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ml.labels import LabelledImage, load_labels
 from ml.models.checkpoint import LoadedModel
 from ml.models.linemodel import LineModel
 from ml.reading.decode import ImageError, decode_image
@@ -35,39 +33,6 @@ from ml.reading.params import ALL_STEPS, READER, ReaderParams, Steps
 from ml.reading.reader import read
 
 from .score_pages import calibration, edit_distance, match_boxes, reliability, tesseract_lines
-
-
-@dataclass(frozen=True)
-class LabelledImage:
-    path: Path
-    digits: str  # in reading order; spaces only mark lines and groups
-    source: str
-    kind: str
-    boxes: list[list[int]] | None  # [x, y, w, h] per digit, when the label has them
-
-
-def load_labels(folder: str | Path, labels: str = "labels.csv") -> list[LabelledImage]:
-    """The images of ``folder`` and their labels; an image is looked for beside the labels or in
-    ``images/``.
-
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     rows = ["file,digits,boxes", 'x.jpg,42,"[[1, 2, 3, 4, 4]]"']
-    ...     _ = (Path(tmp) / "labels.csv").write_text("\\n".join(rows))
-    ...     [(i.path.name, i.digits, i.source, i.boxes) for i in load_labels(tmp)]
-    [('x.jpg', '42', '', [[1, 2, 3, 4]])]
-    """
-    folder = Path(folder)
-    images = []
-    with open(folder / labels, newline="") as f:
-        for row in csv.DictReader(f):
-            path = folder / row["file"]
-            if not path.exists() and (folder / "images" / row["file"]).exists():
-                path = folder / "images" / row["file"]
-            boxes = [b[:4] for b in json.loads(row["boxes"])] if row.get("boxes") else None
-            images.append(LabelledImage(path, row["digits"].strip(), row.get("source_repo", ""),
-                                        row.get("kind", ""), boxes))
-    return images
 
 
 def _row(image: LabelledImage, text: str, found: list[list[int]], confident: list[tuple[float, bool]],

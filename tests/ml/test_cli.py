@@ -84,6 +84,29 @@ def test_train_dry_run_writes_a_checkpoint_that_evaluate_reads(tmp_path):
     assert printed.returncode == 0 and printed.stdout.startswith("# Model card: m")
 
 
+def test_train_on_a_labelled_real_set_adds_its_boxes_labelled_by_alignment(tmp_path):
+    import shutil
+
+    real = tmp_path / "real"
+    real.mkdir()
+    shutil.copy("docs/samples/digits.png", real)
+    # The label says the page's fourth digit is a 7 (it reads 1): the box is learned as a 7.
+    (real / "labels.csv").write_text("file,digits\ndigits.png,75073 20261125 4096\n")
+    out = tmp_path / "m.pt"
+    result = run_ml("train", "--dry-run", "--out", str(out), "--real", str(real), "--real-repeats", "3")
+    assert result.returncode == 0, result.stderr
+    assert "17 real boxes from" in result.stderr
+    card = (tmp_path / "m.md").read_text()
+    assert "60,000 images + 17 boxes read in the real set real, each shown 3 times" in card
+    assert "--real-repeats 3" in card and str(real) not in card
+
+    from ml.models.checkpoint import load_checkpoint
+    from ml.training.real import real_samples
+
+    samples = real_samples(real, load_checkpoint("ml/checkpoints/digitscan-cnn.pt"))
+    assert samples.labels.tolist()[:5] == [7, 5, 0, 7, 3]
+
+
 def test_evaluate_of_a_missing_checkpoint_says_so(tmp_path):
     result = run_ml("evaluate", str(tmp_path / "nope.pt"))
     assert result.returncode == 2

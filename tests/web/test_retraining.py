@@ -305,3 +305,18 @@ def test_no_page_staff_or_visitors_read_shows_a_path_of_the_machine_that_trained
     version_page = staff_client.get(f"/admin/registry/modelversion/{retrained.id}/change/").content.decode()
     assert "retrain #7 on this site" in version_page
     assert "MNIST training set, a random 1,000 images + 41 accepted corrections" in version_page
+
+
+def test_a_version_trained_on_a_real_sets_boxes_says_so_in_either_language_without_its_folder():
+    from django.utils import translation
+
+    from web.registry.words import version_data_text
+
+    source = "/work/x/../shared/datasets/mnist + 6245 real boxes of real-photos-more × 5"
+    training = {"data": {"source": source, "samples": 66245}}
+    with translation.override("en"):
+        assert version_data_text(training) == (
+            "MNIST training set, 60,000 images + 1,249 boxes read in the real set real-photos-more")
+    with translation.override("zh-hans"):
+        assert version_data_text(training) == (
+            "MNIST 训练集，60,000 张图片 + 真实图像集 real-photos-more 中读出的 1,249 个框")

@@ -22,8 +22,10 @@ def recipe_name(recipe: str | None) -> str:
             "thesis": _("thesis (the study's CNN)")}.get(recipe or "", recipe or _("not recorded"))
 
 
-def data_words(*, images: int, corrections: int = 0, mnist: bool = True, subset: bool | None = None) -> str:
-    """E.g. "MNIST training set, 60,000 images + 41 accepted corrections"."""
+def data_words(*, images: int, corrections: int = 0, mnist: bool = True, subset: bool | None = None,
+               real: int = 0, real_set: str = "") -> str:
+    """E.g. "MNIST training set, 60,000 images + 41 accepted corrections"; ``real`` boxes read in a
+    labelled real set (``python -m ml train --real``) are named with it."""
     subset = images < MNIST_TRAIN if subset is None else subset
     if not mnist:
         text = _("%(n)s images") % {"n": f"{images:,}"}
@@ -31,6 +33,8 @@ def data_words(*, images: int, corrections: int = 0, mnist: bool = True, subset:
         text = _("MNIST training set, a random %(n)s images") % {"n": f"{images:,}"}
     else:
         text = _("MNIST training set, %(n)s images") % {"n": f"{images:,}"}
+    if real:
+        text += " " + _("+ %(n)s boxes read in the real set %(name)s") % {"n": f"{real:,}", "name": real_set}
     if corrections:
         text += " " + _("+ %(n)s accepted corrections") % {"n": f"{corrections:,}"}
     return text
@@ -46,7 +50,7 @@ def version_data_text(training: dict | None) -> str:
     if counts is None:
         return _("not recorded")
     return data_words(images=counts.images, corrections=counts.corrections, mnist=counts.mnist,
-                      subset=counts.subset)
+                      subset=counts.subset, real=counts.real, real_set=counts.real_set)
 
 
 def version_training_text(training: dict | None) -> str:
