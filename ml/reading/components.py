@@ -126,6 +126,44 @@ def typical_height(boxes: list[Box], *, params: SegmentParams = SEGMENT) -> floa
     return float(order[int(np.searchsorted(weights, weights[-1] / 2))].h)
 
 
+def remove_frames(mask: np.ndarray, found: tuple, digit_px: float, *,
+                  params: SegmentParams = SEGMENT) -> np.ndarray:
+    """``mask`` without the drawn squares a digit is written in, one to a box (a form's mark boxes,
+    a box drawn round each digit): a component at least ``frame_min`` digit heights on each side, at
+    most ``frame_aspect`` times as wide as tall or as tall as wide, with ink along all four sides of
+    its bounding box (``frame_cover`` of each side's length, within ``frame_band`` of the shorter side)
+    and most of its ink there. Its sides are taken out; ink inside them stays (a digit touching its box).
+    A square's sides are shorter than the rules ``ink.remove_rules`` takes out, so its two uprights read
+    as 1s and the digit inside was lost with them. A written 0, however square, leaves its box's
+    corners empty; ``found`` is ``mask``'s components as cv2.connectedComponentsWithStats gives them.
+
+    >>> mask = np.zeros((80, 160), np.uint8)
+    >>> _ = cv2.rectangle(mask, (10, 10), (70, 70), 1, 2); mask[25:55, 38:42] = 1     # a 1 in its box
+    >>> _ = cv2.ellipse(mask, (120, 40), (28, 30), 0, 0, 360, 1, 3)                   # a 0 as big
+    >>> out = remove_frames(mask, cv2.connectedComponentsWithStats(mask), 40.0)
+    >>> int(out[10, 40]), int(out[40, 40]), int(out[40, 92])                          # box, 1, 0
+    (0, 1, 1)
+    """
+    count, labels, stats, _ = found
+    out = mask
+    side = params.frame_min * digit_px
+    for i in range(1, count):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        if min(w, h) < side or max(w, h) > params.frame_aspect * min(w, h):
+            continue
+        own = labels[y : y + h, x : x + w] == i
+        t = max(2, round(params.frame_band * min(w, h)))
+        band = np.zeros_like(own)
+        band[:t], band[-t:], band[:, :t], band[:, -t:] = True, True, True, True
+        covered = (own[:t].any(axis=0).mean(), own[-t:].any(axis=0).mean(),
+                   own[:, :t].any(axis=1).mean(), own[:, -t:].any(axis=1).mean())
+        if min(covered) < params.frame_cover or (own & band).sum() < 0.5 * own.sum():
+            continue
+        out = out.copy() if out is mask else out
+        out[y : y + h, x : x + w][own & band] = 0
+    return out
+
+
 def frame_sides(boxes: list[Box], rules: np.ndarray, digit_h: float, *,
                 params: SegmentParams = SEGMENT) -> list[Box]:
     """Drop the short sides of a frame whose long sides were rules: thin upright strokes that meet a

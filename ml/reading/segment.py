@@ -11,7 +11,8 @@ benchmark can look at each; their numbers are in :mod:`ml.reading.params`):
    ``ink.remove_rules`` then subtracts straight ink much longer than a digit (ruled lines, a margin
    rule, the long sides of a printed box; ``components.frame_sides`` drops the short ones).
 2. ``ink.binarize``: a global threshold on the ink map (Otsu, clamped so a blank page stays blank),
-   with hysteresis so pale stretches joined to firm strokes count.
+   with hysteresis so pale stretches joined to firm strokes count; ``components.remove_frames`` then
+   takes out the squares drawn round single digits (a form's mark boxes), too short to be rules.
 3. ``components.components``: connected components; ``components.group_fragments`` joins a faint
    digit's fragments, ``components.merge_pieces`` a broken digit's pieces that share columns, and
    ``components.is_digit_like`` drops specks and ruled lines by size relative to the typical digit
@@ -45,6 +46,7 @@ from .components import (
     height_boxes,
     is_digit_like,
     merge_pieces,
+    remove_frames,
     small_digits,
     tall_digits,
     typical_height,
@@ -134,6 +136,10 @@ def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParam
         ink, rules = remove_rules(ink, digit_px, params=params)
     mask = binarize(ink, hysteresis=steps.hysteresis, params=params)
     found = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if steps.rules:
+        framed = remove_frames(mask, found, digit_px, params=params)
+        if framed is not mask:
+            mask, found = framed, cv2.connectedComponentsWithStats(framed, connectivity=8)
     if steps.edges:
         cleaned = remove_edges(mask, gray, length_px=params.rule_length * digit_px,
                                thin_px=max(1.5, params.straight_thin * digit_px), step=params.edge_step,

@@ -89,6 +89,13 @@ class SegmentParams:
     # amount box; its sides were read as two 1s before, a test). 0 keeps every upright.
     frame_side_aspect: float = 0.35
     frame_reach: float = 0.08
+    # A square drawn round one digit (components.remove_frames): at least ``frame_min`` digit heights
+    # on each side, at most ``frame_aspect`` times as long as wide, ink along ``frame_cover`` of each side
+    # within ``frame_band`` of its shorter side.
+    frame_min: float = 0.8
+    frame_aspect: float = 2.5
+    frame_cover: float = 0.9
+    frame_band: float = 0.12
     # A table's or grid's cell lines left over as uprights drawn far finer than the digits, dropped
     # and erased for the line reader (uprights.hairlines says how each is used). 0 keeps them.
     hairline_ratio: float = 0.6

@@ -379,3 +379,26 @@ def test_a_sums_division_slash_is_no_digit_but_a_leaning_1_in_a_number_stays(tes
     # Without the slash rule the sum's slash is read as a 1.
     steep = ReaderParams(slash_lean=90.0)
     assert read(_sum_page(images, labels, "56/7x9"), model=shipped_model, params=steep).text == "56179"
+
+
+def _boxed(images, labels, text, *, cell=64, pen=2):
+    """``text`` written one MNIST test digit to a drawn square (a form's mark boxes), on white."""
+    page = np.full((cell + 60, 40 + len(text) * (cell + 12)), 255, np.uint8)
+    for i, c in enumerate(text):
+        x, y = 20 + i * (cell + 12), 30
+        digit = cv2.resize(_digit(images, labels, int(c), i), (cell - 8, cell - 8))
+        window = page[y + 4 : y + cell - 4, x + 4 : x + cell - 4]
+        window[:] = np.minimum(window, 255 - digit)
+        cv2.rectangle(page, (x, y), (x + cell, y + cell), 0, pen)
+    return page
+
+
+def test_digits_written_one_to_a_drawn_square_are_read_without_the_squares(test_digits, shipped_model):
+    # A form's mark boxes: each square's sides are shorter than a rule, so they read as two 1s and the
+    # digit inside was lost with them (0123456789 read 121151133).
+    images, labels = test_digits
+    for text, cell, pen in (("0123456789", 64, 2), ("71550", 48, 2), ("2024", 64, 4)):
+        page = _boxed(images, labels, text, cell=cell, pen=pen)
+        assert read(page, model=shipped_model).text == text
+    kept = ReaderParams(segment=SegmentParams(frame_cover=2.0))
+    assert read(_boxed(images, labels, "0123456789"), model=shipped_model, params=kept).text != "0123456789"
