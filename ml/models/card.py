@@ -19,7 +19,7 @@ def command_text(command: str | None) -> str:
 
     >>> command_text("python -m ml train --out var/ck/reject5-s0.pt --seed 0")
     'python -m ml train --seed 0'
-    >>> command_text("python -m ml train --out=/work/x.pt --epochs 3")
+    >>> command_text("python -m ml train --out=/srv/runs/x.pt --epochs 3")
     'python -m ml train --epochs 3'
     """
     words, kept = (command or "").split(), []

@@ -26,7 +26,7 @@ ADD = "/admin/registry/experimentrun/add/"
 PROGRESS = "/admin/registry/experimentrun/progress/"
 ESTIMATE = "/admin/registry/experimentrun/estimate/"
 # What a path of the machine that trained looks like: its folders, or a checkpoint file.
-MACHINE_PATH = re.compile(r"var/|/work/|\.\./|/tmp/|shared/datasets|/home/|[\w.-]+\.pth?\b")
+MACHINE_PATH = re.compile(r"var/|/srv/|\.\./|/tmp/|shared/datasets|/home/|[\w.-]+\.pth?\b")
 
 
 @pytest.fixture
@@ -279,7 +279,7 @@ def test_no_page_staff_or_visitors_read_shows_a_path_of_the_machine_that_trained
         name="cnn-run7", checkpoint="models/cnn-run7-0123456789ab.pt", sha256="b" * 64, family="cnn",
         preprocess_signature="50f03a26d6106d8d", metrics={"accuracy": 0.99},
         training={"command": "DigitScan retrain (ExperimentRun #7)", "recipe": "served", "seed": 0,
-                  "data": {"source": "/work/shared/datasets/mnist (random 1000) + 41 accepted corrections",
+                  "data": {"source": "/srv/digitscan/shared/datasets/mnist (random 1000) + 41 accepted corrections",
                            "samples": 1041},
                   "data_summary": {"mnist": 1000, "corrections": 41}})
     run = open_run(limit=1000)
@@ -312,7 +312,7 @@ def test_a_version_trained_on_a_real_sets_boxes_says_so_in_either_language_witho
 
     from web.registry.words import version_data_text
 
-    source = "/work/x/../shared/datasets/mnist + 6245 real boxes of real-photos-more × 5"
+    source = "/srv/x/../shared/datasets/mnist + 6245 real boxes of real-photos-more × 5"
     training = {"data": {"source": source, "samples": 66245}}
     with translation.override("en"):
         assert version_data_text(training) == (

@@ -166,8 +166,8 @@ def test_the_form_starts_a_run_with_a_start_button_and_a_finished_run_offers_no_
 # --- a failed run says why in a sentence ------------------------------------------------------------------
 
 LEGACY_ERROR = ("DataNotFoundError: MNIST not found. Tried:\n  - /tmp/shared/datasets/mnist (missing or "
-                "incomplete)\n  - /root/.cache/digitscan/mnist/MNIST/raw (missing or incomplete)\n  - "
-                "torchvision download into /root/.cache/digitscan/mnist (RuntimeError: Error downloading "
+                "incomplete)\n  - /srv/cache/digitscan/mnist/MNIST/raw (missing or incomplete)\n  - "
+                "torchvision download into /srv/cache/digitscan/mnist (RuntimeError: Error downloading "
                 "train-images-idx3-ubyte.gz:\nTried https://ossci-datasets.s3.amazonaws.com/mnist/, got:\n"
                 "<urlopen error [Errno -3] Temporary failure in name resolution>)")
 
