@@ -27,3 +27,13 @@ def browser():
             "--disable-sync", "--no-first-run"])
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def alices_session(alice) -> str:
+    """The session cookie of Alice signed in, for a browser to carry (``test_corrections.signed_in``)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(alice)
+    return client.cookies["sessionid"].value

@@ -5,21 +5,12 @@ desktop and with a finger on a 390 px phone; after sending, the page shows the c
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 # The rows are made before the browser starts, and read back through the API afterwards: Playwright's sync
 # API runs an event loop in this thread, where Django refuses the ORM.
 
-
-
-@pytest.fixture
-def alices_session(alice) -> str:
-    """The session cookie of Alice signed in."""
-    client = Client()
-    client.force_login(alice)
-    return client.cookies["sessionid"].value
 
 
 def signed_in(browser, live_server, session: str, **context):

@@ -19,14 +19,6 @@ from web.uploads.services import upload_create, upload_finish, upload_start
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
-@pytest.fixture
-def alices_session(alice) -> str:
-    from django.test import Client
-
-    client = Client()
-    client.force_login(alice)
-    return client.cookies["sessionid"].value
-
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True,
          "device_scale_factor": 2}
