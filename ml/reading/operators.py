@@ -67,8 +67,8 @@ def bow(mask: np.ndarray) -> float:
     return float(np.median((centres - chord)[n // 4 : 3 * n // 4]) / mask.shape[0])
 
 
-def slashes(seg: Segmentation, line: list[Box], whole: list[np.ndarray], *,
-            params: ReaderParams = READER) -> set[int]:
+def operator_strokes(seg: Segmentation, line: list[Box], whole: list[np.ndarray], *,
+                     params: ReaderParams = READER) -> set[int]:
     """The boxes of ``line`` (read whole as ``whole``) that are a sum's division slash or bracket
     rather than a 1 or a 7: see the module's docstring.
 
@@ -85,9 +85,9 @@ def slashes(seg: Segmentation, line: list[Box], whole: list[np.ndarray], *,
     ...         Box(160, 5, 30, 50, [4])]
     >>> seg = Segmentation([line], np.zeros((60, 220), np.float32), labels)
     >>> read = lambda d: np.eye(11)[d] * 0.97 + 0.003                   # read as d at 0.97; 10: not a digit
-    >>> slashes(seg, line, [read(5), read(1), read(10), read(6)])      # a + or × beside it
+    >>> operator_strokes(seg, line, [read(5), read(1), read(10), read(6)])      # a + or × beside it
     {1}
-    >>> slashes(seg, line, [read(5), read(1), read(4), read(6)])       # a number: the 1 stays
+    >>> operator_strokes(seg, line, [read(5), read(1), read(4), read(6)])       # a number: the 1 stays
     set()
     """
     if len(line) < 3:

@@ -72,12 +72,12 @@ class ReaderParams:
     cross_flat: float = 0.25
     rule_reach: float = 0.1
     rule_tall: float = 1.6
-    # A sum's division slash (ml.reading.operators.slashes): a box read as 1, between two others, that
-    # leans ``slash_lean`` degrees or more and is at most ``slash_thick`` thick, in a line that holds an
-    # operator, a box read not a digit at ``slash_operator`` or more between ``operator_size`` and
-    # ``operator_below`` line heights (a + or ×; touching digits are as tall as the line). Measured on
-    # the real sets: handwritten 1s among digits lean up to 26° (rollno_1), slashes 32-47° and
-    # 0.03-0.10 thick.
+    # A sum's division slash (ml.reading.operators.operator_strokes): a box read as 1, between two
+    # others, that leans ``slash_lean`` degrees or more and is at most ``slash_thick`` thick, in a line
+    # that holds an operator, a box read not a digit at ``slash_operator`` or more between
+    # ``operator_size`` and ``operator_below`` line heights (a + or ×; touching digits are as tall as the
+    # line). Measured on the real sets: handwritten 1s among digits lean up to 26° (rollno_1), slashes
+    # 32-47° and 0.03-0.10 thick.
     # A bracket: read as 1 or 7, ``bracket_tall`` line heights or more, at most ``bracket_thick`` thick,
     # its middle ``bracket_bow`` of its height or more beside its chord (real brackets 0.10-0.26,
     # straight 1s in sums under 0.06; the 7s that bow are 0.43-0.58 thick).

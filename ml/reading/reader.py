@@ -28,7 +28,7 @@ from .decode import decode_image
 from .ink import DARK_INK, EITHER, LIGHT_INK, polarity, to_gray
 from .linereader import default_line_model, second_opinion
 from .lines import line_height
-from .operators import slashes
+from .operators import operator_strokes
 from .params import ALL_STEPS, READER, ReaderParams, Steps
 from .result import Digit, Reading, Separator
 from .segment import segment
@@ -175,9 +175,12 @@ def _chosen_digits(model: LoadedModel, seg: Segmentation, whole: np.ndarray, par
         printed += [b for k, b in enumerate(line) if k in text]
         lines.append([b for k, b in enumerate(line) if k not in text])
     height = seg.ink.shape[0]
-    plans = [line_candidates(line, [known[id(b)] for b in line], params=params, height=height,
-                             slashes=slashes(seg, line, [known[id(b)] for b in line], params=params))
-             if line else [] for line in lines]
+    plans = []
+    for line in lines:
+        whole_line = [known[id(b)] for b in line]
+        operators = operator_strokes(seg, line, whole_line, params=params) if line else set()
+        plans.append(line_candidates(line, whole_line, params=params, height=height, operators=operators)
+                     if line else [])
     fresh = [u.box for plan in plans for u in plan if id(u.box) not in known]
     known.update(zip(map(id, fresh), _classify(model, seg, fresh)))
     digits, line_of, line_no = [], [], 0

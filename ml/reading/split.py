@@ -162,13 +162,13 @@ def _runs_from(i: int, atoms: list[Box], parent: list[int], loose: list[bool], l
 
 
 def line_candidates(line: list[Box], whole: list[np.ndarray], *, params: ReaderParams = READER,
-                    height: int = 0, slashes: set[int] = frozenset()) -> list[Candidate]:
+                    height: int = 0, operators: set[int] = frozenset()) -> list[Candidate]:
     """The candidates of one line, given each box's probabilities read whole (``whole[k]`` for
     ``line[k]``): doubtful boxes are replaced by their cut pieces, and doubtful or short boxes may
     join their neighbours (a detached bar). The upright of a cut + and, in an image ``height``
     pixels high, a grid's side cut by the image (:func:`cut_rules`) are marked, and so are the boxes
-    ``slashes`` (indices into ``line``: a sum's division slash or bracket, :mod:`ml.reading.operators`), each
-    dropped as a grid's side is.
+    ``operators`` (indices into ``line``: a sum's division slash or bracket,
+    :mod:`ml.reading.operators`), each dropped as a grid's side is.
 
     >>> one = [Box(0, 0, 30, 60, pieces=[Box(0, 0, 15, 60), Box(15, 0, 15, 60)])]
     >>> [(c.start, c.end) for c in line_candidates(one, [np.r_[np.zeros(10), 1.0]])]
@@ -185,7 +185,7 @@ def line_candidates(line: list[Box], whole: list[np.ndarray], *, params: ReaderP
     units = candidates(atoms, line, parent, loose, params=params)
     uprights = crossed(atoms, parent, params=params)
     rules = cut_rules(atoms, line_h, height, params=params) if height else set()
-    rules |= {i for i, k in enumerate(parent) if k in slashes and parent.count(k) == 1}
+    rules |= {i for i, k in enumerate(parent) if k in operators and parent.count(k) == 1}
     # The upright alone, or with one arm (read as a 7 or a 4), is no digit; the whole cross may be.
     units = [u._replace(cross=True) if any(u.start <= i < u.end and not (u.start < i < u.end - 1)
                                            for i in uprights) else u for u in units]

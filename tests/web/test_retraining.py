@@ -279,7 +279,7 @@ def test_no_page_staff_or_visitors_read_shows_a_path_of_the_machine_that_trained
         name="cnn-run7", checkpoint="models/cnn-run7-0123456789ab.pt", sha256="b" * 64, family="cnn",
         preprocess_signature="50f03a26d6106d8d", metrics={"accuracy": 0.99},
         training={"command": "DigitScan retrain (ExperimentRun #7)", "recipe": "served", "seed": 0,
-                  "data": {"source": "/srv/digitscan/shared/datasets/mnist (random 1000) + 41 accepted corrections",
+                  "data": {"source": "/srv/x/shared/datasets/mnist (random 1000) + 41 accepted corrections",
                            "samples": 1041},
                   "data_summary": {"mnist": 1000, "corrections": 41}})
     run = open_run(limit=1000)
