@@ -25,7 +25,8 @@ from ml.training.lines import fold_of
 
 def cmd_pages(args: argparse.Namespace) -> int:
     with tqdm(total=args.n, desc=f"{args.tier} pages", file=sys.stderr) as bar:
-        generate(args.out, n=args.n, seed=args.seed, tier=args.tier, progress=lambda i: bar.update(1))
+        generate(args.out, n=args.n, seed=args.seed, tier=args.tier, progress=lambda i: bar.update(1),
+                 kinds=(args.kind,) if args.kind else None)
     print(f"wrote {args.n} {args.tier} pages with ground truth to {args.out}")
     return 0
 

@@ -17,6 +17,7 @@ from ml.reading.params import Steps
 from ml.study.ablation.schedule import Schedule, parse_deadline
 from ml.study.requests import AblationRequest, BenchmarkRequest, TimingPass
 from ml.synth.photo import TIERS
+from ml.synth.scenes import KINDS as SCENE_KINDS
 from ml.training.lines import LineTrainConfig
 from ml.training.recipes import RECIPES, TrainRequest
 
@@ -85,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0, help="random seed")
     g.add_argument("--tier", default="photo", choices=TIERS,
                    help="photo-like pages, clean scans, or real-world scenes (cheque, A4 sheet, close-up, "
-                        "marker, webcam, hand shadow)")
+                        "marker, webcam, hand shadow, form's boxes)")
+    g.add_argument("--kind", default=None, choices=SCENE_KINDS,
+                   help="with --tier scenes, only scenes of this kind (all kinds in turn by default)")
     g.set_defaults(handler="pages:cmd_pages")
 
     sp = sub.add_parser("score-pages", help="score read() on generated pages", formatter_class=fmt)

@@ -67,6 +67,9 @@ class Segmentation:
     # The thin uprights told from 1s (cells' hairlines, pieces of a page's edge: ml.reading.uprights),
     # for :meth:`erase`.
     uprights: list[Box] = field(default_factory=list)
+    # The sides of a row of cells taken out of the ink (uint8 mask at the work resolution, or None:
+    # ml.reading.cells), for :meth:`erase`.
+    cell_sides: np.ndarray | None = None
 
     def image_box(self, box: Box) -> list[int]:
         """``box`` as [x, y, w, h] in the pixels of the image that was segmented."""
@@ -95,9 +98,10 @@ class Segmentation:
         >>> int(seg.erase(gray, [Box(30, 5, 1, 30, [1])]).min()), int(gray.min())
         (230, 170)
         """
+        out = self._erase_sides(gray)
         if not boxes:
-            return gray
-        out = gray.copy()
+            return out
+        out = gray.copy() if out is gray else out
         grow = 3  # work pixels round the ink: the paper's grey is taken there
         for box in boxes:
             region = Box(max(0, box.x - grow), max(0, box.y - grow), box.w + 2 * grow, box.h + 2 * grow)
@@ -112,6 +116,19 @@ class Segmentation:
             if mask.all():
                 continue
             window[mask > 0] = np.median(window[mask == 0])
+        return out
+
+    def _erase_sides(self, gray: np.ndarray) -> np.ndarray:
+        """``gray`` with the cells' sides (:attr:`cell_sides`) painted over in the paper's grey beside
+        them (the lightest grey a few of their widths to the left and right), or ``gray`` itself."""
+        if self.cell_sides is None or not self.cell_sides.any():
+            return gray
+        rim = 2 * int(np.ceil(1 / self.scale)) + 1
+        mask = cv2.resize(self.cell_sides, gray.shape[::-1], interpolation=cv2.INTER_NEAREST)
+        mask = cv2.dilate(mask, np.ones((1, rim), np.uint8))
+        beside = cv2.dilate(gray, np.ones((1, 4 * rim + 1), np.uint8))
+        out = gray.copy()
+        out[mask > 0] = beside[mask > 0]
         return out
 
     @property

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from .boxes import Box
+from .cells import is_grid
 from .params import SEGMENT, SegmentParams
 
 
@@ -70,6 +71,8 @@ def height_boxes(labels: np.ndarray, boxes: list[Box], *, params: SegmentParams 
     A box around ``container_holds`` or more other boxes, holding ``container_share`` of its own ink or
     more between them, is a grid, a table or ruled lines joined by a margin rule, not a digit: a
     sudoku's grid held three quarters of the ink of its photo, and its size was taken for the digits'.
+    So is a grid whose digits touch its lines, making it one component (``cells.is_grid``), when it is
+    ``grid_size`` times as tall and as wide as the median box or more.
     A box inked on ``container_max_fill`` of its area or more is not a container but the grain of a
     textured paper taken for ink round one big digit, and is measured as before.
 
@@ -87,7 +90,12 @@ def height_boxes(labels: np.ndarray, boxes: list[Box], *, params: SegmentParams 
     def inside(inner: Box, outer: Box) -> bool:
         return outer.x <= inner.x and inner.x2 <= outer.x2 and outer.y <= inner.y and inner.y2 <= outer.y2
 
+    # A grid's cells are as big as the digits in them: only a box well bigger than most is looked at.
+    big = params.grid_size * float(np.median([b.h for b in boxes])) if boxes else 0.0
+
     def container(box: Box) -> bool:
+        if min(box.w, box.h) > big and is_grid(labels, box, params=params):
+            return True
         if box.area >= params.container_max_fill * box.w * box.h:
             return False  # mostly inked: the paper's grain or a blot, not lines round digits
         held = [o for o in boxes if o is not box and inside(o, box)]

@@ -9,7 +9,9 @@ benchmark can look at each; their numbers are in :mod:`ml.reading.params`):
    morphological closing wider than any stroke (so uneven light, shadows and tinted paper drop out),
    with the page's light continued past the image edge so a dim border is not ink;
    ``ink.remove_rules`` then subtracts straight ink much longer than a digit (ruled lines, a margin
-   rule, the long sides of a printed box; ``components.frame_sides`` drops the short ones).
+   rule, the long sides of a printed box; ``components.frame_sides`` drops the short ones), and
+   ``cells.remove_cell_sides`` the sides of a row of cells written one digit to a cell (a form's
+   boxes, a comb's ticks).
 2. ``ink.binarize``: a global threshold on the ink map (Otsu, clamped so a blank page stays blank),
    with hysteresis so pale stretches joined to firm strokes count; ``components.remove_frames`` then
    takes out the squares drawn round single digits (a form's mark boxes), too short to be rules.
@@ -38,6 +40,7 @@ import cv2
 import numpy as np
 
 from .boxes import Box, Segmentation
+from .cells import remove_cell_sides
 from .components import (
     components,
     drop_surround,
@@ -125,15 +128,7 @@ def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParam
     # The digits' height in the pixels segmented: work_height once shrunk; more in a small image of
     # big digits, which is not shrunk, or without rescaling; never taken as less (rules stay long).
     digit_px = max(float(params.work_height), digits_tall * scale)
-    if steps.background:
-        near = int(params.paper_near * digit_px)
-        paper = paper if steps.edge_trend else None  # the probe's estimate continues the page's edge
-        ink = ink_map(gray, edge_trend=steps.edge_trend, near_px=near, paper=paper, params=params)
-    else:
-        ink = 1.0 - gray.astype(np.float32) / 255
-    rules = None
-    if steps.rules:
-        ink, rules = remove_rules(ink, digit_px, params=params)
+    ink, rules, sides = _ink(gray, paper, digit_px, min(digit_px, digits_tall * scale), steps, params)
     mask = binarize(ink, hysteresis=steps.hysteresis, params=params)
     found = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if steps.rules:
@@ -155,7 +150,27 @@ def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParam
             b.pieces = cut_pieces(b, ink, labels, line_h, params=params) if steps.cut else []
     marks = find_separators(lines, dropped, digit_h, params=params) if steps.separators else []
     return Segmentation(lines, ink, labels, scale, faint=steps.faint, params=params, marks=marks,
-                        uprights=hair)
+                        uprights=hair, cell_sides=sides)
+
+
+def _ink(gray: np.ndarray, paper: np.ndarray | None, digit_px: float, measured: float, steps: Steps,
+         params: SegmentParams) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The ink map of ``gray`` without its rules and its cells' sides, as ``steps`` says; and the mask
+    of the rules found (``ink.remove_rules``) and of the cells' sides taken out, or None. The cells are
+    as tall as the digits ``measured``, however small (the rules' lengths never shrink)."""
+    if steps.background:
+        near = int(params.paper_near * digit_px)
+        paper = paper if steps.edge_trend else None  # the probe's estimate continues the page's edge
+        ink = ink_map(gray, edge_trend=steps.edge_trend, near_px=near, paper=paper, params=params)
+    else:
+        ink = 1.0 - gray.astype(np.float32) / 255
+    rules, sides = None, None
+    if steps.rules:
+        ink, rules = remove_rules(ink, digit_px, params=params)
+    if steps.cells:
+        ink, sides = remove_cell_sides(ink, measured, rules & 1 if rules is not None else None, params=params)
+        sides = sides if sides.any() else None
+    return ink, rules, sides
 
 
 def _lines(boxes: list[Box], rules: np.ndarray | None, ink: np.ndarray, labels: np.ndarray, gray: np.ndarray,

@@ -96,6 +96,25 @@ class SegmentParams:
     frame_aspect: float = 2.5
     frame_cover: float = 0.9
     frame_band: float = 0.12
+    # A row of cells digits are written in, one to a cell (cells.remove_cell_sides): straight uprights
+    # ``cell_piece`` digit heights long or more, at most ``cell_thin`` wide (plus ``cell_lean`` of their
+    # height, a photo a few degrees off square), ``cell_count`` or more whose tops and bottoms line up
+    # within ``cell_align`` one to the next, ``cell_gap`` apart and evenly (within ``cell_even`` of the
+    # median gap); holding ink (``cell_ink`` digit heights squared) in half their cells or more, and
+    # ``cell_taller`` times as tall as it and ``cell_side`` digit heights or more, or at most
+    # ``cell_tick`` of it (a comb's ticks, on a rule). Chosen on synthetic forms (``ml pages --tier
+    # scenes --kind form``, seeds 501 and 777) and checked on both real sets (nothing read worse).
+    cell_piece: float = 0.15
+    cell_thin: float = 0.2
+    cell_lean: float = 0.06
+    cell_count: int = 5
+    cell_align: float = 0.15
+    cell_gap: tuple[float, float] = (0.6, 4.0)
+    cell_even: float = 0.2
+    cell_ink: float = 0.03
+    cell_taller: float = 1.25
+    cell_side: float = 0.5
+    cell_tick: float = 0.6
     # A table's or grid's cell lines left over as uprights drawn far finer than the digits, dropped
     # and erased for the line reader (uprights.hairlines says how each is used). 0 keeps them.
     hairline_ratio: float = 0.6
@@ -165,6 +184,12 @@ class SegmentParams:
     # of its area: a textured paper); with this many digit-sized boxes clear of the image's edge,
     # holding ``clear_share`` of the ink, what touches the edge is not measured.
     container_holds: int = 3
+    # ... and so is a box with two lines across ``grid_span`` of its width and two down that share of
+    # its height (cells.is_grid: digits touching a score card's lines joined it into one component),
+    # looked for in boxes ``grid_size`` times the median box's height or more each way.
+    grid_size: float = 1.5
+    grid_span: float = 0.85
+    grid_drift: float = 0.05
     container_share: float = 0.05
     container_max_fill: float = 0.3
     clear_of_edge: int = 3

@@ -29,6 +29,7 @@ class Steps:
     faint: bool = True  # crops take in the faint ink joined to a digit (off: the binarized ink only)
     fragments: bool = True  # clusters of small fragments (a faint digit in pieces) joined
     rules: bool = True  # straight ruled lines, margin rules and frames subtracted from the ink
+    cells: bool = True  # the sides of a row of cells written one digit to a cell (a form's boxes) subtracted
     polarity: bool = True  # light ink on a dark ground (chalk, white-on-black canvas, MNIST as stored) seen
     surround: bool = True  # what runs along the image's edge (the desk around a page) is no ink
     edges: bool = True  # the paper's edges (a page's edge on a desk, a table's edge) are no ink

@@ -19,8 +19,9 @@ from .scenes import KINDS, make_scene
 
 
 def generate(out: str | Path, *, n: int, seed: int = 0, tier: str = "photo",
-             progress: Callable[[int], None] | None = None) -> Path:
-    """Write ``n`` pages with ground truth into ``out``; pages depend only on (seed, index, tier).
+             progress: Callable[[int], None] | None = None, kinds: tuple[str, ...] | None = None) -> Path:
+    """Write ``n`` pages with ground truth into ``out``; pages depend only on (seed, index, tier) and,
+    for scenes, ``kinds`` (each in turn; all of :data:`ml.synth.scenes.KINDS` by default).
 
     >>> import json, tempfile
     >>> from pathlib import Path
@@ -31,6 +32,7 @@ def generate(out: str | Path, *, n: int, seed: int = 0, tier: str = "photo",
     (['page-0000.json', 'page-0000.png', 'page-0001.json', 'page-0001.png'], 'clean')
     """
     assert tier in TIERS, f"tier must be one of {TIERS}, got {tier!r}"
+    kinds = kinds or KINDS
     _, test = load_mnist()  # test digits only: the model never saw them
     images, labels = test.images.numpy(), test.labels.numpy()
     out = Path(out)
@@ -38,7 +40,7 @@ def generate(out: str | Path, *, n: int, seed: int = 0, tier: str = "photo",
     for i in range(n):
         if tier == "scenes":
             page, truth, quality = make_scene(images, labels, seed=seed * 1_000_003 + i,
-                                              kind=KINDS[i % len(KINDS)])
+                                              kind=kinds[i % len(kinds)])
         else:
             page, truth, quality = make_page(images, labels, seed=seed * 1_000_003 + i, tier=tier)
         name = f"page-{i:04d}." + ("jpg" if quality else "png")

@@ -9,7 +9,11 @@ trap, built from MNIST **test** digits so the truth is known:
 - ``closeup``: one large digit photographed close, soft focus and vignetting;
 - ``marker``: fat felt-tip strokes, digits nearly touching;
 - ``webcam``: 640×480, low contrast, strong noise and a colour cast, heavy JPEG;
-- ``shadow``: a hand's hard shadow across the numbers.
+- ``shadow``: a hand's hard shadow across the numbers;
+- ``form``: digits written one to a cell in a form's printed boxes (a student number, a date, a
+  postcode, a score card): ladders of cells sharing their sides, grids of two or three such rows, combs
+  of ticks on a base line, or a row of cells cropped inside its top and bottom lines; digits often
+  touch a side.
 
 Separators (``.`` ``,`` ``-`` and spaces) are drawn but are not digits: the truth lines hold digits
 only, so a reader that reports a dot as a 1 loses accuracy.
@@ -24,7 +28,7 @@ import numpy as np
 
 from .ink import digit_ink, light_ramp
 
-KINDS = ("cheque", "sheet", "closeup", "marker", "webcam", "shadow")
+KINDS = ("cheque", "sheet", "closeup", "marker", "webcam", "shadow", "form")
 
 
 def _write(canvas: np.ndarray, text: str, x: int, y: int, height: int, images: np.ndarray,
@@ -214,8 +218,60 @@ def _shadow(images, labels, rng):
     return _finish(img, rng, noise=4, blur=3), texts, digits, int(rng.integers(60, 92))
 
 
+def _cells(printed: np.ndarray, x0: int, top: int, cell: int, cell_h: int, n: int, style: str,
+           thick: int) -> None:
+    """A row of ``n`` cells ``cell`` px wide drawn on ``printed``: a ``ladder`` (top and bottom lines,
+    shared sides), a ``comb`` (a base line, ticks a third of the cell high) or ``open`` (the sides only,
+    as a row cut out between its lines)."""
+    x1, bottom = x0 + n * cell, top + cell_h
+    if style != "open":
+        cv2.line(printed, (x0, bottom), (x1, bottom), 1.0, thick)
+    if style == "ladder":
+        cv2.line(printed, (x0, top), (x1, top), 1.0, thick)
+    tick_top = bottom - cell_h // 3 if style == "comb" else top
+    for i in range(n + 1):
+        cv2.line(printed, (x0 + i * cell, tick_top), (x0 + i * cell, bottom), 1.0, thick)
+
+
+def _form(images, labels, rng):
+    h, w = 800, 1200
+    ink, printed = np.zeros((h, w), np.float32), np.zeros((h, w), np.float32)
+    height = int(rng.integers(36, 64))
+    texts, digits, top = [], [], int(rng.integers(60, 120))
+    for _ in range(int(rng.integers(2, 5))):
+        cell, cell_h = int(height * rng.uniform(0.95, 1.5)), int(height * rng.uniform(1.15, 1.5))
+        n = int(rng.integers(4, min(11, (w - 120) // cell)))
+        x0 = int(rng.integers(60, w - 60 - n * cell))
+        style = str(rng.choice(["ladder", "comb", "open", "grid"]))
+        stack = int(rng.integers(2, 4)) if style == "grid" else 1  # a score card's rows of cells
+        if top + stack * cell_h + height > h:
+            break
+        thick = int(rng.integers(1, 4))
+        for _ in range(stack):
+            _cells(printed, x0, top, cell, cell_h, n, "ladder" if style == "grid" else style, thick)
+            text = "".join(str(d) for d in rng.integers(0, 10, n))
+            for i, ch in enumerate(text):
+                # Most digits sit inside their cell; some touch its left side.
+                x = x0 + i * cell + (1 if rng.random() < 0.15 else int(cell * rng.uniform(0.12, 0.3)))
+                y = top + max(2, int((cell_h - height) * rng.uniform(0.2, 0.8)))
+                d, _ = _write(ink, ch, x, y, int(height * rng.uniform(0.8, 0.95)), images, labels, rng,
+                              line=len(texts))
+                digits += d
+            texts.append(text)
+            top += cell_h
+        top += int(height * rng.uniform(0.8, 2.0))
+    paper = np.empty((h, w, 3), np.float32)
+    paper[:] = (rng.uniform(220, 250), rng.uniform(225, 250), rng.uniform(215, 250))
+    colours = [(60, 60, 60), (150, 110, 40), (70, 130, 70), (80, 80, 200)]  # BGR: grey, blue, green, red
+    print_ink = tuple(float(c) for c in colours[int(rng.integers(len(colours)))])
+    img = _render(printed, paper, print_ink, strength=rng.uniform(0.6, 1.0))
+    img = _render(ink, img, (140, 50, 20) if rng.random() < 0.5 else (30, 30, 30))
+    img *= _light(h, w, rng, spread=0.2)[..., None]
+    return _finish(img, rng, noise=3, blur=3), texts, digits, int(rng.integers(70, 95))
+
+
 _MAKERS = {"cheque": _cheque, "sheet": _sheet, "closeup": _closeup, "marker": _marker,
-           "webcam": _webcam, "shadow": _shadow}
+           "webcam": _webcam, "shadow": _shadow, "form": _form}
 
 
 def make_scene(images: np.ndarray, labels: np.ndarray, *, seed: int, kind: str
