@@ -25,13 +25,13 @@ from .params import SEGMENT, SegmentParams
 @dataclass
 class _Upright:
     """A straight upright run of ink: its columns ``x``..``x2`` and rows ``y``..``y2`` (ends excluded)
-    and its label among the opening's components."""
+    and its labels among the opening's components (a pale side broken into pieces has several)."""
 
     x: int
     y: int
     x2: int
     y2: int
-    label: int
+    labels: list[int]
 
     @property
     def h(self) -> int:
@@ -74,20 +74,24 @@ def remove_cell_sides(ink: np.ndarray, digit_px: float, rules: np.ndarray | None
     count, labels, stats, _ = cv2.connectedComponentsWithStats(inked, connectivity=8)
     thin = params.cell_thin * digit_px
     uprights = [u for i in range(1, count) for u in _cores(labels, stats[i], i, thin, params.cell_lean)]
+    uprights = _joined(uprights, max(2.0, params.cell_join * digit_px))
     if len(uprights) < 3:
         return ink, none
     mask = (scaled > strong).view(np.uint8)
     rows = [row for row in _rows(uprights, digit_px, params)
             if _holds_digits(row, mask, rules, digit_px, params)]
-    sides = [s for row in rows for s in row]
-    if not sides:
+    if not rows:
         return ink, none
     found = np.zeros(ink.shape, np.uint8)
-    for s in sides:
-        # The side's own pixels in its columns and two either side (a side photographed a little
-        # askew), and its antialiased rim a pixel further.
-        cols = slice(max(0, s.x - 2), s.x2 + 2)
-        found[s.y : s.y2, cols] |= (labels[s.y : s.y2, cols] == s.label).view(np.uint8)
+    slack = int(params.cell_align * digit_px) + 1
+    for row in rows:
+        row = _ends(row, uprights, params)
+        top, bottom = int(np.median([u.y for u in row])) - slack, int(np.median([u.y2 for u in row])) + slack
+        for u in row:
+            # The side's upright ink in its columns and one either side (a side photographed a little
+            # askew), over the row's height: the pieces of a pale side too short to be found.
+            band = slice(max(0, min(u.y, top)), max(u.y2, bottom)), slice(max(0, u.x - 1), u.x2 + 1)
+            found[band] |= inked[band]
     found = cv2.dilate(found, np.ones((1, 3), np.uint8))
     cleaned = ink.copy()
     lift = cv2.dilate(opened, np.ones((1, 3), np.uint8))[found > 0].astype(np.float32) / 255
@@ -102,7 +106,7 @@ def _cores(labels: np.ndarray, stat: np.ndarray, label: int, thin: float, lean: 
     its cores."""
     x, y, w, h = (int(v) for v in stat[:4])
     if w <= 2:
-        return [_Upright(x, y, x + w, y + h, label)]
+        return [_Upright(x, y, x + w, y + h, [label])]
     own = labels[y : y + h, x : x + w] == label
     counts = own.sum(axis=0)
     long = np.flatnonzero(counts >= 0.7 * counts.max())
@@ -112,59 +116,134 @@ def _cores(labels: np.ndarray, stat: np.ndarray, label: int, thin: float, lean: 
         rows = np.flatnonzero(own[:, left:right].any(axis=1))
         height = int(rows[-1] - rows[0] + 1)
         if right - left <= thin + lean * height:
-            found.append(_Upright(x + left, y + int(rows[0]), x + right, y + int(rows[-1]) + 1, label))
+            found.append(_Upright(x + left, y + int(rows[0]), x + right, y + int(rows[-1]) + 1, [label]))
     return found
 
 
-def _rows(uprights: list[_Upright], digit_px: float, params: SegmentParams) -> list[list[_Upright]]:
-    """The uprights in rows of ``cell_count`` or more, left to right, each ``cell_gap`` digit heights from the
-    one before (a cell's width) with its top and bottom within ``cell_align`` digit heights of that one's
-    (a row photographed at a slant stays one row), the widths alike (:func:`_even`)."""
-    tol = params.cell_align * digit_px
-    low, high = (g * digit_px for g in params.cell_gap)
-    chains: list[list[_Upright]] = []
-    for u in sorted(uprights, key=lambda u: u.x):
-        fits = [c for c in chains if low <= u.centre - c[-1].centre <= high
-                and abs(u.y - c[-1].y) <= tol and abs(u.y2 - c[-1].y2) <= tol]
-        if fits:
-            min(fits, key=lambda c: abs(u.y - c[-1].y) + abs(u.y2 - c[-1].y2)).append(u)
+def _ends(row: list[_Upright], uprights: list[_Upright], params: SegmentParams) -> list[_Upright]:
+    """``row`` with the sides found a cell beyond its first and its last, where the row's rows overlap
+    theirs by half and they reach its top or its bottom: the outer sides of a field cut short by the
+    crop, or by a digit touching them (a 1 written after the field stands clear of both)."""
+    cell = min(b.centre - a.centre for a, b in zip(row, row[1:]))
+    top, bottom = np.median([u.y for u in row]), np.median([u.y2 for u in row])
+    reach = params.cell_even * cell
+    for end, step in ((0, -1), (-1, 1)):
+        want = row[end].centre + step * cell
+        near = [u for u in uprights if abs(u.centre - want) <= reach and all(u is not v for v in row)
+                and _beside(u, row, 0.5) and min(abs(u.y - top), abs(u.y2 - bottom)) <= reach]
+        if near:
+            row = [near[0]] + row if step < 0 else row + [near[0]]
+    return row
+
+
+def _joined(uprights: list[_Upright], reach: float) -> list[_Upright]:
+    """``uprights`` with the pieces of one line joined: one above another in the same columns (a pixel
+    either way), at most ``reach`` px apart. A side printed pale, or dotted, is opened into pieces."""
+    out: list[_Upright] = []
+    for u in sorted(uprights, key=lambda u: u.y):
+        for o in out:
+            if u.x <= o.x2 and o.x <= u.x2 and u.y - o.y2 <= reach:
+                o.x, o.x2, o.y2 = min(o.x, u.x), max(o.x2, u.x2), max(o.y2, u.y2)
+                o.labels = o.labels + u.labels
+                break
         else:
-            chains.append([u])
-    return [c for c in chains if len(c) >= params.cell_count and _even(c, params.cell_even)]
+            out.append(_Upright(u.x, u.y, u.x2, u.y2, list(u.labels)))
+    return out
+
+
+def _rows(uprights: list[_Upright], digit_px: float, params: SegmentParams) -> list[list[_Upright]]:
+    """The uprights in rows of ``cell_count`` or more, left to right at a cell's width (``cell_gap``
+    digit heights; a side or two may be missing, :func:`_next`), each beside the one before it in
+    rows (:func:`_beside`: a row photographed at a slant stays one row, a pale side broken short
+    too). A digit's stroke between two sides does not end the row; rows sharing an upright keep the
+    longest."""
+    low, high = (g * digit_px for g in params.cell_gap)
+    open_rows: list[list[_Upright]] = []
+    done: list[list[_Upright]] = []
+    for u in sorted(uprights, key=lambda u: u.centre):
+        grown = []
+        for row in open_rows:
+            if not _beside(u, row[-3:], params.cell_overlap):
+                continue
+            if len(row) == 1 and low <= u.centre - row[0].centre <= high:
+                grown.append(row + [u])  # a second side: the cell's width is a guess, keep both
+            elif len(row) > 1 and _next(row, u, params.cell_even):
+                row.append(u)
+        # A row whose next side would lie beyond three cells, or beyond a cell's widest, is done.
+        reach = [3.5 * min(b.centre - a.centre for a, b in zip(r, r[1:])) if len(r) > 1 else high
+                 for r in open_rows]
+        done += [r for r, far in zip(open_rows, reach) if u.centre - r[-1].centre > far]
+        open_rows = [r for r, far in zip(open_rows, reach) if u.centre - r[-1].centre <= far] + grown + [[u]]
+    whole = [r for r in done + open_rows if len(r) >= params.cell_count and _even(r, params.cell_even)]
+    found = sorted(whole,
+                   key=len, reverse=True)
+    rows, used = [], set()
+    for r in found:
+        if not used & {id(u) for u in r}:
+            rows.append(r)
+            used |= {id(u) for u in r}
+    return rows
+
+
+def _beside(u: _Upright, last: list[_Upright], overlap: float) -> bool:
+    """Whether ``u`` stands in the row whose ``last`` uprights are given: its rows overlap theirs (the
+    median top to the median bottom) by ``overlap`` of the taller."""
+    top, bottom = np.median([v.y for v in last]), np.median([v.y2 for v in last])
+    return min(u.y2, bottom) - max(u.y, top) >= overlap * max(u.h, bottom - top)
+
+
+def _next(row: list[_Upright], u: _Upright, spread: float) -> bool:
+    """Whether ``u`` is ``row``'s next side: one, two or three of its cells on from its last (a side
+    lost to a digit written across it, or too pale), within ``spread`` of a cell."""
+    cell = min(b.centre - a.centre for a, b in zip(row, row[1:]))
+    cells = (u.centre - row[-1].centre) / cell
+    return round(cells) in (1, 2, 3) and abs(cells - round(cells)) <= spread
 
 
 def _even(row: list[_Upright], spread: float) -> bool:
     """Whether the gaps between ``row``'s uprights are alike: each within ``spread`` of their median,
-    or of twice it (a side lost to a digit written across it)."""
+    or of twice or three times it (sides lost to digits written across them), and most of them one cell."""
     gaps = np.diff([u.centre for u in row])
     cell = float(np.median(gaps))
-    return all(min(abs(g - cell), abs(g - 2 * cell)) <= spread * cell for g in gaps)
+    single = sum(abs(g - cell) <= spread * cell for g in gaps)
+    multiples = all(min(abs(g - k * cell) for k in (1, 2, 3)) <= spread * cell for g in gaps)
+    return 2 * single >= len(gaps) and multiples
 
 
 def _holds_digits(row: list[_Upright], mask: np.ndarray, rules: np.ndarray | None, digit_px: float,
                   params: SegmentParams) -> bool:
-    """Whether ``row``'s cells hold digits its uprights are not: ink in at least half the cells, and the
-    uprights either ``cell_taller`` times as tall as that ink, ``cell_side`` digit heights or more,
-    and reaching above and below it (a box's sides); or, standing on a horizontal rule (in
-    ``rules``), ``cell_tick`` of its height or less with its foot among them (a comb's ticks)."""
-    side_h = float(np.median([u.h for u in row]))
+    """Whether ``row``'s cells hold digits its uprights are not: ink in one cell or more (a form's
+    field is seldom filled to its end), and the uprights either ``cell_taller`` times as tall as that
+    ink, ``cell_side`` digit heights or more, and reaching above and below it, ``cell_margin`` of their
+    height below it in the median cell (a box's sides); or,
+    standing on a horizontal rule (in ``rules``), ``cell_tick`` of its height or less with its foot
+    among them (a comb's ticks). Pale sides broken short count at the row's height, its upper quartile.
+    The ink is ``cell_content`` of the page's digit height or more: between a printed label's stems
+    (n, u, m), evenly spaced too, stand letters smaller than the handwritten digits beside them."""
+    side_h = float(np.percentile([u.h for u in row], 75))
+    row_top, row_bottom = np.median([u.y for u in row]), np.median([u.y2 for u in row])
     slack = params.cell_align * digit_px
     reach = int(digit_px)
     spans, extents = [], []
     for left, right in zip(row, row[1:]):
-        top, bottom = min(left.y, right.y), max(left.y2, right.y2)
-        rows = slice(max(0, top - reach), bottom + reach)
+        top, bottom = min(left.y, right.y, row_top), max(left.y2, right.y2, row_bottom)
+        rows = slice(max(0, int(top) - reach), int(bottom) + reach)
         # The digits reach into the sides' rows; a comb's short ticks, a digit's height above their feet.
-        extent = _content(mask[rows, left.x2 + 1 : right.x - 1], min(top, bottom - reach) - rows.start,
-                          bottom - rows.start, params.cell_ink * digit_px * digit_px)
+        extent = _content(mask[rows, left.x2 + 1 : right.x - 1], int(min(top, bottom - reach)) - rows.start,
+                          int(bottom) - rows.start, params.cell_ink * digit_px * digit_px)
         if extent:
             spans.append((top, bottom))
             extents.append((rows.start + extent[0], rows.start + extent[1]))
-    if 2 * len(extents) < len(row) - 1:
+    if not extents:
         return False
     content_h = float(np.median([b - t for t, b in extents]))
+    if content_h < params.cell_content * digit_px:
+        return False
     if side_h >= max(params.cell_taller * content_h, params.cell_side * digit_px):
-        return all(t >= top - slack and b <= bottom + slack for (top, bottom), (t, b) in zip(spans, extents))
+        # A printed word's letters stand on the line its stems end on; a digit seldom sits on its box.
+        below = float(np.median([bottom - b for (_, bottom), (_, b) in zip(spans, extents)]))
+        return below >= max(1.0, params.cell_margin * side_h) and all(
+            t >= top - slack and b <= bottom + slack for (top, bottom), (t, b) in zip(spans, extents))
     if rules is None or side_h > params.cell_tick * content_h or side_h < slack:
         return False
     on_rule = sum(bool(rules[u.y2 - int(slack) : u.y2 + int(slack) + 1, max(0, u.x - 2) : u.x2 + 2].any())
@@ -175,12 +254,17 @@ def _holds_digits(row: list[_Upright], mask: np.ndarray, rules: np.ndarray | Non
 
 def _content(cell: np.ndarray, top: int, bottom: int, least: float) -> tuple[int, int] | None:
     """The rows (first, end) of the ink in ``cell`` that reaches into rows ``top``..``bottom`` (the
-    next row of cells' digits, above or below, does not), or None where it is less than ``least`` px."""
+    next row of cells' digits, above or below, does not), or None where it is less than ``least`` px;
+    rows inked across the cell, and specks under a fifth of its biggest piece, are left out (what is
+    left of the cells' top and bottom lines, a dotted line's dots)."""
     if cell.size == 0 or not cell.any():
         return None
+    # Rows inked nearly across the cell are what is left of the row's top or bottom line, not a digit.
+    cell = cell * (cell.sum(axis=1, keepdims=True) < 0.7 * cell.shape[1])
     count, _, stats, _ = cv2.connectedComponentsWithStats(cell, connectivity=8)
     ys, hs, areas = stats[1:, cv2.CC_STAT_TOP], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
-    inside = (ys < bottom) & (ys + hs > top)
+    # Specks (a dotted line's dots, the scan's grain) are not what the cell holds.
+    inside = (ys < bottom) & (ys + hs > top) & (areas >= max(4, 0.2 * areas.max()))
     if areas[inside].sum() < least:
         return None
     return int(ys[inside].min()), int((ys + hs)[inside].max())

@@ -97,21 +97,29 @@ class SegmentParams:
     frame_cover: float = 0.9
     frame_band: float = 0.12
     # A row of cells digits are written in, one to a cell (cells.remove_cell_sides): straight uprights
-    # ``cell_piece`` digit heights long or more, at most ``cell_thin`` wide (plus ``cell_lean`` of their
-    # height, a photo a few degrees off square), ``cell_count`` or more whose tops and bottoms line up
-    # within ``cell_align`` one to the next, ``cell_gap`` apart and evenly (within ``cell_even`` of the
-    # median gap); holding ink (``cell_ink`` digit heights squared) in half their cells or more, and
-    # ``cell_taller`` times as tall as it and ``cell_side`` digit heights or more, or at most
+    # ``cell_piece`` digit heights long or more (pieces in the same columns up to ``cell_join`` apart
+    # joined: a pale side's pieces), at most ``cell_thin`` wide (plus ``cell_lean`` of their height, a
+    # photo a few degrees off square); ``cell_count`` or more in a row, each overlapping the last ones'
+    # rows by ``cell_overlap`` of the taller, ``cell_gap`` apart and evenly (within ``cell_even`` of a
+    # cell, a side or two missing); ink (``cell_ink`` digit heights squared, ``cell_content`` of the
+    # digit height or taller) in one cell or more, within ``cell_align`` of their ends, and the sides
+    # ``cell_taller`` times as tall as it, ``cell_side`` digit heights or more and reaching
+    # ``cell_margin`` of their height below it (not a printed word's stems), or at most
     # ``cell_tick`` of it (a comb's ticks, on a rule). Chosen on synthetic forms (``ml pages --tier
-    # scenes --kind form``, seeds 501 and 777) and checked on both real sets (nothing read worse).
+    # scenes --kind form``, seeds 501 and 777) and the real forms set (docs/datasets), checked on the
+    # two real photo sets (nothing read worse).
     cell_piece: float = 0.15
+    cell_join: float = 0.3
     cell_thin: float = 0.2
     cell_lean: float = 0.06
     cell_count: int = 5
     cell_align: float = 0.15
+    cell_overlap: float = 0.7
     cell_gap: tuple[float, float] = (0.6, 4.0)
     cell_even: float = 0.2
     cell_ink: float = 0.03
+    cell_content: float = 0.5
+    cell_margin: float = 0.125
     cell_taller: float = 1.25
     cell_side: float = 0.5
     cell_tick: float = 0.6
