@@ -130,7 +130,7 @@ def _ends(row: list[_Upright], uprights: list[_Upright], params: SegmentParams) 
     for end, step in ((0, -1), (-1, 1)):
         want = row[end].centre + step * cell
         near = [u for u in uprights if abs(u.centre - want) <= reach and all(u is not v for v in row)
-                and _beside(u, row, 0.5) and min(abs(u.y - top), abs(u.y2 - bottom)) <= reach]
+                and _beside(u, _Row(row), 0.5) and min(abs(u.y - top), abs(u.y2 - bottom)) <= reach]
         if near:
             row = [near[0]] + row if step < 0 else row + [near[0]]
     return row
@@ -140,63 +140,92 @@ def _joined(uprights: list[_Upright], reach: float) -> list[_Upright]:
     """``uprights`` with the pieces of one line joined: one above another in the same columns (a pixel
     either way), at most ``reach`` px apart. A side printed pale, or dotted, is opened into pieces."""
     out: list[_Upright] = []
+    by_column: dict[int, list[_Upright]] = {}  # each line under every column it covers: a page stays quick
     for u in sorted(uprights, key=lambda u: u.y):
-        for o in out:
-            if u.x <= o.x2 and o.x <= u.x2 and u.y - o.y2 <= reach:
-                o.x, o.x2, o.y2 = min(o.x, u.x), max(o.x2, u.x2), max(o.y2, u.y2)
-                o.labels = o.labels + u.labels
-                break
+        above = {id(o): o for x in range(u.x, u.x2 + 1) for o in by_column.get(x, ())}.values()
+        o = next((o for o in above if u.y - o.y2 <= reach), None)
+        if o is None:
+            o = _Upright(u.x, u.y, u.x2, u.y2, list(u.labels))
+            out.append(o)
         else:
-            out.append(_Upright(u.x, u.y, u.x2, u.y2, list(u.labels)))
+            o.x, o.x2, o.y2, o.labels = min(o.x, u.x), max(o.x2, u.x2), max(o.y2, u.y2), o.labels + u.labels
+        for x in range(o.x, o.x2 + 1):
+            column = by_column.setdefault(x, [])
+            if all(p is not o for p in column):
+                column.append(o)
     return out
+
+
+class _Row:
+    """A row of uprights being followed: its members, the smallest gap between them (a cell's width),
+    and the rows spanned by its last three (median top and bottom)."""
+
+    def __init__(self, members: list[_Upright]) -> None:
+        self.members = members
+        gaps = [b.centre - a.centre for a, b in zip(members, members[1:])]
+        self.cell = min(gaps) if gaps else 0.0
+        last = members[-3:]
+        self.top = sorted(v.y for v in last)[(len(last) - 1) // 2]
+        self.bottom = sorted(v.y2 for v in last)[len(last) // 2]
+
+    def with_side(self, u: _Upright) -> _Row:
+        return _Row(self.members + [u])
 
 
 def _rows(uprights: list[_Upright], digit_px: float, params: SegmentParams) -> list[list[_Upright]]:
     """The uprights in rows of ``cell_count`` or more, left to right at a cell's width (``cell_gap``
-    digit heights; a side or two may be missing, :func:`_next`), each beside the one before it in
-    rows (:func:`_beside`: a row photographed at a slant stays one row, a pale side broken short
-    too). A digit's stroke between two sides does not end the row; rows sharing an upright keep the
-    longest."""
+    digit heights; a side or two may be missing, :func:`_next`), each beside the last ones in rows
+    (:func:`_beside`: a row photographed at a slant stays one row, a pale side broken short too). A
+    digit's stroke between two sides does not end the row; rows sharing an upright keep the longest.
+    Rows are kept in bands by their height on the page, so a page of many lines stays quick."""
     low, high = (g * digit_px for g in params.cell_gap)
-    open_rows: list[list[_Upright]] = []
-    done: list[list[_Upright]] = []
+    band = max(4.0, digit_px / 2)
+    bands: dict[int, list[_Row]] = {}
+    done: list[_Row] = []
     for u in sorted(uprights, key=lambda u: u.centre):
+        centre = (u.y + u.y2) / 2
+        near = int(np.ceil(0.45 * u.h / band)) + 1
         grown = []
-        for row in open_rows:
-            if not _beside(u, row[-3:], params.cell_overlap):
-                continue
-            if len(row) == 1 and low <= u.centre - row[0].centre <= high:
-                grown.append(row + [u])  # a second side: the cell's width is a guess, keep both
-            elif len(row) > 1 and _next(row, u, params.cell_even):
-                row.append(u)
-        # A row whose next side would lie beyond three cells, or beyond a cell's widest, is done.
-        reach = [3.5 * min(b.centre - a.centre for a, b in zip(r, r[1:])) if len(r) > 1 else high
-                 for r in open_rows]
-        done += [r for r, far in zip(open_rows, reach) if u.centre - r[-1].centre > far]
-        open_rows = [r for r, far in zip(open_rows, reach) if u.centre - r[-1].centre <= far] + grown + [[u]]
-    whole = [r for r in done + open_rows if len(r) >= params.cell_count and _even(r, params.cell_even)]
-    found = sorted(whole,
-                   key=len, reverse=True)
+        for key in range(int(centre // band) - near, int(centre // band) + near + 1):
+            kept = []
+            for row in bands.get(key, ()):
+                # A row whose next side would lie beyond three cells, or beyond a cell's widest, is done.
+                if u.centre - row.members[-1].centre > (3.5 * row.cell if row.cell else high):
+                    done.append(row)
+                    continue
+                kept.append(row)
+                if not _beside(u, row, params.cell_overlap):
+                    continue
+                if not row.cell and low <= u.centre - row.members[0].centre <= high:
+                    grown.append(row.with_side(u))  # a second side: the cell's width is a guess, keep both
+                elif row.cell and _next(row, u, params.cell_even):
+                    grown.append(row.with_side(u))
+                    kept.pop()
+            if key in bands:
+                bands[key] = kept
+        for row in grown + [_Row([u])]:
+            bands.setdefault(int(((row.top + row.bottom) / 2) // band), []).append(row)
+    candidates = done + [row for rows in bands.values() for row in rows]
+    whole = [r.members for r in candidates
+             if len(r.members) >= params.cell_count and _even(r.members, params.cell_even)]
     rows, used = [], set()
-    for r in found:
+    for r in sorted(whole, key=len, reverse=True):
         if not used & {id(u) for u in r}:
             rows.append(r)
             used |= {id(u) for u in r}
     return rows
 
 
-def _beside(u: _Upright, last: list[_Upright], overlap: float) -> bool:
-    """Whether ``u`` stands in the row whose ``last`` uprights are given: its rows overlap theirs (the
-    median top to the median bottom) by ``overlap`` of the taller."""
-    top, bottom = np.median([v.y for v in last]), np.median([v.y2 for v in last])
-    return min(u.y2, bottom) - max(u.y, top) >= overlap * max(u.h, bottom - top)
+def _beside(u: _Upright, row: _Row, overlap: float) -> bool:
+    """Whether ``u`` stands in ``row``: its rows overlap those of the row's last uprights (the median
+    top to the median bottom) by ``overlap`` of the taller."""
+    return min(u.y2, row.bottom) - max(u.y, row.top) >= overlap * max(u.h, row.bottom - row.top)
 
 
-def _next(row: list[_Upright], u: _Upright, spread: float) -> bool:
+def _next(row: _Row, u: _Upright, spread: float) -> bool:
     """Whether ``u`` is ``row``'s next side: one, two or three of its cells on from its last (a side
     lost to a digit written across it, or too pale), within ``spread`` of a cell."""
-    cell = min(b.centre - a.centre for a, b in zip(row, row[1:]))
-    cells = (u.centre - row[-1].centre) / cell
+    cells = (u.centre - row.members[-1].centre) / row.cell
     return round(cells) in (1, 2, 3) and abs(cells - round(cells)) <= spread
 
 
@@ -213,7 +242,8 @@ def _even(row: list[_Upright], spread: float) -> bool:
 def _holds_digits(row: list[_Upright], mask: np.ndarray, rules: np.ndarray | None, digit_px: float,
                   params: SegmentParams) -> bool:
     """Whether ``row``'s cells hold digits its uprights are not: ink in one cell or more (a form's
-    field is seldom filled to its end), and the uprights either ``cell_taller`` times as tall as that
+    field is seldom filled to its end), touching the cells' sides once a cell or less on average, and
+    the uprights either ``cell_taller`` times as tall as that
     ink, ``cell_side`` digit heights or more, and reaching above and below it, ``cell_margin`` of their
     height below it in the median cell (a box's sides); or,
     standing on a horizontal rule (in ``rules``), ``cell_tick`` of its height or less with its foot
@@ -224,17 +254,20 @@ def _holds_digits(row: list[_Upright], mask: np.ndarray, rules: np.ndarray | Non
     row_top, row_bottom = np.median([u.y for u in row]), np.median([u.y2 for u in row])
     slack = params.cell_align * digit_px
     reach = int(digit_px)
-    spans, extents = [], []
+    spans, extents, touching = [], [], []
     for left, right in zip(row, row[1:]):
         top, bottom = min(left.y, right.y, row_top), max(left.y2, right.y2, row_bottom)
         rows = slice(max(0, int(top) - reach), int(bottom) + reach)
         # The digits reach into the sides' rows; a comb's short ticks, a digit's height above their feet.
-        extent = _content(mask[rows, left.x2 + 1 : right.x - 1], int(min(top, bottom - reach)) - rows.start,
+        extent = _content(mask[rows, left.x2 : right.x], int(min(top, bottom - reach)) - rows.start,
                           int(bottom) - rows.start, params.cell_ink * digit_px * digit_px)
         if extent:
             spans.append((top, bottom))
             extents.append((rows.start + extent[0], rows.start + extent[1]))
-    if not extents:
+            touching.append(extent[2])
+    # Uprights that are digits' strokes (a row of 1s and 0s in a score card's cells) cut the digits
+    # beside them: what lies between them touches both; a digit seldom touches its box's two sides.
+    if not extents or sum(touching) > len(touching):
         return False
     content_h = float(np.median([b - t for t, b in extents]))
     if content_h < params.cell_content * digit_px:
@@ -252,9 +285,10 @@ def _holds_digits(row: list[_Upright], mask: np.ndarray, rules: np.ndarray | Non
                                            for (top, bottom), (_, b) in zip(spans, extents))
 
 
-def _content(cell: np.ndarray, top: int, bottom: int, least: float) -> tuple[int, int] | None:
+def _content(cell: np.ndarray, top: int, bottom: int, least: float) -> tuple[int, int, int] | None:
     """The rows (first, end) of the ink in ``cell`` that reaches into rows ``top``..``bottom`` (the
-    next row of cells' digits, above or below, does not), or None where it is less than ``least`` px;
+    next row of cells' digits, above or below, does not), and how many of the cell's two sides it
+    touches (0, 1 or 2); or None where it is less than ``least`` px;
     rows inked across the cell, and specks under a fifth of its biggest piece, are left out (what is
     left of the cells' top and bottom lines, a dotted line's dots)."""
     if cell.size == 0 or not cell.any():
@@ -267,7 +301,9 @@ def _content(cell: np.ndarray, top: int, bottom: int, least: float) -> tuple[int
     inside = (ys < bottom) & (ys + hs > top) & (areas >= max(4, 0.2 * areas.max()))
     if areas[inside].sum() < least:
         return None
-    return int(ys[inside].min()), int((ys + hs)[inside].max())
+    xs, ws = stats[1:, cv2.CC_STAT_LEFT][inside], stats[1:, cv2.CC_STAT_WIDTH][inside]
+    touches = int((xs == 0).any()) + int((xs + ws == cell.shape[1]).any())
+    return int(ys[inside].min()), int((ys + hs)[inside].max()), touches
 
 
 def is_grid(labels: np.ndarray, box: Box, *, params: SegmentParams = SEGMENT) -> bool:
