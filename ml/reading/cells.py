@@ -74,8 +74,8 @@ def remove_cell_sides(ink: np.ndarray, digit_px: float, rules: np.ndarray | None
     count, labels, stats, _ = cv2.connectedComponentsWithStats(inked, connectivity=8)
     thin = params.cell_thin * digit_px
     uprights = [u for i in range(1, count) for u in _cores(labels, stats[i], i, thin, params.cell_lean)]
-    uprights = _joined(uprights, max(2.0, params.cell_join * digit_px))
-    if len(uprights) < 3:
+    uprights = _with_peers(_joined(uprights, max(2.0, params.cell_join * digit_px)), params)
+    if len(uprights) < params.cell_count:
         return ink, none
     mask = (scaled > strong).view(np.uint8)
     rows = [row for row in _rows(uprights, digit_px, params)
@@ -154,6 +154,20 @@ def _joined(uprights: list[_Upright], reach: float) -> list[_Upright]:
             if all(p is not o for p in column):
                 column.append(o)
     return out
+
+
+def _with_peers(uprights: list[_Upright], params: SegmentParams) -> list[_Upright]:
+    """The uprights that ``cell_count`` - 1 others overlap in rows (by ``cell_overlap`` of the taller):
+    only they can stand in a row of cells. On a photo of a few digits none is left, and finding rows
+    costs nothing (a page of thousands of strokes is left to :func:`_rows` whole)."""
+    if len(uprights) > 2000:
+        return uprights
+    tops = np.array([u.y for u in uprights], np.float32)
+    bottoms = np.array([u.y2 for u in uprights], np.float32)
+    overlap = np.minimum(bottoms[:, None], bottoms[None]) - np.maximum(tops[:, None], tops[None])
+    taller = np.maximum((bottoms - tops)[:, None], (bottoms - tops)[None])
+    peers = (overlap >= params.cell_overlap * taller).sum(axis=1)
+    return [u for u, n in zip(uprights, peers) if n >= params.cell_count]
 
 
 class _Row:

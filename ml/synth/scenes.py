@@ -1,6 +1,6 @@
 """Real-looking scenes beyond the page generator: the cases people actually photograph.
 
-``ml.synth.photo`` varies one kind of page widely; these are six specific situations, each with its own
+``ml.synth.photo`` varies one kind of page widely; these are seven specific situations, each with its own
 trap, built from MNIST **test** digits so the truth is known:
 
 - ``cheque``: an amount with separators (``1,250.00``) and a date in a printed box, on a

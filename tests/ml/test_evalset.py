@@ -59,7 +59,7 @@ def test_pages_and_score_pages_commands(tmp_path):
     assert "| digit accuracy |" in scored.stdout and "box recall" in scored.stdout
 
 
-def test_scenes_cover_six_situations_with_digit_only_truth(test_digits):
+def test_scenes_cover_every_situation_with_digit_only_truth(test_digits):
     from ml.synth.scenes import KINDS, make_scene
 
     images, labels = test_digits
@@ -76,6 +76,14 @@ def test_scenes_cover_six_situations_with_digit_only_truth(test_digits):
     # The cheque writes separators that are not in the truth.
     _, cheque, _ = make_scene(images, labels, seed=1, kind="cheque")
     assert len(cheque["lines"]) == 2 and len(cheque["lines"][0]) == 8  # a date dd.mm.yyyy, digits only
+
+
+def test_pages_of_one_scene_kind(tmp_path):
+    made = run_ml("pages", str(tmp_path), "--n", "2", "--seed", "4", "--tier", "scenes", "--kind", "form")
+    assert made.returncode == 0, made.stderr
+    truths = [json.loads(p.read_text()) for p in sorted(tmp_path.glob("page-*.json"))]
+    assert [t["kind"] for t in truths] == ["form", "form"] and all(len(t["lines"]) >= 2 for t in truths)
+    assert run_ml("pages", str(tmp_path), "--kind", "nonsense").returncode != 0
 
 
 def test_score_pages_ablation_switches_gallery_and_json(tmp_path):
