@@ -121,17 +121,23 @@ def _cores(labels: np.ndarray, stat: np.ndarray, label: int, thin: float, lean: 
 
 
 def _ends(row: list[_Upright], uprights: list[_Upright], params: SegmentParams) -> list[_Upright]:
-    """``row`` with the sides found a cell beyond its first and its last, where the row's rows overlap
-    theirs by half and they reach its top or its bottom: the outer sides of a field cut short by the
-    crop, or by a digit touching them (a 1 written after the field stands clear of both)."""
+    """``row`` with the sides found beyond its first and its last, one to four cells on (the sides
+    between too pale to be found), again and again, where the row's rows overlap theirs by half and
+    they reach its top or its bottom: the outer sides of a field cut short by the crop, or by a digit
+    touching them, and a field's first boxes where its sides are broken (a 1 written after the field
+    stands clear of both its top and its bottom)."""
     cell = min(b.centre - a.centre for a, b in zip(row, row[1:]))
     top, bottom = np.median([u.y for u in row]), np.median([u.y2 for u in row])
     reach = params.cell_even * cell
+    line = _Row(row)
     for end, step in ((0, -1), (-1, 1)):
-        want = row[end].centre + step * cell
-        near = [u for u in uprights if abs(u.centre - want) <= reach and all(u is not v for v in row)
-                and _beside(u, _Row(row), 0.5) and min(abs(u.y - top), abs(u.y2 - bottom)) <= reach]
-        if near:
+        while True:
+            near = [u for k in range(1, 5) for u in uprights
+                    if abs(u.centre - (row[end].centre + step * k * cell)) <= reach
+                    and all(u is not v for v in row) and _beside(u, line, 0.5)
+                    and min(abs(u.y - top), abs(u.y2 - bottom)) <= reach]
+            if not near:
+                break
             row = [near[0]] + row if step < 0 else row + [near[0]]
     return row
 
