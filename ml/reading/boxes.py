@@ -121,7 +121,7 @@ class Segmentation:
     def _erase_sides(self, gray: np.ndarray) -> np.ndarray:
         """``gray`` with the cells' sides (:attr:`cell_sides`) painted over in the paper's grey beside
         them (the lightest grey a few of their widths to the left and right), or ``gray`` itself."""
-        if self.cell_sides is None or not self.cell_sides.any():
+        if self.cell_sides is None:
             return gray
         rim = 2 * int(np.ceil(1 / self.scale)) + 1
         mask = cv2.resize(self.cell_sides, gray.shape[::-1], interpolation=cv2.INTER_NEAREST)

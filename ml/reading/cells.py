@@ -5,7 +5,7 @@ tall, as short as a digit, and each read as a confident 1 (a row of eight boxes 
 digits); a digit touching a side was read together with it.
 
 A side is told from a written 1 by the row it stands in, not by its own shape: straight uprights,
-thin, four or more of the same height standing on the same line at the spacing of cells, with the
+thin, five or more of the same height standing on the same line at the spacing of cells, with the
 digits between them and none across them; and either taller than those digits and reaching above and
 below them (a box's sides) or far shorter and standing at their feet (a comb's ticks). A row of 1s
 written among other digits is as tall as they are, and stays.
@@ -43,9 +43,9 @@ class _Upright:
 
 
 def remove_cell_sides(ink: np.ndarray, digit_px: float, rules: np.ndarray | None = None, *,
-                      params: SegmentParams = SEGMENT) -> tuple[np.ndarray, np.ndarray]:
+                      params: SegmentParams = SEGMENT) -> tuple[np.ndarray, np.ndarray | None]:
     """The ink map without the sides of cells that digits are written in, one to a cell, and the uint8
-    mask of the sides taken out (1 where one ran).
+    mask of the sides taken out (1 where one ran), or None where there were none (most images).
 
     Uprights are straight runs of ink at least ``cell_piece`` digit heights long (``digit_px`` pixels
     each) and at most ``cell_thin`` wide; they are a row of cells' sides (:func:`_rows`) when
@@ -68,25 +68,25 @@ def remove_cell_sides(ink: np.ndarray, digit_px: float, rules: np.ndarray | None
     piece = max(3, int(params.cell_piece * digit_px))
     opened = cv2.morphologyEx(scaled, cv2.MORPH_OPEN, np.ones((piece, 1), np.uint8))
     inked = (opened > strong).view(np.uint8)
-    none = np.zeros(ink.shape, np.uint8)
     if not inked.any():
-        return ink, none
+        return ink, None
     count, labels, stats, _ = cv2.connectedComponentsWithStats(inked, connectivity=8)
     thin = params.cell_thin * digit_px
     uprights = [u for i in range(1, count) for u in _cores(labels, stats[i], i, thin, params.cell_lean)]
     uprights = _with_peers(_joined(uprights, max(2.0, params.cell_join * digit_px)), params)
     if len(uprights) < params.cell_count:
-        return ink, none
+        return ink, None
     mask = (scaled > strong).view(np.uint8)
     rows = [row for row in _rows(uprights, digit_px, params)
             if _holds_digits(row, mask, rules, digit_px, params)]
     if not rows:
-        return ink, none
+        return ink, None
     found = np.zeros(ink.shape, np.uint8)
     slack = int(params.cell_align * digit_px) + 1
     for row in rows:
         row = _ends(row, uprights, params)
-        top, bottom = int(np.median([u.y for u in row])) - slack, int(np.median([u.y2 for u in row])) + slack
+        top, bottom = _span(row)
+        top, bottom = int(top) - slack, int(bottom) + slack
         for u in row:
             # The side's upright ink in its columns and one either side (a side photographed a little
             # askew), over the row's height: the pieces of a pale side too short to be found.
@@ -127,7 +127,7 @@ def _ends(row: list[_Upright], uprights: list[_Upright], params: SegmentParams) 
     touching them, and a field's first boxes where its sides are broken (a 1 written after the field
     stands clear of both its top and its bottom)."""
     cell = min(b.centre - a.centre for a, b in zip(row, row[1:]))
-    top, bottom = np.median([u.y for u in row]), np.median([u.y2 for u in row])
+    top, bottom = _span(row)
     reach = params.cell_even * cell
     line = _Row(row)
     for end, step in ((0, -1), (-1, 1)):
@@ -160,6 +160,11 @@ def _joined(uprights: list[_Upright], reach: float) -> list[_Upright]:
             if all(p is not o for p in column):
                 column.append(o)
     return out
+
+
+def _span(row: list[_Upright]) -> tuple[float, float]:
+    """The rows ``row``'s uprights stand in: their median top and median bottom."""
+    return float(np.median([u.y for u in row])), float(np.median([u.y2 for u in row]))
 
 
 def _with_peers(uprights: list[_Upright], params: SegmentParams) -> list[_Upright]:
@@ -261,17 +266,18 @@ def _even(row: list[_Upright], spread: float) -> bool:
 
 def _holds_digits(row: list[_Upright], mask: np.ndarray, rules: np.ndarray | None, digit_px: float,
                   params: SegmentParams) -> bool:
-    """Whether ``row``'s cells hold digits its uprights are not: ink in one cell or more (a form's
-    field is seldom filled to its end), touching the cells' sides once a cell or less on average, and
-    the uprights either ``cell_taller`` times as tall as that
-    ink, ``cell_side`` digit heights or more, and reaching above and below it, ``cell_margin`` of their
-    height below it in the median cell (a box's sides); or,
-    standing on a horizontal rule (in ``rules``), ``cell_tick`` of its height or less with its foot
-    among them (a comb's ticks). Pale sides broken short count at the row's height, its upper quartile.
-    The ink is ``cell_content`` of the page's digit height or more: between a printed label's stems
-    (n, u, m), evenly spaced too, stand letters smaller than the handwritten digits beside them."""
+    """Whether ``row``'s cells hold digits its uprights are not.
+
+    The cells' ink: in one cell or more (a form's field is seldom filled to its end), touching their
+    sides once a cell or less on average, ``cell_content`` of the page's digit height or taller
+    (between a printed label's evenly spaced stems, n, u, m, stand letters smaller than the
+    handwritten digits beside them). The uprights: either ``cell_taller`` times as tall as that ink,
+    ``cell_side`` digit heights or more, reaching above and below it and ``cell_margin`` of their
+    height below it in the median cell (a box's sides); or standing on a horizontal rule (in
+    ``rules``), ``cell_tick`` of its height or less, with its foot among them (a comb's ticks). Pale
+    sides broken short count at the row's height, its upper quartile."""
     side_h = float(np.percentile([u.h for u in row], 75))
-    row_top, row_bottom = np.median([u.y for u in row]), np.median([u.y2 for u in row])
+    row_top, row_bottom = _span(row)
     slack = params.cell_align * digit_px
     reach = int(digit_px)
     spans, extents, touching = [], [], []

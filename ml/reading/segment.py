@@ -169,7 +169,6 @@ def _ink(gray: np.ndarray, paper: np.ndarray | None, digit_px: float, measured: 
         ink, rules = remove_rules(ink, digit_px, params=params)
     if steps.cells:
         ink, sides = remove_cell_sides(ink, measured, rules & 1 if rules is not None else None, params=params)
-        sides = sides if sides.any() else None
     return ink, rules, sides
 
 
