@@ -114,14 +114,20 @@ def height_boxes(labels: np.ndarray, boxes: list[Box], *, params: SegmentParams 
     return kept
 
 
-def typical_height(boxes: list[Box], *, params: SegmentParams = SEGMENT) -> float:
+def typical_height(boxes: list[Box], *, params: SegmentParams = SEGMENT, floor: float = 0.0) -> float:
     """The height of a digit on this page: the ink-weighted median of the component heights.
 
     Weighting by ink keeps many specks (little ink each) from dragging the estimate down, while
     the digits, which carry most of the ink on a page of numbers, decide it.
 
+    Specks shorter than ``floor`` pixels (a dotted grid's dots, a ruled line's broken pieces: no digit
+    is that small) are left out, however many there are; where nothing is taller, all count.
+
     >>> typical_height([Box(0, 0, 10, 40, area=200), Box(20, 0, 3, 3, area=9), Box(30, 0, 3, 3, area=9)])
     40.0
+    >>> page = [Box(0, 0, 10, 40, area=200)] + [Box(3 * k, 50, 3, 3, area=9) for k in range(40)]  # 40 dots
+    >>> typical_height(page), typical_height(page, floor=8)
+    (3.0, 40.0)
     """
     # Ruled lines, margins and the grid they make are not digits, however much ink they hold: long
     # and thin, or a big box that is almost empty.
@@ -129,6 +135,7 @@ def typical_height(boxes: list[Box], *, params: SegmentParams = SEGMENT) -> floa
              and b.h <= params.height_max_elongation * b.w and b.area >= params.height_min_fill * b.w * b.h]
     if not boxes:
         return 0.0
+    boxes = [b for b in boxes if b.h >= floor] or boxes
     order = sorted(boxes, key=lambda b: b.h)
     weights = np.cumsum([max(b.area, 1) for b in order])
     return float(order[int(np.searchsorted(weights, weights[-1] / 2))].h)

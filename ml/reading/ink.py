@@ -185,7 +185,7 @@ def _close_with_edge_trend(small: np.ndarray, element: np.ndarray, k: int) -> np
     return cv2.morphologyEx(extended, cv2.MORPH_CLOSE, element)[pad:-pad or None, pad:-pad or None]
 
 
-def remove_rules(ink: np.ndarray, digit_px: float = SEGMENT.work_height, *,
+def remove_rules(ink: np.ndarray, digit_px: float = SEGMENT.work_height, measured: float = 0.0, *,
                  params: SegmentParams = SEGMENT) -> tuple[np.ndarray, np.ndarray]:
     """The ink map without straight rules: ruled lines, a margin rule, underlines, a box's frame.
 
@@ -198,13 +198,23 @@ def remove_rules(ink: np.ndarray, digit_px: float = SEGMENT.work_height, *,
     :func:`ml.reading.components.frame_sides`), 2 where an upright one did (for
     :func:`ml.reading.uprights.hairlines`), 3 where they cross.
 
+    In an image less than a rule high (a crop of a table) whose digits are ``measured`` px tall, an upright
+    ``rule_rows`` of them long across ``rule_across`` of its height is a rule too (a score card's cells).
+
     >>> ink = np.zeros((200, 200), np.float32); ink[100, :] = 1.0; ink[:, 50] = 1.0   # a rule, a margin
     >>> cleaned, rules = remove_rules(ink)
     >>> float(cleaned.max()), int((rules[100] & 1).sum()), int((rules[:, 50] >> 1).sum()), int(rules[100, 50])
     (0.0, 200, 200, 3)
+    >>> table = np.zeros((90, 300), np.float32); table[:, 100] = 1.0; table[10:40, 50] = 1.0  # a 1
+    >>> cleaned, _ = remove_rules(table, 40.0, 28.0)
+    >>> float(cleaned[:, 100].max()), float(cleaned[:, 50].max())
+    (0.0, 1.0)
     """
     length = int(params.rule_length * digit_px)
-    if max(ink.shape) <= length:
+    tall, upright_length = ink.shape[0], length
+    if tall <= length and measured and params.rule_rows * measured <= params.rule_across * tall:
+        tall, upright_length = length + 1, int(params.rule_across * tall)  # a table's crop
+    if max(ink.shape[1], tall) <= length:
         return ink, np.zeros(ink.shape, np.uint8)
     # On 8 bits: the openings run several times faster than on floats, and a 255th is fine enough.
     scaled = (ink * 255).astype(np.uint8)
@@ -214,8 +224,8 @@ def remove_rules(ink: np.ndarray, digit_px: float = SEGMENT.work_height, *,
     # form) can hold an underline however low it is.
     none = np.zeros_like(scaled)
     horizontal = _rules_along(scaled, length, piece, floor, params) if ink.shape[1] > length else none
-    if ink.shape[0] > length:
-        upright = _rules_along(np.ascontiguousarray(scaled.T), length, piece, floor, params)
+    if tall > length:
+        upright = _rules_along(np.ascontiguousarray(scaled.T), upright_length, piece, floor, params)
         vertical = np.ascontiguousarray(upright.T)
     else:
         vertical = none

@@ -60,6 +60,30 @@ def is_strip(size: tuple[int, int], params: ReaderParams = READER) -> bool:
     return h <= params.strip_height and w >= params.strip_aspect * h
 
 
+def stacked(digits: list[Digit], params: ReaderParams = READER) -> bool:
+    """Whether the segmented ``digits`` hold two lines or more, one above the other, each of at least
+    ``stack_digits`` digits read at ``stack_sure`` or more and about as tall as the tallest line's
+    (``stack_height``): a strip-shaped crop of a table's rows, not one amount over a pattern's marks.
+
+    >>> row = lambda y, line: [Digit(2, 0.99, [x, y, 20, 30], line, False) for x in (0, 30, 60)]
+    >>> stacked(row(0, 0) + row(40, 1)), stacked(row(0, 0) + row(20, 1)), stacked(row(0, 0))
+    (True, False, False)
+    """
+    spans = {}
+    for d in digits:
+        if d.confidence >= params.stack_sure:
+            spans.setdefault(d.line, []).append((d.box[1], d.box[1] + d.box[3]))
+    # A line's top and bottom as most of its digits have them (a row written aslant overlaps the next
+    # at its ends).
+    rows = sorted((float(np.median([a for a, _ in s])), float(np.median([b for _, b in s])))
+                  for s in spans.values() if len(s) >= params.stack_digits)
+    if len(rows) < 2:
+        return False
+    tallest = max(b - a for a, b in rows)
+    rows = [(a, b) for a, b in rows if b - a >= params.stack_height * tallest]  # not a pattern's marks
+    return any(upper[1] <= lower[0] for upper, lower in zip(rows, rows[1:]))
+
+
 def second_opinion(gray: np.ndarray, digits: list[Digit], model: LineModel, *, light_ink: bool,
                    params: ReaderParams = READER) -> tuple[list[Digit], bool]:
     """``digits`` (the segmented reading of ``gray``) with the line reader's second opinion taken in
@@ -72,7 +96,7 @@ def second_opinion(gray: np.ndarray, digits: list[Digit], model: LineModel, *, l
     ([], False)
     """
     h, w = gray.shape
-    if is_strip((w, h), params):
+    if is_strip((w, h), params) and not stacked(digits, params):
         line = sorted(digits, key=lambda d: d.box[0])
         read = model.read([gray], light_ink=light_ink)[0]
         if _better(read, line, params.strip_overrule):

@@ -146,6 +146,14 @@ class ReaderParams:
     # 22 of its 1,080 were not strips, at 1.2, 4).
     strip_height: int = 120
     strip_aspect: float = 1.2
+    # ... unless the segmenter found two lines or more, one above the other (the median bottom of one's
+    # digits above the median top of the next's), each of at least ``stack_digits`` digits read at
+    # ``stack_sure`` or more and at least ``stack_height`` as tall as the tallest line: a crop of a
+    # table's rows (a score card's two rows of cells), which read as one line merges into nonsense.
+    # (A cheque's guilloche read as small, unsure digits above its amount is no such line.)
+    stack_digits: int = 3
+    stack_sure: float = 0.5
+    stack_height: float = 0.6
     # The segmenter's numbers, which the reader also uses (the digit width).
     segment: SegmentParams = field(default_factory=SegmentParams)
 

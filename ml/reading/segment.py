@@ -93,7 +93,7 @@ def _probe(gray: np.ndarray, params: SegmentParams) -> tuple[float, float, np.nd
     mask = remove_edges(mask, probed, length_px=length, thin_px=params.probe_thin, step=params.edge_step)
     labels, boxes = components(mask, params=params)
     digit_h = typical_height(height_boxes(labels, drop_surround(labels, boxes, params=params), params=params),
-                             params=params)
+                             params=params, floor=params.min_probe_height if params.speck_floor else 0.0)
     whole = paper if probe == 1.0 else None
     if digit_h < params.min_probe_height:  # too small to measure at the probe: keep every pixel
         return 1.0, float(params.work_height), whole
@@ -128,7 +128,8 @@ def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParam
     # The digits' height in the pixels segmented: work_height once shrunk; more in a small image of
     # big digits, which is not shrunk, or without rescaling; never taken as less (rules stay long).
     digit_px = max(float(params.work_height), digits_tall * scale)
-    ink, rules, sides = _ink(gray, paper, digit_px, min(digit_px, digits_tall * scale), steps, params)
+    measured = min(digit_px, digits_tall * scale)
+    ink, rules, sides = _ink(gray, paper, digit_px, measured, steps, params)
     mask = binarize(ink, hysteresis=steps.hysteresis, params=params)
     found = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if steps.rules:
@@ -143,7 +144,9 @@ def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParam
     labels, boxes = components(mask, params=params, found=found)
     if steps.surround:
         boxes = drop_surround(labels, boxes, digit_px, params=params)
-    lines, dropped, hair, digit_h = _lines(boxes, rules, ink, labels, gray, steps, params)
+    # Specks far smaller than the digits the probe measured never set their height (a dotted grid).
+    floor = params.speck_floor * measured if probed < 1.0 or digits_tall != params.work_height else 0.0
+    lines, dropped, hair, digit_h = _lines(boxes, rules, ink, labels, gray, steps, params, floor)
     for line in lines:
         line_h = line_height(line)
         for b in line:
@@ -166,26 +169,26 @@ def _ink(gray: np.ndarray, paper: np.ndarray | None, digit_px: float, measured: 
         ink = 1.0 - gray.astype(np.float32) / 255
     rules, sides = None, None
     if steps.rules:
-        ink, rules = remove_rules(ink, digit_px, params=params)
+        ink, rules = remove_rules(ink, digit_px, measured, params=params)
     if steps.cells:
         ink, sides = remove_cell_sides(ink, measured, rules & 1 if rules is not None else None, params=params)
     return ink, rules, sides
 
 
 def _lines(boxes: list[Box], rules: np.ndarray | None, ink: np.ndarray, labels: np.ndarray, gray: np.ndarray,
-           steps: Steps,
-           params: SegmentParams) -> tuple[list[list[Box]], list[Box], list[Box], float]:
+           steps: Steps, params: SegmentParams,
+           floor: float = 0.0) -> tuple[list[list[Box]], list[Box], list[Box], float]:
     """The components as lines of digit-like boxes: frames' sides dropped, fragments and broken digits
     joined, specks, ruled lines and cells' hairlines filtered out, as ``steps`` says; and the boxes
-    filtered out, the hairlines, and the digits' height."""
-    digit_h = typical_height(boxes, params=params)
+    filtered out, the hairlines, and the digits' height (measured on boxes at least ``floor`` high)."""
+    digit_h = typical_height(boxes, params=params, floor=floor)
     if rules is not None:
         boxes = frame_sides(boxes, rules & 1, digit_h, params=params)
     if steps.merge:
         if steps.fragments:
             boxes = group_fragments(boxes, digit_h, params=params)
         boxes = merge_pieces(boxes, digit_h, params=params)
-        digit_h = typical_height(boxes, params=params)
+        digit_h = typical_height(boxes, params=params, floor=floor)
     dropped = []
     if steps.filter:
         size = (ink.shape[1], ink.shape[0])

@@ -34,6 +34,10 @@ class SegmentParams:
     # Digits shorter than this at the probe's scale cannot be measured: the image keeps every pixel
     # and its digits are taken to be ``work_height`` tall.
     min_probe_height: int = 8
+    # ... nor do specks (a dotted grid's dots, a ruled line's broken pieces) set the digits' height:
+    # at the probe, components under ``min_probe_height``; once segmented, under ``speck_floor`` of the
+    # height the probe measured (ml.reading.components.typical_height).
+    speck_floor: float = 0.25
     # The paper is estimated on a copy whose short side is about this many pixels: 80 measured better
     # and faster than 120 or 200 on photo pages.
     paper_side: int = 80
@@ -54,6 +58,11 @@ class SegmentParams:
     # Straight ink this many digit heights long is a rule, not a stroke: subtracting it took the ruled
     # sheet scenes from 88.4 % to 98.0 % of digits and cheques from 98.1 % to 99.5 %.
     rule_length: float = 2.5
+    # In an image less than a rule high, an upright at least ``rule_rows`` measured digit heights long
+    # (across two rows of digits: a comb field's boxes, 2.4 digit heights, keep their sides)
+    # and ``rule_across`` of the image's height is a table's line between cells (remove_rules).
+    rule_rows: float = 2.5
+    rule_across: float = 0.9
     # The edges of the paper are not strokes either (a page's edge on a desk, a table's edge): thin
     # straight lines at any angle, at least ``rule_length`` digit heights long (in the probe,
     # ``probe_line`` of its diagonal and ``probe_line_min`` px: a small image is a crop, not a photo of
@@ -153,10 +162,15 @@ class SegmentParams:
     # scanner can leave them out): when the pixels whose red exceeds their green and blue by
     # ``dropout_gap`` hold a component ``dropout_spread`` of the probe's width or height, and their red
     # is at least ``dropout_bright`` of the paper's, the image is read in its red channel, where the
-    # grid is as bright as the paper and blue or black ink stays dark (ink.dropout_gray).
+    # grid is as bright as the paper and blue or black ink stays dark (ink.dropout_gray); provided
+    # those components are a grid's lines (colour._grid_lines): ``dropout_lines`` of their pixels on
+    # straight runs half the image long and at most ``dropout_thick`` left by a 3 x 3 erosion, not
+    # digits drawn in red marker taller than half the image, nor a brown desk at the frame.
     dropout_gap: int = 50
     dropout_spread: float = 0.5
     dropout_bright: float = 0.9
+    dropout_lines: float = 0.5
+    dropout_thick: float = 0.8
 
     # --- threshold (ml.reading.ink.binarize) ---
     # Otsu's threshold on the ink map is scaled by ``otsu_scale`` and clamped to [min_contrast,
