@@ -59,7 +59,7 @@ from .lines import group_lines, group_rows, line_height
 from .params import ALL_STEPS, SEGMENT, SegmentParams, Steps
 from .separators import find_separators
 from .split import cut_pieces
-from .uprights import edge_pieces, hairlines
+from .uprights import edge_pieces, frame_pieces, hairlines
 
 
 def work_scale(gray: np.ndarray, *, params: SegmentParams = SEGMENT) -> tuple[float, float]:
@@ -200,7 +200,8 @@ def _lines(boxes: list[Box], rules: np.ndarray | None, ink: np.ndarray, labels: 
     upright = rules >> 1 if rules is not None else None
     hair = hairlines(boxes, ink, labels, upright, params=params) if steps.hairlines else []
     if steps.edges:
-        hair += [b for b in edge_pieces(boxes, gray, ink, params=params) if not any(b is h for h in hair)]
+        edges = edge_pieces(boxes, gray, ink, params=params) + frame_pieces(boxes, ink, labels, params=params)
+        hair += [b for b in edges if not any(b is h for h in hair)]
     boxes = [b for b in boxes if not any(b is h for h in hair)]
     if steps.rotated_lines:
         return group_lines(boxes, params=params), dropped, hair, digit_h

@@ -81,6 +81,10 @@ class SegmentParams:
     edge_band: float = 0.3
     edge_piece_step: float = 0.2
     edge_core: float = 0.6
+    # A box at the image's frame whose ink is under ``frame_faint`` of the boxes' clear of it (the median
+    # over ``frame_peers`` or more) is a desk's grain or a sheet's corner (uprights.frame_pieces).
+    frame_faint: float = 0.7
+    frame_peers: int = 3
     # Openings weaker than this share of ``min_contrast`` are the paper's own residue, not rules.
     rule_floor: float = 0.5
     # Rules photographed off square (ml.reading.ink.rule_slant): slants up to ``rule_max_slant``

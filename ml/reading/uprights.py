@@ -148,3 +148,28 @@ def edge_pieces(boxes: list[Box], gray: np.ndarray, ink: np.ndarray, *,
         if np.percentile(gray[rows, box.x : box.x2], 10) >= params.edge_core * min(sides):
             found.append(box)
     return found
+
+
+def frame_pieces(boxes: list[Box], ink: np.ndarray, labels: np.ndarray, *,
+                 params: SegmentParams = SEGMENT) -> list[Box]:
+    """The boxes at the image's frame that are what lies beyond the page, not digits: touching the
+    frame, their ink (its 90th percentile over their own pixels) under ``frame_faint`` of that of the
+    boxes clear of it (the median over at least ``frame_peers`` of them). A desk's grain, or the corner
+    where the sheet ends, broken into pieces at the frame read as 8s and 1s (0.29-0.52 where the
+    digits' ink was 0.65-0.81); a digit cut by the frame is as dark as the others.
+
+    >>> ink = np.zeros((60, 200), np.float32); labels = np.zeros((60, 200), np.int32)
+    >>> boxes = [Box(20 + 40 * k, 10, 10, 40, [k + 1]) for k in range(4)] + [Box(190, 5, 10, 40, [5])]
+    >>> for k, b in enumerate(boxes):
+    ...     ink[b.y : b.y2, b.x : b.x2] = 0.25 if k == 4 else 0.8; labels[b.y : b.y2, b.x : b.x2] = k + 1
+    >>> [b.x for b in frame_pieces(boxes, ink, labels)]
+    [190]
+    """
+    h, w = ink.shape
+    at_frame = [b.x <= 0 or b.y <= 0 or b.x2 >= w or b.y2 >= h for b in boxes]
+    clear = [_darkness(ink, labels, b) for b, edge in zip(boxes, at_frame) if not edge]
+    if len(clear) < params.frame_peers:
+        return []
+    floor = params.frame_faint * float(np.median(clear))
+    return [b for b, edge in zip(boxes, at_frame) if edge and _darkness(ink, labels, b) < floor]
+
