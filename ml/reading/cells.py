@@ -274,8 +274,10 @@ def _holds_digits(row: list[_Upright], mask: np.ndarray, rules: np.ndarray | Non
     handwritten digits beside them). The uprights: either ``cell_taller`` times as tall as that ink,
     ``cell_side`` digit heights or more, reaching above and below it and ``cell_margin`` of their
     height below it in the median cell (a box's sides); or standing on a horizontal rule (in
-    ``rules``), ``cell_tick`` of its height or less, with its foot among them (a comb's ticks). Pale
-    sides broken short count at the row's height, its upper quartile."""
+    ``rules``), ``cell_tick`` of its height or less, with its foot among them (a comb's ticks); or,
+    in a row the frame cut (half its sides run to the image's top or bottom edge), ``cell_cut_taller``
+    times as tall as the ink and around it. Pale sides broken short count at the row's height, its
+    upper quartile."""
     side_h = float(np.percentile([u.h for u in row], 75))
     row_top, row_bottom = _span(row)
     slack = params.cell_align * digit_px
@@ -298,6 +300,11 @@ def _holds_digits(row: list[_Upright], mask: np.ndarray, rules: np.ndarray | Non
     content_h = float(np.median([b - t for t, b in extents]))
     if content_h < params.cell_content * digit_px:
         return False
+    # A row cropped by the frame (most sides run to the image's top or bottom): how far its sides
+    # reached is not seen, so they need only be ``cell_cut_taller`` times as tall as the digits.
+    cut = 2 * sum(u.y <= 1 or u.y2 >= mask.shape[0] - 1 for u in row) >= len(row)
+    if cut and side_h >= max(params.cell_cut_taller * content_h, params.cell_side * digit_px):
+        return all(t >= top - slack and b <= bottom + slack for (top, bottom), (t, b) in zip(spans, extents))
     if side_h >= max(params.cell_taller * content_h, params.cell_side * digit_px):
         # A printed word's letters stand on the line its stems end on; a digit seldom sits on its box.
         below = float(np.median([bottom - b for (_, bottom), (_, b) in zip(spans, extents)]))

@@ -134,6 +134,9 @@ class SegmentParams:
     cell_content: float = 0.5
     cell_margin: float = 0.125
     cell_taller: float = 1.25
+    # ... or, where the frame cut the row (half its sides run to the image's edge: a score card's row
+    # cropped at its digits' feet), at least ``cell_cut_taller`` times as tall as the ink.
+    cell_cut_taller: float = 1.0
     cell_side: float = 0.5
     cell_tick: float = 0.6
     # A table's or grid's cell lines left over as uprights drawn far finer than the digits, dropped

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from ml import read
+from ml.reading.cells import remove_cell_sides
 from ml.reading.colour import dropout_gray
 from ml.reading.params import ReaderParams, SegmentParams
 from ml.reading.reader import TooDenseError
@@ -139,3 +140,21 @@ def test_a_desks_grain_at_the_frame_is_not_read_as_digits(test_digits, shipped_m
         assert read(photo, model=shipped_model).line_texts == lines
         # Kept, the grain's pieces were read as 1s and 8s beside the lines or as lines of their own.
         assert read(photo, model=shipped_model, params=keep).line_texts != lines
+
+
+
+def test_a_row_of_cells_cut_by_the_frame_loses_its_sides():
+    # A score card's row cropped at its digits' feet (akcam_2 of real-photos-fresh): six cells between
+    # uprights that run from the row's top line to the image's bottom edge, 40 px, around 0s 34 px
+    # tall: too little taller than the digits, and never seen below them, for a box's sides.
+    ink = np.zeros((60, 560), np.float32)
+    ink[14:16, :] = 0.6
+    for k in range(7):
+        ink[16:60, 10 + 90 * k : 12 + 90 * k] = 0.6
+    for k in range(6):
+        _ = cv2.ellipse(ink, (55 + 90 * k, 42), (12, 17), 0, 0, 360, 0.8, 3)
+    cleaned, sides = remove_cell_sides(ink, 34.0)
+    assert sides is not None and float(cleaned[30:60, 10:12].max()) == 0.0
+    assert cleaned[42, 43] == ink[42, 43] > 0.5  # the 0s stay
+    uncut = SegmentParams(cell_cut_taller=100.0)
+    assert remove_cell_sides(ink, 34.0, params=uncut)[1] is None
