@@ -82,9 +82,11 @@ class SegmentParams:
     edge_piece_step: float = 0.2
     edge_core: float = 0.6
     # A box at the image's frame whose ink is under ``frame_faint`` of the boxes' clear of it (the median
-    # over ``frame_peers`` or more) is a desk's grain or a sheet's corner (uprights.frame_pieces).
+    # over ``frame_peers`` or more) is a desk's grain or a sheet's corner (uprights.frame_pieces). Two
+    # rather than three peers: a form field's two digits and its empty boxes' sides at the frame
+    # (sbi_house, "01" read "211"); nothing else read differently.
     frame_faint: float = 0.7
-    frame_peers: int = 3
+    frame_peers: int = 2
     # Openings weaker than this share of ``min_contrast`` are the paper's own residue, not rules.
     rule_floor: float = 0.5
     # Rules photographed off square (ml.reading.ink.rule_slant): slants up to ``rule_max_slant``
