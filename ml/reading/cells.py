@@ -87,6 +87,11 @@ def remove_cell_sides(ink: np.ndarray, digit_px: float, rules: np.ndarray | None
         row = _ends(row, uprights, params)
         top, bottom = _span(row)
         top, bottom = int(top) - slack, int(bottom) + slack
+        # A side printed double (two hairlines ``cell_double`` digit heights apart or less, as long as
+        # it and beside it all along) goes whole.
+        near = params.cell_double * digit_px
+        row = row + [v for v in uprights for u in row if v is not u and abs(v.centre - u.centre) <= near
+                     and v.h >= 0.9 * u.h and min(v.y2, u.y2) - max(v.y, u.y) >= 0.9 * u.h]
         for u in row:
             # The side's upright ink in its columns and one either side (a side photographed a little
             # askew), over the row's height: the pieces of a pale side too short to be found.

@@ -139,6 +139,8 @@ class SegmentParams:
     # ... or, where the frame cut the row (half its sides run to the image's edge: a score card's row
     # cropped at its digits' feet), at least ``cell_cut_taller`` times as tall as the ink.
     cell_cut_taller: float = 1.0
+    # A side printed double, its two lines this many digit heights apart or less, is taken whole.
+    cell_double: float = 0.15
     cell_side: float = 0.5
     cell_tick: float = 0.6
     # A table's or grid's cell lines left over as uprights drawn far finer than the digits, dropped
