@@ -87,12 +87,7 @@ def remove_cell_sides(ink: np.ndarray, digit_px: float, rules: np.ndarray | None
         row = _ends(row, uprights, params)
         top, bottom = _span(row)
         top, bottom = int(top) - slack, int(bottom) + slack
-        # A side printed double (two hairlines ``cell_double`` digit heights apart or less, as long as
-        # it and beside it all along) goes whole.
-        near = params.cell_double * digit_px
-        row = row + [v for v in uprights for u in row if v is not u and abs(v.centre - u.centre) <= near
-                     and v.h >= 0.9 * u.h and min(v.y2, u.y2) - max(v.y, u.y) >= 0.9 * u.h]
-        for u in row:
+        for u in row + _doubles(row, uprights, params.cell_double * digit_px):
             # The side's upright ink in its columns and one either side (a side photographed a little
             # askew), over the row's height: the pieces of a pale side too short to be found.
             band = slice(max(0, min(u.y, top)), max(u.y2, bottom)), slice(max(0, u.x - 1), u.x2 + 1)
@@ -102,6 +97,15 @@ def remove_cell_sides(ink: np.ndarray, digit_px: float, rules: np.ndarray | None
     lift = cv2.dilate(opened, np.ones((1, 3), np.uint8))[found > 0].astype(np.float32) / 255
     cleaned[found > 0] = np.clip(ink[found > 0] - lift, 0.0, 1.0)
     return cleaned, found
+
+
+def _doubles(row: list[_Upright], uprights: list[_Upright], near: float) -> list[_Upright]:
+    """The uprights beside a side of ``row``, ``near`` px or less from it, as long as it and beside it
+    all along: a side printed double (two hairlines), which goes whole."""
+    def beside(v: _Upright, u: _Upright) -> bool:
+        return (abs(v.centre - u.centre) <= near and v.h >= 0.9 * u.h
+                and min(v.y2, u.y2) - max(v.y, u.y) >= 0.9 * u.h)
+    return [v for v in uprights if all(v is not u for u in row) and any(beside(v, u) for u in row)]
 
 
 def _cores(labels: np.ndarray, stat: np.ndarray, label: int, thin: float, lean: float) -> list[_Upright]:
@@ -307,14 +311,14 @@ def _holds_digits(row: list[_Upright], mask: np.ndarray, rules: np.ndarray | Non
         return False
     # A row cropped by the frame (most sides run to the image's top or bottom): how far its sides
     # reached is not seen, so they need only be ``cell_cut_taller`` times as tall as the digits.
+    around = all(t >= top - slack and b <= bottom + slack for (top, bottom), (t, b) in zip(spans, extents))
     cut = 2 * sum(u.y <= 1 or u.y2 >= mask.shape[0] - 1 for u in row) >= len(row)
     if cut and side_h >= max(params.cell_cut_taller * content_h, params.cell_side * digit_px):
-        return all(t >= top - slack and b <= bottom + slack for (top, bottom), (t, b) in zip(spans, extents))
+        return around
     if side_h >= max(params.cell_taller * content_h, params.cell_side * digit_px):
         # A printed word's letters stand on the line its stems end on; a digit seldom sits on its box.
         below = float(np.median([bottom - b for (_, bottom), (_, b) in zip(spans, extents)]))
-        return below >= max(1.0, params.cell_margin * side_h) and all(
-            t >= top - slack and b <= bottom + slack for (top, bottom), (t, b) in zip(spans, extents))
+        return below >= max(1.0, params.cell_margin * side_h) and around
     if rules is None or side_h > params.cell_tick * content_h or side_h < slack:
         return False
     on_rule = sum(bool(rules[u.y2 - int(slack) : u.y2 + int(slack) + 1, max(0, u.x - 2) : u.x2 + 2].any())

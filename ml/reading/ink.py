@@ -210,11 +210,11 @@ def remove_rules(ink: np.ndarray, digit_px: float = SEGMENT.work_height, measure
     >>> float(cleaned[:, 100].max()), float(cleaned[:, 50].max())
     (0.0, 1.0)
     """
-    length = int(params.rule_length * digit_px)
-    tall, upright_length = ink.shape[0], length
-    if tall <= length and measured and params.rule_rows * measured <= params.rule_across * tall:
-        tall, upright_length = length + 1, int(params.rule_across * tall)  # a table's crop
-    if max(ink.shape[1], tall) <= length:
+    length = upright_length = int(params.rule_length * digit_px)
+    h = ink.shape[0]
+    if h <= length and measured and params.rule_rows * measured <= params.rule_across * h:
+        upright_length = int(params.rule_across * h)  # a table's crop
+    if ink.shape[1] <= length and h <= upright_length:
         return ink, np.zeros(ink.shape, np.uint8)
     # On 8 bits: the openings run several times faster than on floats, and a 255th is fine enough.
     scaled = (ink * 255).astype(np.uint8)
@@ -224,7 +224,7 @@ def remove_rules(ink: np.ndarray, digit_px: float = SEGMENT.work_height, measure
     # form) can hold an underline however low it is.
     none = np.zeros_like(scaled)
     horizontal = _rules_along(scaled, length, piece, floor, params) if ink.shape[1] > length else none
-    if tall > length:
+    if h > upright_length:
         upright = _rules_along(np.ascontiguousarray(scaled.T), upright_length, piece, floor, params)
         vertical = np.ascontiguousarray(upright.T)
     else:

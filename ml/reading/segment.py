@@ -144,7 +144,8 @@ def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParam
     labels, boxes = components(mask, params=params, found=found)
     if steps.surround:
         boxes = drop_surround(labels, boxes, digit_px, params=params)
-    # Specks far smaller than the digits the probe measured never set their height (a dotted grid).
+    # Specks far smaller than the digits the probe measured never set their height (a dotted grid); where
+    # it measured nothing (an image kept whole, its digits taken to be work_height tall) there is no floor.
     floor = params.speck_floor * measured if probed < 1.0 or digits_tall != params.work_height else 0.0
     lines, dropped, hair, digit_h = _lines(boxes, rules, ink, labels, gray, steps, params, floor)
     for line in lines:
