@@ -89,6 +89,9 @@ def operator_strokes(seg: Segmentation, line: list[Box], whole: list[np.ndarray]
     {1}
     >>> operator_strokes(seg, line, [read(5), read(1), read(4), read(6)])       # a number: the 1 stays
     set()
+    >>> star = line[:2] + [Box(120, 8, 44, 45, [3]), line[3]]            # an asterisk 0.9 line heights tall
+    >>> operator_strokes(seg, star, [read(5), read(1), read(10), read(6)])
+    {1}
     """
     if len(line) < 3:
         return set()
@@ -99,17 +102,43 @@ def operator_strokes(seg: Segmentation, line: list[Box], whole: list[np.ndarray]
         for b, p in zip(line, whole))
     if not operator:
         return set()
-    found = set()
-    for k, (box, p) in enumerate(zip(line, whole)):
-        digit = int(np.argmax(p[:DIGIT_CLASSES]))
-        if digit not in (1, 7) or not box.labels:
+    shapes = {k: _shape(seg, box) for k, box in enumerate(line) if box.labels}
+    digits = [k for k, p in enumerate(whole) if k in shapes and p[NOT_A_DIGIT] < params.slash_operator]
+    read = {k: int(np.argmax(p[:DIGIT_CLASSES])) for k, p in enumerate(whole)}
+    found, shallow = set(), {}
+    for k, box in enumerate(line):
+        if read[k] not in (1, 7) or k not in shapes:
             continue
-        mask = member(seg.labels[box.y : box.y2, box.x : box.x2], box.labels)
-        angle, thick = lean(mask)
+        angle, thick, bowed = shapes[k]
+        tall = box.h >= params.bracket_tall * line_h
         between = 0 < k < len(line) - 1  # a slash divides: it has a number on each side
-        if digit == 1 and between and angle >= params.slash_lean and thick <= params.slash_thick:
+        others = [shapes[j][0] for j in digits if j != k]
+        slant = float(np.median(others)) if others else 0.0  # the other digits' lean
+        leaning = angle >= params.slash_lean or (angle - slant >= params.slash_over
+                                                 and box.h >= params.slash_tall * line_h)
+        if read[k] == 1 and between and leaning and thick <= params.slash_thick:
             found.add(k)
-        elif (box.h >= params.bracket_tall * line_h and thick <= params.bracket_thick
-              and abs(bow(mask)) >= params.bracket_bow):
+        elif thick <= params.bracket_thick and tall and abs(bowed) >= params.bracket_bow:
             found.add(k)
-    return found
+        elif (thick <= params.bracket_thick and abs(bowed) >= params.bracket_bow_low
+              and (tall or whole[k][NOT_A_DIGIT] >= params.bracket_reject)):
+            shallow[k] = bowed
+    return found | _paired(shallow, shapes, params)
+
+
+def _paired(shallow: dict[int, float], shapes: dict[int, tuple[float, float, float]],
+            params: ReaderParams) -> set[int]:
+    """The ``shallow`` brackets (index: signed bow) that face another thin stroke bowed the other way,
+    an opening one (bowed left, as ``(``) before it or a closing one after it: a pair encloses."""
+    def faces(k: int, bowed: float) -> bool:
+        return any(j != k and thick <= params.bracket_thick and abs(other) >= params.bracket_bow_low
+                   and other * bowed < 0 and (j < k) == (other < 0)
+                   for j, (_, thick, other) in shapes.items())
+    return {k for k, bowed in shallow.items() if faces(k, bowed)}
+
+
+def _shape(seg: Segmentation, box: Box) -> tuple[float, float, float]:
+    """The lean and thickness (:func:`lean`) and the bow (:func:`bow`) of ``box``'s ink."""
+    mask = member(seg.labels[box.y : box.y2, box.x : box.x2], box.labels)
+    angle, thick = lean(mask)
+    return angle, thick, bow(mask)

@@ -84,14 +84,25 @@ class ReaderParams:
     # A bracket: read as 1 or 7, ``bracket_tall`` line heights or more, at most ``bracket_thick`` thick,
     # its middle ``bracket_bow`` of its height or more beside its chord (real brackets 0.10-0.26,
     # straight 1s in sums under 0.06; the 7s that bow are 0.43-0.58 thick).
+    # A bracket bowed less (``bracket_bow_low``: a photographed sum's shallow ( and ) are 0.06-0.09, a
+    # square bracket's hooks 0.07-0.09) is one too where it is tall, or where the classifier itself
+    # doubts it is a digit (``bracket_reject`` or more on *not a digit*).
+    # A slash leaning less than ``slash_lean`` is one where it leans ``slash_over`` degrees more than the
+    # line's digits (their median) and stands ``slash_tall`` line heights or more: a slash rises above
+    # the digits it divides, a 1 stands as tall as they are (photographed sums' slashes lean 20-26°
+    # beside upright digits).
     bracket_tall: float = 1.1
     bracket_thick: float = 0.3
     bracket_bow: float = 0.09
+    bracket_bow_low: float = 0.05
+    bracket_reject: float = 0.3
     slash_lean: float = 28.0
+    slash_over: float = 15.0
+    slash_tall: float = 1.1
     slash_thick: float = 0.12
     slash_operator: float = 0.5
     operator_size: float = 0.25
-    operator_below: float = 0.85
+    operator_below: float = 0.95
     # A candidate more than this many times as wide as it is tall is no one digit (a printed word read
     # whole as a 5). The widest digits measured: ORAND-CAR-A's flat 0s, up to 2.7; MNIST's under 2.
     max_digit_aspect: float = 3.0

@@ -76,19 +76,22 @@ def work_scale(gray: np.ndarray, *, params: SegmentParams = SEGMENT) -> tuple[fl
     >>> work_scale(page)
     (0.1, 400.0)
     """
-    scale, digit_h, _ = _probe(gray, params)
+    scale, digit_h, _, _ = _probe(gray, params)
     return scale, digit_h
 
 
-def _probe(gray: np.ndarray, params: SegmentParams) -> tuple[float, float, np.ndarray | None]:
-    """:func:`work_scale`, and the paper's estimate (``ink.paper_map``) where the probe saw the image
-    at its own size (one small enough is never shrunk): segmenting it then needs no second one."""
+def _probe(gray: np.ndarray, params: SegmentParams) -> tuple[float, float, np.ndarray | None, int]:
+    """:func:`work_scale`, the paper's estimate (``ink.paper_map``) where the probe saw the image at its
+    own size (one small enough is never shrunk): segmenting it then needs no second one, and the side
+    of the darkest-pixel filter to run before shrinking, where the strokes are too thin and pale to
+    survive it (:func:`_thin_strokes`; 1: none)."""
     h, w = gray.shape
     probe = min(1.0, params.probe_side / max(h, w))
     probed = shrink(gray, probe) if probe < 1 else gray
     near = int(params.probe_near * min(probed.shape))
     paper = paper_map(probed, params=params)
-    mask = binarize(ink_map(probed, near_px=near, paper=paper, params=params), params=params)
+    ink = ink_map(probed, near_px=near, paper=paper, params=params)
+    mask = binarize(ink, params=params)
     length = max(params.probe_line * float(np.hypot(*probed.shape)), params.probe_line_min)
     mask = remove_edges(mask, probed, length_px=length, thin_px=params.probe_thin, step=params.edge_step)
     labels, boxes = components(mask, params=params)
@@ -96,10 +99,45 @@ def _probe(gray: np.ndarray, params: SegmentParams) -> tuple[float, float, np.nd
                              params=params, floor=params.min_probe_height if params.speck_floor else 0.0)
     whole = paper if probe == 1.0 else None
     if digit_h < params.min_probe_height:  # too small to measure at the probe: keep every pixel
-        return 1.0, float(params.work_height), whole
+        return 1.0, float(params.work_height), whole, 1
     if probe == 1.0:
-        return 1.0, digit_h, whole
-    return min(1.0, params.work_height / (digit_h / probe)), digit_h / probe, None
+        return 1.0, digit_h, whole, 1
+    scale = min(1.0, params.work_height / (digit_h / probe))
+    scale, side = _thin_strokes(scale, _stroke_ink(ink, labels, boxes, digit_h) / probe, params)
+    return scale, digit_h / probe, None, side
+
+
+def _thin_strokes(scale: float, stroke: float, params: SegmentParams) -> tuple[float, int]:
+    """The scale to shrink to and the side of the darkest-pixel filter to run first (1: none), for
+    strokes ``stroke`` dark across (:func:`_stroke_ink`, image pixels) shrunk by ``scale``.
+
+    Shrinking averages a stroke with the paper beside it: a thin pale one (pencil, a fine pen, a
+    one-pixel line drawn on a big canvas) fades into the paper and is lost. Where the strokes would
+    be less than ``thin_stroke`` dark across once shrunk, the image is shrunk less (at most
+    ``thin_scale`` times the scale) and the darkest pixel of each ``thin_erode`` work pixels taken first.
+
+    >>> _thin_strokes(0.1, 8.0, SEGMENT), _thin_strokes(0.05, 4.0, SEGMENT)
+    ((0.1, 1), (0.1, 5))
+    """
+    at_work = stroke * scale
+    if not params.thin_stroke or at_work >= params.thin_stroke:
+        return scale, 1
+    boosted = min(1.0, scale * min(params.thin_scale, params.thin_stroke / max(at_work, 1e-6)))
+    return boosted, max(1, int(round(params.thin_erode / boosted)) | 1) if params.thin_erode else 1
+
+
+def _stroke_ink(ink: np.ndarray, labels: np.ndarray, boxes: list[Box], digit_h: float) -> float:
+    """The median over the digit-sized components of their strokes' width (twice the 90th percentile
+    of the distance to the background) times their mean ink: how dark a stroke is, summed across it."""
+    inside = cv2.distanceTransform((labels > 0).view(np.uint8), cv2.DIST_L2, 3)
+    values = []
+    for b in boxes:
+        if 0.6 * digit_h <= b.h <= 1.5 * digit_h:
+            sub = labels[b.y : b.y2, b.x : b.x2]
+            m = np.isin(sub, b.labels) if b.labels else sub > 0
+            values.append(2 * np.percentile(inside[b.y : b.y2, b.x : b.x2][m], 90)
+                          * float(ink[b.y : b.y2, b.x : b.x2][m].mean()))
+    return float(np.median(values)) if values else np.inf
 
 
 def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParams = SEGMENT,
@@ -121,9 +159,11 @@ def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParam
     gray = to_gray(image, params=params)
     if light_ink:
         gray = cv2.bitwise_not(gray)
-    probed, digits_tall, paper = _probe(gray, params)
+    probed, digits_tall, paper, thin = _probe(gray, params)
     scale = probed if steps.rescale else 1.0
     if scale < 1.0:
+        if thin > 1:
+            gray = cv2.erode(gray, np.ones((thin, thin), np.uint8))
         gray, paper = shrink(gray, scale), None
     # The digits' height in the pixels segmented: work_height once shrunk; more in a small image of
     # big digits, which is not shrunk, or without rescaling; never taken as less (rules stay long).

@@ -34,6 +34,12 @@ class SegmentParams:
     # Digits shorter than this at the probe's scale cannot be measured: the image keeps every pixel
     # and its digits are taken to be ``work_height`` tall.
     min_probe_height: int = 8
+    # Strokes thin and pale for the shrink (ml.reading.segment._thin_strokes): under ``thin_stroke``
+    # dark across once shrunk, the image is shrunk at most ``thin_scale`` times less and the darkest
+    # pixel of each ``thin_erode`` work pixels is taken first (0: off).
+    thin_stroke: float = 0.35
+    thin_scale: float = 2.0
+    thin_erode: float = 1.0
     # ... nor do specks (a dotted grid's dots, a ruled line's broken pieces) set the digits' height:
     # at the probe, components under ``min_probe_height``; once segmented, under ``speck_floor`` of the
     # height the probe measured (ml.reading.components.typical_height).

@@ -377,7 +377,7 @@ def test_a_sums_division_slash_is_no_digit_but_a_leaning_1_in_a_number_stays(tes
     # An upright stroke in a sum is a 1.
     assert read(_sum_page(images, labels, "5|x7"), model=shipped_model).text == "517"
     # Without the slash rule the sum's slash is read as a 1.
-    steep = ReaderParams(slash_lean=90.0)
+    steep = ReaderParams(slash_lean=90.0, slash_over=90.0)
     assert read(_sum_page(images, labels, "56/7x9"), model=shipped_model, params=steep).text == "56179"
 
 

@@ -1,0 +1,106 @@
+"""Photographed sums whose slash leans less than a drawn one and whose brackets bow little, and numbers
+drawn with thin lines on a big canvas: what a set of real photos grown on 2026-12-07 (fourth session)
+showed read wrong (issue 17). Each built from MNIST test digits or drawn strokes; each also read with
+its step switched off, which must get it wrong."""
+
+import cv2
+import numpy as np
+
+from ml import read
+from ml.reading.params import ReaderParams, SegmentParams
+
+
+def _digit(test_digits, digit: int, height: int) -> np.ndarray:
+    """An MNIST test digit cut to its ink, ``height`` px tall, ink high (0-255)."""
+    images, labels = test_digits
+    crop = images[np.flatnonzero(labels == digit)[2]]
+    ys, xs = np.nonzero(crop > 40)
+    crop = crop[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    return cv2.resize(crop, (max(1, height * crop.shape[1] // crop.shape[0]), height))
+
+
+def _arc(page: np.ndarray, x: int, top: int, height: int, bowed: float, pen: int) -> int:
+    """A bracket's stroke from ``top`` down ``height`` px, its middle ``bowed`` of its height beside
+    its chord (negative: to the left, as ``(``); the x where the next item starts."""
+    ys = np.arange(height)
+    shift = abs(bowed) * height if bowed < 0 else 0.0
+    xs = x + 20 + bowed * height * np.sin(np.pi * ys / (height - 1)) + shift
+    points = np.stack([xs, top + ys], axis=1).astype(np.int32)
+    cv2.polylines(page, [points], False, 0, pen)
+    return x + 40 + int(abs(bowed) * height) + 20
+
+
+def sum_photo(test_digits, items: str, *, height: int = 60, pen: int = 3, slash_lean: float = 22.0,
+              operator: float = 0.5) -> np.ndarray:
+    """A photographed sum: digits ``height`` px tall; ``/`` a slash 1.3 times as tall leaning
+    ``slash_lean`` degrees; ``(`` and ``)`` brackets 1.3 times as tall bowing 0.07 of it (a shallow pair,
+    as photographed sums' are); ``|`` an upright 1.3 times as tall bowing 0.06, alone; ``x`` a ×
+    ``operator`` of the digits' height."""
+    page = np.full((3 * height, 80 + len(items) * 2 * height), 245, np.uint8)
+    x, top, tall = 30, height, int(1.3 * height)
+    high = top - (tall - height) // 2
+    for item in items:
+        if item.isdigit():
+            ink = _digit(test_digits, int(item), height)
+            window = page[top : top + height, x : x + ink.shape[1]]
+            window[:] = np.minimum(window, 245 - ink * 0.85).astype(np.uint8)
+            x += ink.shape[1] + height // 4
+        elif item == "/":
+            run = int(tall * np.tan(np.radians(slash_lean)))
+            cv2.line(page, (x, high + tall), (x + run, high), 0, pen)
+            x += run + height // 3
+        elif item in "()|":
+            x = _arc(page, x, high, tall, {"(": -0.09, ")": 0.09, "|": 0.08}[item], pen)
+        else:  # ×
+            r = int(operator * height) // 2
+            mid = top + height // 2
+            cv2.line(page, (x, mid - r), (x + 2 * r, mid + r), 0, pen)
+            cv2.line(page, (x, mid + r), (x + 2 * r, mid - r), 0, pen)
+            x += 2 * r + height // 3
+    return page
+
+
+def test_a_photographed_sums_slash_leaning_less_than_a_drawn_one_is_no_digit(test_digits, shipped_model):
+    # 56 / 7 × 9 with the slash leaning 22° (a drawn one leans 40°; real 1s up to 26°), but 22° more than
+    # the upright digits beside it and taller than they are.
+    page = sum_photo(test_digits, "56/7x9")
+    assert read(page, model=shipped_model).text == "5679"
+    assert read(page, model=shipped_model, params=ReaderParams(slash_over=90.0)).text == "56179"
+
+
+def test_a_shallow_pair_of_brackets_is_no_digits_but_a_lone_bowed_1_stays(test_digits, shipped_model):
+    page = sum_photo(test_digits, "9x(3x5)")
+    assert read(page, model=shipped_model).text == "935"
+    assert read(page, model=shipped_model, params=ReaderParams(bracket_bow_low=1.0)).text == "91351"
+    # One tall stroke bowed as little, with nothing bowed the other way to pair with, is a 1.
+    assert read(sum_photo(test_digits, "9x|35"), model=shipped_model).text == "9135"
+
+
+def thin_canvas(text: str, *, pen: int, grey: int, height: int = 700) -> np.ndarray:
+    """``text`` (of 0, 1, 4 and 7) drawn with a ``pen``-px mouse line in ``grey`` on a big white
+    canvas, ``height`` px tall: shrunk to the work scale (digits 40 px), the line averages to a
+    twentieth of its darkness and fades into the paper."""
+    page = np.full((height + 500, 200 + len(text) * int(height * 0.9), 3), 255, np.uint8)
+    x, top, colour = 150, 250, (grey, grey, grey)
+    for c in text:
+        w = int(height * 0.55)
+        strokes = {
+            "1": [((w // 2 + 40, 0), (w // 2 - 20, height)), ((w // 2 + 40, 0), (w // 2 - 90, 150))],
+            "7": [((0, 20), (w, 0)), ((w, 0), (w // 3, height))],
+            "4": [((2 * w // 3, 0), (0, 2 * height // 3)), ((0, 2 * height // 3), (w, 2 * height // 3)),
+                  ((2 * w // 3, height // 3), (2 * w // 3, height))],
+        }
+        if c == "0":
+            cv2.ellipse(page, (x + w // 2, top + height // 2), (w // 2, height // 2), 0, 0, 360, colour, pen)
+        for (x0, y0), (x1, y1) in strokes.get(c, []):
+            cv2.line(page, (x + x0, top + y0), (x + x1, top + y1), colour, pen)
+        x += int(height * 0.85)
+    return page
+
+
+def test_numbers_drawn_with_a_thin_line_on_a_big_canvas_survive_the_shrink(shipped_model):
+    off = ReaderParams(segment=SegmentParams(thin_stroke=0.0))
+    for grey in (0, 120):  # black, and a pale grey pencil
+        page = thin_canvas("1740", pen=2, grey=grey)
+        assert read(page, model=shipped_model).text == "1740"
+        assert read(page, model=shipped_model, params=off).text != "1740"
