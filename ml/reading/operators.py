@@ -21,6 +21,7 @@ from ml.models.config import DIGIT_CLASSES, NOT_A_DIGIT
 from .boxes import Box, Segmentation, member
 from .lines import line_height
 from .params import READER, ReaderParams
+from .split import doubtful
 
 
 def lean(mask: np.ndarray) -> tuple[float, float]:
@@ -70,13 +71,15 @@ def bow(mask: np.ndarray) -> float:
 def operator_strokes(seg: Segmentation, line: list[Box], whole: list[np.ndarray], *,
                      params: ReaderParams = READER) -> set[int]:
     """The boxes of ``line`` (read whole as ``whole``) that are a sum's division slash or bracket
-    rather than a 1 or a 7: see the module's docstring.
+    rather than a 1 or a 7, or its operator signs: see the module's docstring.
 
     When the line holds an operator, a box read *not a digit* (``slash_operator`` or more) between
     ``operator_size`` of the line's height and ``operator_below`` of it: a box read as 1, not first
     or last, that leans ``slash_lean`` degrees or more and is at most ``slash_thick`` thick is a
     slash; a box read as 1 or 7 at least ``bracket_tall`` line heights tall, at most
-    ``bracket_thick`` thick and bowed ``bracket_bow`` or more is a bracket.
+    ``bracket_thick`` thick and bowed ``bracket_bow`` or more is a bracket (less bowed, see
+    :func:`_paired`); the operator signs read *not a digit* at ``operator_sure`` or more and no more
+    than ``operator_wide`` times as wide as tall are returned too, so they are never cut.
 
     >>> import cv2
     >>> labels = np.zeros((60, 220), np.int32)
@@ -86,23 +89,20 @@ def operator_strokes(seg: Segmentation, line: list[Box], whole: list[np.ndarray]
     >>> seg = Segmentation([line], np.zeros((60, 220), np.float32), labels)
     >>> read = lambda d: np.eye(11)[d] * 0.97 + 0.003                   # read as d at 0.97; 10: not a digit
     >>> operator_strokes(seg, line, [read(5), read(1), read(10), read(6)])      # a + or × beside it
-    {1}
+    {1, 2}
     >>> operator_strokes(seg, line, [read(5), read(1), read(4), read(6)])       # a number: the 1 stays
     set()
     >>> star = line[:2] + [Box(120, 8, 44, 45, [3]), line[3]]            # an asterisk 0.9 line heights tall
     >>> operator_strokes(seg, star, [read(5), read(1), read(10), read(6)])
-    {1}
+    {1, 2}
     """
     if len(line) < 3:
         return set()
     line_h = line_height(line)
-    operator = any(
-        p[NOT_A_DIGIT] >= params.slash_operator
-        and params.operator_size * line_h <= max(b.w, b.h) and b.h <= params.operator_below * line_h
-        for b, p in zip(line, whole))
-    if not operator:
+    sure = _signs(line, whole, line_h, params)
+    if sure is None:
         return set()
-    shapes = {k: _shape(seg, box) for k, box in enumerate(line) if box.labels}
+    shapes = {k: _shape(seg, box, params) for k, box in enumerate(line) if box.labels}
     digits = [k for k, p in enumerate(whole) if k in shapes and p[NOT_A_DIGIT] < params.slash_operator]
     read = {k: int(np.argmax(p[:DIGIT_CLASSES])) for k, p in enumerate(whole)}
     found, shallow = set(), {}
@@ -123,22 +123,70 @@ def operator_strokes(seg: Segmentation, line: list[Box], whole: list[np.ndarray]
         elif (thick <= params.bracket_thick and abs(bowed) >= params.bracket_bow_low
               and (tall or whole[k][NOT_A_DIGIT] >= params.bracket_reject)):
             shallow[k] = bowed
-    return found | _paired(shallow, shapes, params)
+    strokes = {k for k, p in enumerate(whole) if read[k] in (1, 7) or doubtful(p, params=params)}
+    return found | _paired(shallow, shapes, strokes, params) | sure
 
 
-def _paired(shallow: dict[int, float], shapes: dict[int, tuple[float, float, float]],
+def _signs(line: list[Box], whole: list[np.ndarray], line_h: float, params: ReaderParams) -> set[int] | None:
+    """None where ``line`` holds no operator sign (a box read *not a digit*, ``slash_operator`` or more,
+    between ``operator_size`` and ``operator_below`` line heights); else the signs that are surely one:
+    read so at ``operator_sure`` or more, no more than ``operator_wide`` times as wide as tall, beside
+    two clear digits or more (a cheque's amount whose digits all touch reads *not a digit* box after
+    box). Their strokes are no digits: they are never cut."""
+    signs = [k for k, (b, p) in enumerate(zip(line, whole)) if p[NOT_A_DIGIT] >= params.slash_operator
+             and params.operator_size * line_h <= max(b.w, b.h) and b.h <= params.operator_below * line_h]
+    if not signs:
+        return None
+    if params.operator_sure > 1 or sum(not doubtful(p, params=params) for p in whole) < 2:
+        return set()
+    return {k for k in signs if whole[k][NOT_A_DIGIT] >= params.operator_sure
+            and line[k].w <= params.operator_wide * line[k].h}
+
+
+def _paired(shallow: dict[int, float], shapes: dict[int, tuple[float, float, float]], strokes: set[int],
             params: ReaderParams) -> set[int]:
-    """The ``shallow`` brackets (index: signed bow) that face another thin stroke bowed the other way,
-    an opening one (bowed left, as ``(``) before it or a closing one after it: a pair encloses."""
+    """The ``shallow`` brackets (index: signed bow) that face another thin stroke among ``strokes``
+    (read as 1 or 7, or as no clear digit) bowed the other way, an opening one (bowed left, as ``(``)
+    before it or a closing one after it: a pair encloses."""
     def faces(k: int, bowed: float) -> bool:
-        return any(j != k and thick <= params.bracket_thick and abs(other) >= params.bracket_bow_low
-                   and other * bowed < 0 and (j < k) == (other < 0)
+        return any(j != k and j in strokes and thick <= params.bracket_thick
+                   and abs(other) >= params.bracket_bow_low and other * bowed < 0 and (j < k) == (other < 0)
                    for j, (_, thick, other) in shapes.items())
     return {k for k, bowed in shallow.items() if faces(k, bowed)}
 
 
-def _shape(seg: Segmentation, box: Box) -> tuple[float, float, float]:
-    """The lean and thickness (:func:`lean`) and the bow (:func:`bow`) of ``box``'s ink."""
+def hooks(mask: np.ndarray, *, reach: float = 0.12, other: float = 0.05) -> int:
+    """Whether the stroke in ``mask`` ends in hooks on one side at both ends, as a square bracket:
+    +1 to the right (``[``), -1 to the left (``]``), 0 not. At each end (a fifth of its rows), a hook
+    reaches ``reach`` of the stroke's height or more beside the upright just inside it (the median
+    centre of the next fifth), while the end's ink stays within ``other`` of it on the other side (a
+    1's base spreads both ways, its flag is at the top only).
+
+    >>> bracket = np.zeros((40, 12), np.uint8)
+    >>> bracket[:, 2] = 1; bracket[:2, 2:10] = 1; bracket[-2:, 2:10] = 1
+    >>> hooks(bracket), hooks(bracket[:, ::-1]), hooks(bracket[:, :3])
+    (1, -1, 0)
+    """
+    rows = np.flatnonzero(mask.any(axis=1))
+    if len(rows) < 10:
+        return 0
+    n = len(rows)
+    band = max(2, n // 5)
+    sides = []
+    for end, inner in ((rows[:band], rows[band : 2 * band]), (rows[-band:], rows[-2 * band : -band])):
+        stem = float(np.median([np.flatnonzero(mask[y]).mean() for y in inner]))
+        xs = np.flatnonzero(mask[end].any(axis=0))
+        right, left = (xs.max() - stem) / n, (stem - xs.min()) / n
+        sides.append(1 if right >= reach and left <= other else -1 if left >= reach and right <= other else 0)
+    return sides[0] if sides[0] == sides[1] else 0
+
+
+def _shape(seg: Segmentation, box: Box, params: ReaderParams) -> tuple[float, float, float]:
+    """The lean and thickness (:func:`lean`) and the bow (:func:`bow`) of ``box``'s ink; a square
+    bracket's (:func:`hooks`) bows ``bracket_bow_low`` the way a round one facing the same way does."""
     mask = member(seg.labels[box.y : box.y2, box.x : box.x2], box.labels)
     angle, thick = lean(mask)
-    return angle, thick, bow(mask)
+    bowed = bow(mask)
+    if abs(bowed) < params.bracket_bow_low:
+        bowed = -hooks(mask, reach=params.bracket_hook) * params.bracket_bow_low or bowed
+    return angle, thick, bowed

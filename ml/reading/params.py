@@ -96,6 +96,9 @@ class ReaderParams:
     bracket_bow: float = 0.09
     bracket_bow_low: float = 0.05
     bracket_reject: float = 0.3
+    # A square bracket whose upright slants bows less still; its hooks, reaching ``bracket_hook`` of its
+    # height the same way at both ends (operators.hooks), make it one (> 1: off).
+    bracket_hook: float = 0.12
     slash_lean: float = 28.0
     slash_over: float = 15.0
     slash_tall: float = 1.1
@@ -103,6 +106,11 @@ class ReaderParams:
     slash_operator: float = 0.5
     operator_size: float = 0.25
     operator_below: float = 0.95
+    # The operator signs themselves, read *not a digit* at ``operator_sure`` or more and at most
+    # ``operator_wide`` times as wide as tall, are never cut: a +'s or ×'s strokes, cut apart and
+    # joined to the digit beside them, read as 7s and 4s (> 1: off).
+    operator_sure: float = 0.9
+    operator_wide: float = 1.3
     # A candidate more than this many times as wide as it is tall is no one digit (a printed word read
     # whole as a 5). The widest digits measured: ORAND-CAR-A's flat 0s, up to 2.7; MNIST's under 2.
     max_digit_aspect: float = 3.0

@@ -117,7 +117,7 @@ def _thin_strokes(scale: float, stroke: float, params: SegmentParams) -> tuple[f
     ``thin_scale`` times the scale) and the darkest pixel of each ``thin_erode`` work pixels taken first.
 
     >>> _thin_strokes(0.1, 8.0, SEGMENT), _thin_strokes(0.05, 4.0, SEGMENT)
-    ((0.1, 1), (0.1, 5))
+    ((0.1, 1), (0.0875, 11))
     """
     at_work = stroke * scale
     if not params.thin_stroke or at_work >= params.thin_stroke:

@@ -167,8 +167,8 @@ def line_candidates(line: list[Box], whole: list[np.ndarray], *, params: ReaderP
     ``line[k]``): doubtful boxes are replaced by their cut pieces, and doubtful or short boxes may
     join their neighbours (a detached bar). The upright of a cut + and, in an image ``height``
     pixels high, a grid's side cut by the image (:func:`cut_rules`) are marked, and so are the boxes
-    ``operators`` (indices into ``line``: a sum's division slash or bracket,
-    :mod:`ml.reading.operators`), each dropped as a grid's side is.
+    ``operators`` (indices into ``line``: a sum's division slash, bracket or operator sign,
+    :mod:`ml.reading.operators`), each dropped whole as a grid's side is: never cut, never joined.
 
     >>> one = [Box(0, 0, 30, 60, pieces=[Box(0, 0, 15, 60), Box(15, 0, 15, 60)])]
     >>> [(c.start, c.end) for c in line_candidates(one, [np.r_[np.zeros(10), 1.0]])]
@@ -179,7 +179,7 @@ def line_candidates(line: list[Box], whole: list[np.ndarray], *, params: ReaderP
     loose = [shaky[k] or b.h < params.short * line_h for k, b in enumerate(line)]
     atoms, parent = [], []
     for k, b in enumerate(line):
-        parts = b.pieces if b.pieces and shaky[k] else [b]
+        parts = b.pieces if b.pieces and shaky[k] and k not in operators else [b]
         atoms += parts
         parent += [k] * len(parts)
     units = candidates(atoms, line, parent, loose, params=params)
