@@ -69,6 +69,10 @@ class ReaderParams:
     # ... and the 1s of a box cut into ``stroke_ones`` or more 1s are a letter's strokes (a w or an m;
     # split.letter_strokes).
     stroke_ones: int = 3
+    # A line under ``stray_height`` of the tallest line's height whose digits read at a median under
+    # ``stray_confidence`` is marks, not digits (reader.stray_lines; 0: off).
+    stray_height: float = 0.5
+    stray_confidence: float = 0.5
     # ... never the upright of a + cut from its arms, flat pieces at most ``cross_flat`` of its height
     # (split.crossed), nor a grid's side cut by the image (split.cut_rules: from ``rule_reach`` of its
     # top to as near its bottom, ``rule_tall`` line heights or more).

@@ -183,18 +183,43 @@ def _chosen_digits(model: LoadedModel, seg: Segmentation, whole: np.ndarray, par
                      if line else [])
     fresh = [u.box for plan in plans for u in plan if id(u.box) not in known]
     known.update(zip(map(id, fresh), _classify(model, seg, fresh)))
-    digits, line_of, line_no = [], [], 0
+    picked: list[list[tuple[Box, np.ndarray]]] = []
     for line, plan in zip(lines, plans):
         if not plan:
-            line_of.append(None)
+            picked.append([])
             continue
         probs = np.stack([known[id(u.box)] for u in plan])
         chosen = letter_strokes(line, plan, choose(plan, probs, line_height(line), params=params), probs,
                                 params=params)
-        digits += [_digit(seg, plan[k].box, probs[k], line_no, params) for k in chosen]
-        line_of.append(line_no if chosen else None)
-        line_no += bool(chosen)  # a line of marks only (a ruled line's pieces) is no line of digits
+        picked.append([(plan[k].box, probs[k]) for k in chosen])
+    stray = stray_lines(picked, params=params)
+    digits, line_of, line_no = [], [], 0
+    for k, line_digits in enumerate(picked):
+        if not line_digits or k in stray:  # a line of marks only (a ruled line's pieces) is no line of digits
+            line_of.append(None)
+            continue
+        digits += [_digit(seg, box, p, line_no, params) for box, p in line_digits]
+        line_of.append(line_no)
+        line_no += 1
     return digits, line_of, printed
+
+
+def stray_lines(picked: list[list[tuple[Box, np.ndarray]]], *, params: ReaderParams) -> set[int]:
+    """The lines (of digits ``picked``: box and probabilities) that are marks, not digits: under
+    ``stray_height`` of the tallest line's height (medians of their boxes') and read at under
+    ``stray_confidence`` (the median of their digits' top probability): a form's tick boxes and small
+    print below its fields, read as a line of doubtful 4s and 7s. Small digits written clearly stay.
+
+    >>> clear, doubt = np.r_[0.97, np.zeros(10)], np.r_[0.3, 0.2, np.zeros(9)]
+    >>> big, small = [(Box(0, 0, 20, 40), clear)] * 3, [(Box(0, 60, 8, 12), doubt)] * 4
+    >>> written = [(Box(0, 60, 8, 12), clear)] * 4                      # small digits, read clearly
+    >>> stray_lines([big, small], params=READER), stray_lines([big, written], params=READER)
+    ({1}, set())
+    """
+    heights = [float(np.median([b.h for b, _ in line])) if line else 0.0 for line in picked]
+    tallest = max(heights, default=0.0)
+    return {k for k, line in enumerate(picked) if line and heights[k] < params.stray_height * tallest
+            and float(np.median([p[:DIGIT_CLASSES].max() for _, p in line])) < params.stray_confidence}
 
 
 def _classify(model: LoadedModel, seg: Segmentation, boxes: list[Box]) -> np.ndarray:

@@ -1,7 +1,7 @@
-"""Photographed sums whose slash leans less than a drawn one and whose brackets bow little, and numbers
-drawn with thin lines on a big canvas: what a set of real photos grown on 2026-12-07 (fourth session)
-showed read wrong (issue 17). Each built from MNIST test digits or drawn strokes; each also read with
-its step switched off, which must get it wrong."""
+"""Photographed sums whose slash leans less than a drawn one and whose brackets bow little, numbers
+drawn with thin lines on a big canvas, a form's small print under its fields: what real photos grown
+on 2026-12-07 (fourth session) showed read wrong (issue 17). Each built from MNIST test digits or drawn
+strokes; each also read with its step switched off, which must get it wrong."""
 
 import cv2
 import numpy as np
@@ -122,3 +122,16 @@ def test_numbers_drawn_with_a_thin_line_on_a_big_canvas_survive_the_shrink(shipp
         page = thin_canvas("1740", pen=2, grey=grey)
         assert read(page, model=shipped_model).text == "1740"
         assert read(page, model=shipped_model, params=off).text != "1740"
+
+
+def test_a_forms_small_print_under_its_fields_is_no_line_of_digits(test_digits, shipped_model):
+    # A binarised scan of a date field (digits 30 px tall) with its "d d m m y y y y" printed small under
+    # the boxes, one letter to a box: read as a line of doubtful digits (a real form: 417774884).
+    page = sum_photo(test_digits, "06112059", height=30, pen=2)
+    page = np.vstack([page, np.full((30, page.shape[1]), 245, np.uint8)])
+    _, page = cv2.threshold(page, 128, 255, cv2.THRESH_BINARY)
+    step = (page.shape[1] - 60) // 8
+    for i, letter in enumerate("ddmmyyyy"):
+        cv2.putText(page, letter, (40 + i * step, page.shape[0] - 15), cv2.FONT_HERSHEY_SIMPLEX, 0.4, 0, 1)
+    assert read(page, model=shipped_model).text == "06112059"
+    assert read(page, model=shipped_model, params=ReaderParams(stray_height=0.0)).text != "06112059"
