@@ -113,7 +113,7 @@ class ReaderParams:
     # The operator signs themselves, read *not a digit* at ``operator_sure`` or more and at most
     # ``operator_wide`` times as wide as tall, are never cut: a +'s or ×'s strokes, cut apart and
     # joined to the digit beside them, read as 7s and 4s (> 1: off).
-    operator_sure: float = 0.9
+    operator_sure: float = 0.8
     operator_wide: float = 1.3
     # A candidate more than this many times as wide as it is tall is no one digit (a printed word read
     # whole as a 5). The widest digits measured: ORAND-CAR-A's flat 0s, up to 2.7; MNIST's under 2.
