@@ -126,7 +126,7 @@ def test_numbers_drawn_with_a_thin_line_on_a_big_canvas_survive_the_shrink(shipp
 
 def test_a_forms_small_print_under_its_fields_is_no_line_of_digits(test_digits, shipped_model):
     # A binarised scan of a date field (digits 30 px tall) with its "d d m m y y y y" printed small under
-    # the boxes, one letter to a box: read as a line of doubtful digits (a real form: 417774884).
+    # the boxes, one letter to a box: read as a third line of doubtful digits.
     page = sum_photo(test_digits, "06112059", height=30, pen=2)
     page = np.vstack([page, np.full((30, page.shape[1]), 245, np.uint8)])
     _, page = cv2.threshold(page, 128, 255, cv2.THRESH_BINARY)
