@@ -39,7 +39,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .boxes import Box, Segmentation
+from .boxes import Box, Segmentation, member
 from .cells import remove_cell_sides
 from .components import (
     components,
@@ -134,7 +134,7 @@ def _stroke_ink(ink: np.ndarray, labels: np.ndarray, boxes: list[Box], digit_h: 
     for b in boxes:
         if 0.6 * digit_h <= b.h <= 1.5 * digit_h:
             sub = labels[b.y : b.y2, b.x : b.x2]
-            m = np.isin(sub, b.labels) if b.labels else sub > 0
+            m = member(sub, b.labels).view(bool) if b.labels else sub > 0
             values.append(2 * np.percentile(inside[b.y : b.y2, b.x : b.x2][m], 90)
                           * float(ink[b.y : b.y2, b.x : b.x2][m].mean()))
     return float(np.median(values)) if values else np.inf
