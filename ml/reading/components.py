@@ -298,9 +298,10 @@ def _mergeable(boxes: list[Box], digit_h: float, params: SegmentParams) -> tuple
 def tall_digits(boxes: list[Box], digit_h: float, *, params: SegmentParams = SEGMENT) -> list[Box]:
     """The boxes of ``boxes`` too tall for :func:`is_digit_like` (over ``max_height_ratio`` digit
     heights) that are digits all the same: at most ``tall_max`` digit heights, shaped as a digit, with
-    two or more others as tall (within ``tall_peer`` of its height). A form's printed label, its
-    letters the most ink, sets the typical height; the number written after it, 2.4 times as tall,
-    was dropped but for its smaller digits. A frame or a margin rule has no peers of its shape.
+    two or more others as tall (within ``tall_peer`` of its height), or standing alone among digits of
+    the usual size (:func:`_lone_digit`). A form's printed label, its letters the most ink, sets the
+    typical height; the number written after it, 2.4 times as tall, was dropped but for its smaller
+    digits. A frame or a margin rule has no peers of its shape, and is too thin to stand alone.
 
     >>> letters = [Box(x, 40, 10, 20) for x in range(0, 200, 12)]          # "Student ID number:"
     >>> number = [Box(x, 10, 30, h) for x, h in ((220, 46), (260, 38), (300, 49))]
@@ -316,7 +317,31 @@ def tall_digits(boxes: list[Box], digit_h: float, *, params: SegmentParams = SEG
         return sum(o is not box and abs(o.h - box.h) <= params.tall_peer * box.h
                    and o.w <= params.tall_width * o.h for o in boxes)
 
-    return [b for b in tall if peers(b) >= 2]
+    usual = [b for b in boxes if is_digit_like(b, digit_h, params=params)]
+    return [b for b in tall if peers(b) >= 2 or _lone_digit(b, usual, digit_h, params)]
+
+
+def _lone_digit(box: Box, usual: list[Box], digit_h: float, params: SegmentParams) -> bool:
+    """Whether a box too tall for :func:`is_digit_like`, with no peers as tall, stands in a line of
+    ``usual`` digits as one of them (a long-stemmed 7 or 9, :func:`tall_digits`): wide enough for no
+    rule, two of them standing in its height near it, one close beside it.
+
+    >>> line = [Box(x, 40, 24, 40) for x in (0, 34, 68)]
+    >>> seven, rule = Box(102, 20, 20, 100), Box(102, 20, 3, 100)
+    >>> _lone_digit(seven, line, 40.0, SEGMENT), _lone_digit(rule, line, 40.0, SEGMENT)
+    (True, False)
+    >>> _lone_digit(Box(300, 20, 20, 100), line, 40.0, SEGMENT)            # far from the line
+    False
+    """
+    if not params.tall_lone_beside or box.w < params.tall_lone_width * box.h:
+        return False
+
+    def gap(o: Box) -> float:
+        return max(o.x - box.x2, box.x - o.x2, 0)
+
+    reach = params.tall_lone_beside * digit_h
+    beside = [o for o in usual if box.y <= o.y + o.h / 2 <= box.y2 and gap(o) <= reach]
+    return len(beside) >= 2 and any(gap(o) <= params.tall_lone_near * digit_h for o in beside)
 
 
 def small_digits(boxes: list[Box], digit_h: float, size: tuple[int, int], *,

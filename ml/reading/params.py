@@ -52,6 +52,11 @@ class ReaderParams:
     # detached bar of a 5 is not a 7 (a test).
     short: float = 0.55
     short_prior: float = 0.2
+    # ... but not a short candidate read as 0: a ring is never a detached bar or arm, and some writers
+    # make their 0s small (a third to a half of their digits' height, as an o): with the prior, the
+    # reject output's 0.1-0.5 on a small ring in a low-resolution photo dropped it (rmmhr_1, rollno_1;
+    # False: every short candidate pays).
+    short_zeros: bool = True
     # Every digit read costs log(``digit_prior``), so a box is split into more digits only when the
     # pieces read clearly better than the whole (the two halves of a 0 both look like 1s); log 0.5
     # and log 0.8 measured no better.
@@ -73,6 +78,19 @@ class ReaderParams:
     # ``stray_confidence`` is marks, not digits (reader.stray_lines; 0: off).
     stray_height: float = 0.5
     stray_confidence: float = 0.5
+    # A digit ``tail_tall`` line heights tall or more, its top level with the line's (within ``tail_top``
+    # line heights of the others' median top: a tail below, nothing above), read under ``tail_sure``, is
+    # read again from its head, its top ``tail_head`` line heights; that reading replaces the first
+    # when surer and at least ``tail_sure`` (a long-stemmed 7 read whole as a 1; reader.long_tails;
+    # 0: off).
+    # A line of one digit whose box reaches two adjacent edges of the image (a corner), in an image of
+    # ``corner_others`` digits or more besides, is the desk or a shadow in the frame's corner, not a
+    # digit (reader.corner_lines; 0: off). A tight crop's first digit shares its line with the others.
+    corner_others: int = 3
+    tail_tall: float = 1.5
+    tail_top: float = 0.25
+    tail_head: float = 1.2
+    tail_sure: float = 0.85
     # ... never the upright of a + cut from its arms, flat pieces at most ``cross_flat`` of its height
     # (split.crossed), nor a grid's side cut by the image (split.cut_rules: from ``rule_reach`` of its
     # top to as near its bottom, ``rule_tall`` line heights or more).

@@ -192,7 +192,13 @@ def _chosen_digits(model: LoadedModel, seg: Segmentation, whole: np.ndarray, par
         chosen = letter_strokes(line, plan, choose(plan, probs, line_height(line), params=params), probs,
                                 params=params)
         picked.append([(plan[k].box, probs[k]) for k in chosen])
-    stray = stray_lines(picked, params=params)
+    tails = long_tails(picked, params=params)
+    for (k, j, _), q in zip(tails, _classify(model, seg, [head for _, _, head in tails])):
+        box, p = picked[k][j]
+        surer = q[:DIGIT_CLASSES].max() >= max(params.tail_sure, p[:DIGIT_CLASSES].max())
+        if surer and q.argmax() < DIGIT_CLASSES:
+            picked[k][j] = (box, q)
+    stray = stray_lines(picked, params=params) | corner_lines(picked, seg.ink.shape[::-1], params=params)
     digits, line_of, line_no = [], [], 0
     for k, line_digits in enumerate(picked):
         if not line_digits or k in stray:  # a line of marks only (a ruled line's pieces) is no line of digits
@@ -220,6 +226,61 @@ def stray_lines(picked: list[list[tuple[Box, np.ndarray]]], *, params: ReaderPar
     tallest = max(heights, default=0.0)
     return {k for k, line in enumerate(picked) if line and heights[k] < params.stray_height * tallest
             and float(np.median([p[:DIGIT_CLASSES].max() for _, p in line])) < params.stray_confidence}
+
+
+def corner_lines(picked: list[list[tuple[Box, np.ndarray]]], size: tuple[int, int], *,
+                 params: ReaderParams) -> set[int]:
+    """The lines (of digits ``picked``, in an image ``size`` = (width, height)) that are one box in a
+    corner of the image, reaching two adjacent edges, with ``corner_others`` digits or more elsewhere:
+    a sheet photographed on a desk leaves a patch of desk in a corner, read as a doubtful 7 or 3 on a
+    line of its own. A tight crop's digits touch its edges too, but share their line.
+
+    >>> clear = np.r_[0.0, 0.97, np.zeros(9)]
+    >>> digits = [(Box(x, 100, 20, 40), clear) for x in (100, 130, 160)]
+    >>> corner_lines([[(Box(280, 0, 20, 30), clear)], digits], (300, 300), params=READER)
+    {0}
+    >>> corner_lines([[(Box(280, 0, 20, 30), clear)], digits[:2]], (300, 300), params=READER)   # too few
+    set()
+    """
+    total = sum(len(line) for line in picked)
+    width, height = size
+    found = set()
+    for k, line in enumerate(picked):
+        if len(line) != 1 or not params.corner_others or total - 1 < params.corner_others:
+            continue
+        b = line[0][0]
+        if (b.x <= 0 or b.x2 >= width) and (b.y <= 0 or b.y2 >= height):
+            found.add(k)
+    return found
+
+
+def long_tails(picked: list[list[tuple[Box, np.ndarray]]], *,
+               params: ReaderParams) -> list[tuple[int, int, Box]]:
+    """(line, digit, head box) for the digits ``picked`` (box and probabilities, line by line) to read
+    again from their head: ``tail_tall`` line heights tall or more (the line's median), their top level
+    with the others' (``tail_top``), read under ``tail_sure``, in a line of three digits or more. A
+    writer's long-stemmed 7 shrinks to a 1 with a short bar when read whole; its head is a 7.
+
+    >>> clear, doubt = np.r_[0.0, 0.97, np.zeros(9)], np.r_[0.0, 0.5, np.zeros(5), 0.45, 0, 0, 0]
+    >>> line = [(Box(x, 10, 20, 40), clear) for x in (0, 30, 60)]
+    >>> [(k, j, head.h) for k, j, head in long_tails([line + [(Box(90, 12, 20, 90), doubt)]], params=READER)]
+    [(0, 3, 48)]
+    >>> sure, above = (Box(90, 12, 20, 90), clear), (Box(90, -30, 20, 90), doubt)   # read clearly; a tall 6
+    >>> long_tails([line + [sure], line + [above]], params=READER)
+    []
+    """
+    found = []
+    for k, line in enumerate(picked):
+        if not params.tail_tall or len(line) < 3:
+            continue
+        line_h = float(np.median([b.h for b, _ in line]))
+        for j, (b, p) in enumerate(line):
+            top = float(np.median([o.y for i, (o, _) in enumerate(line) if i != j]))
+            if (b.h >= params.tail_tall * line_h and p[:DIGIT_CLASSES].max() < params.tail_sure
+                    and b.y >= top - params.tail_top * line_h):
+                head = Box(b.x, b.y, b.w, int(round(params.tail_head * line_h)), list(b.labels))
+                found.append((k, j, head))
+    return found
 
 
 def _classify(model: LoadedModel, seg: Segmentation, boxes: list[Box]) -> np.ndarray:

@@ -258,6 +258,13 @@ class SegmentParams:
     tall_max: float = 3.0
     tall_peer: float = 0.3
     tall_width: float = 1.5
+    # ... or a digit alone among shorter ones, a writer's long-stemmed 7 or 9 (tall_digits): at least
+    # ``tall_lone_width`` of its height wide (a margin rule or a table's side is thinner), within
+    # ``tall_lone_near`` digit heights of a digit of the usual size, and two such digits standing in
+    # its height within ``tall_lone_beside`` digit heights (0: off).
+    tall_lone_width: float = 0.15
+    tall_lone_near: float = 1.0
+    tall_lone_beside: float = 3.0
     # ``small_*`` set on joeychan_2's thin-pen date (its 0s 0.27–0.33 digit heights), with a score
     # card's stubs and a grid's broken sides (0.17–0.36 as wide as tall) kept out; not tuned further.
     small_min: float = 0.25

@@ -325,7 +325,8 @@ def choose(units: list[Candidate], probs: np.ndarray, line_h: float, *,
 
     Each run of pieces is either a digit, scored by the log-probability of its best digit, or not a
     digit, scored by the log-probability of the reject class; a run much shorter than the line's
-    digits pays ``short_penalty`` to be a digit (the detached bar of a 5 is not a 7). Dynamic
+    digits pays ``short_penalty`` to be a digit (the detached bar of a 5 is not a 7), unless it reads
+    as 0 (``short_zeros``: a small ring is a 0 written small, never a bar). Dynamic
     programming over the pieces finds the best-scoring partition; the indices of the runs read as
     digits are returned, left to right.
 
@@ -359,7 +360,7 @@ def _options(unit: Candidate, p: np.ndarray, line_h: float, params: ReaderParams
         return ((0.0, False),) if unit.end - unit.start == 1 else ()
     short = unit.box.h < params.short * line_h
     digit = float(np.log(max(p[:DIGIT_CLASSES].max(), 1e-9))) + params.digit_cost
-    if short:
+    if short and not (params.short_zeros and int(np.argmax(p[:DIGIT_CLASSES])) == 0):
         digit += params.short_penalty
     # Pieces of a cut box read as a faint digit are not one (half a + read as a 4 at 0.15): a cut is
     # for touching digits, each of which reads clearly once apart.

@@ -8,15 +8,7 @@ import numpy as np
 
 from ml import read
 from ml.reading.params import ReaderParams, SegmentParams
-
-
-def _digit(test_digits, digit: int, height: int) -> np.ndarray:
-    """An MNIST test digit cut to its ink, ``height`` px tall, ink high (0-255)."""
-    images, labels = test_digits
-    crop = images[np.flatnonzero(labels == digit)[2]]
-    ys, xs = np.nonzero(crop > 40)
-    crop = crop[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-    return cv2.resize(crop, (max(1, height * crop.shape[1] // crop.shape[0]), height))
+from tests.ml.drawing import mnist_digit as _digit
 
 
 def _arc(page: np.ndarray, x: int, top: int, height: int, bowed: float, pen: int) -> int:
