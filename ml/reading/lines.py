@@ -79,10 +79,13 @@ class _Line:
 def skew(boxes: list[Box], *, params: SegmentParams = SEGMENT) -> float:
     """The angle of the lines in degrees (positive: rising to the right, as a page turned clockwise
     shows them): the angles from each box to its nearest neighbour to the right, among those within
-    ``skew_reach`` box heights and less than 45° off level, as most of them agree (``skew_agree``).
+    ``skew_reach`` box heights and less than 45° off level, as most of them agree (``skew_agree``); a
+    slant that fewer than ``skew_backing`` of them, or no more than half, agree on is taken as level.
 
     >>> round(skew([Box(30 * i, 200 - 15 * i, 20, 40) for i in range(6)]), 1)
     26.6
+    >>> skew([Box(0, 0, 20, 40), Box(50, 50, 20, 40), Box(0, 200, 20, 40), Box(50, 250, 20, 40)])  # diagonals
+    0.0
     """
     if len(boxes) < 2:
         return 0.0
@@ -101,7 +104,12 @@ def skew(boxes: list[Box], *, params: SegmentParams = SEGMENT) -> float:
         if near.any():
             k = np.argmin(np.where(near, np.hypot(dx, dy), np.inf))
             angles.append(float(np.degrees(np.arctan2(dy[k], dx[k]))))
-    return _agreed(angles, params.skew_agree)
+    angle = _agreed(angles, params.skew_agree)
+    backing = sum(abs(a - angle) <= params.skew_agree for a in angles)
+    if params.skew_backing and abs(angle) >= params.skew_min and (
+            backing < params.skew_backing or 2 * backing <= len(angles)):
+        return 0.0
+    return angle
 
 
 def _agreed(angles: list[float], agree: float) -> float:

@@ -59,7 +59,7 @@ from .lines import group_lines, group_rows, line_height
 from .params import ALL_STEPS, SEGMENT, SegmentParams, Steps
 from .separators import find_separators
 from .split import cut_pieces
-from .uprights import edge_pieces, frame_pieces, hairlines
+from .uprights import edge_pieces, frame_pieces, hairlines, rule_residue
 
 
 def work_scale(gray: np.ndarray, *, params: SegmentParams = SEGMENT) -> tuple[float, float]:
@@ -239,7 +239,9 @@ def _lines(boxes: list[Box], rules: np.ndarray | None, ink: np.ndarray, labels: 
         dropped = [b for b, k in zip(boxes, keep) if not k]
         boxes = [b for b, k in zip(boxes, keep) if k]
     upright = rules >> 1 if rules is not None else None
-    hair = hairlines(boxes, ink, labels, upright, params=params) if steps.hairlines else []
+    residue = rule_residue(boxes, rules, labels, digit_h, params=params) if steps.rules else []
+    boxes = [b for b in boxes if not any(b is r for r in residue)]
+    hair = residue + (hairlines(boxes, ink, labels, upright, params=params) if steps.hairlines else [])
     if steps.edges:
         edges = edge_pieces(boxes, gray, ink, params=params) + frame_pieces(boxes, ink, labels, params=params)
         hair += [b for b in edges if not any(b is h for h in hair)]

@@ -157,6 +157,16 @@ class SegmentParams:
     hairline_side: float = 0.3
     hairline_reach: float = 0.5
     hairline_edge: float = 1.0
+    # What rule removal leaves of a grid drawn bolder than the digits (a sudoku's lines, a score card's):
+    # boxes with under ``residue_left`` of their ink farther than ``residue_near`` digit heights from
+    # a rule removed (uprights.rule_residue; 0: off). A digit crossed by a ruled line keeps its strokes
+    # above and below it; at 0.12 a 1 written against a grid's side went (a scene page), at 0.08 the
+    # real sets' stubs go as before (their ink lies within 0.07 digit heights of the rule).
+    residue_near: float = 0.08
+    residue_left: float = 0.25
+    # ... and only near ``residue_rules`` separate rules or fewer: a grid's lines are joined, a cheque's
+    # security pattern is short lines through its digits (8 to 12 of them round an amount).
+    residue_rules: int = 2
 
     # --- which way round the ink is (ml.reading.ink.polarity) ---
     # Light ink on a dark ground may be seen when, on the probe split at Otsu's threshold, the dark part
@@ -330,6 +340,11 @@ class SegmentParams:
     # angles took one diagonal neighbour for the lines' slant: two columns of single digits (six boxes,
     # two angles, 1° and 42°) were grouped at 22°, every digit a line of its own.
     skew_agree: float = 8.0
+    # A slant is taken only when ``skew_backing`` angles or more, and more than half of all, agree on it:
+    # in a sparse grid (a sudoku's clues, one to a cell) the nearest neighbour to the right is as often
+    # a diagonal one, and two diagonals, or four of eight at 38° against three level, turned its rows
+    # into diagonals (lines.skew; 0: any largest group).
+    skew_backing: int = 3
     # The naive grouping of the ablation (Steps.rotated_lines off): centres within this many digit
     # heights of the previous box's.
     row_band: float = 0.5

@@ -173,3 +173,45 @@ def frame_pieces(boxes: list[Box], ink: np.ndarray, labels: np.ndarray, *,
     floor = params.frame_faint * float(np.median(clear))
     return [b for b, edge in zip(boxes, at_frame) if edge and _darkness(ink, labels, b) < floor]
 
+
+def rule_residue(boxes: list[Box], rules: np.ndarray | None, labels: np.ndarray, digit_h: float, *,
+                 params: SegmentParams = SEGMENT) -> list[Box]:
+    """The boxes of ``boxes`` that are what rule removal left of the rules (``rules``: the mask of
+    rules removed, ``ink.remove_rules``): under ``residue_left`` of their ink farther than
+    ``residue_near`` digit heights from one. A grid drawn bolder than its digits (a sudoku photographed
+    by a webcam, a score card) leaves stubs where its lines cross, bow or thicken, each read as a 1 or
+    a 7, and the stubs on its lines break its rows apart. A digit a ruled line crosses keeps its strokes
+    above and below the line; one written in a cell keeps clear of the cell's sides. A box near more
+    than ``residue_rules`` separate rules is not a stub: a cheque's security pattern, whose short
+    straight lines run through its digits, leaves them near a rule everywhere.
+
+    >>> rules = np.zeros((100, 200), np.uint8); rules[48:52, :] = 1; rules[:, 98:102] = 1   # a grid
+    >>> labels = np.zeros((100, 200), np.int32)
+    >>> labels[40:60, 96:104] = 1; labels[20:80, 30:36] = 2              # a stub; a 1 across the rule
+    >>> [b.x for b in rule_residue([Box(96, 40, 8, 20, [1]), Box(30, 20, 6, 60, [2])], rules, labels, 40.0)]
+    [96]
+    >>> rules[:, :] = 0; rules[38:100:8, 90:110] = 1                         # a pattern's short lines
+    >>> rule_residue([Box(96, 40, 8, 20, [1])], rules, labels, 40.0)
+    []
+    """
+    if rules is None or not params.residue_left or not rules.any():
+        return []
+    reach = max(1, int(round(params.residue_near * digit_h)))
+    ruled = (rules > 0).view(np.uint8)
+    near = cv2.dilate(ruled, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
+    pieces = None
+    found = []
+    for b in boxes:
+        if not b.labels:
+            continue
+        mask = member(labels[b.y : b.y2, b.x : b.x2], b.labels)
+        far = int(cv2.countNonZero(mask & (1 - near[b.y : b.y2, b.x : b.x2])))
+        if far >= params.residue_left * max(int(cv2.countNonZero(mask)), 1):
+            continue
+        if pieces is None:
+            pieces = cv2.connectedComponents(ruled, connectivity=8)[1]
+        around = pieces[max(0, b.y - reach) : b.y2 + reach, max(0, b.x - reach) : b.x2 + reach]
+        if len(np.unique(around)) - 1 <= params.residue_rules:
+            found.append(b)
+    return found
+

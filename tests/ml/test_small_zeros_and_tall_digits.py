@@ -1,7 +1,8 @@
 """Real photos grown on 2026-12-07 (fifth session) read wrong: 0s written small, as an o, beside a
 writer's tall digits; long-stemmed 7s read as 1s, or dropped where far taller than the line; a mark in
-the frame's corner read as a digit (issue 17). Built from MNIST test digits and drawn strokes; each
-also read with its step switched off, which must get it wrong."""
+the frame's corner read as a digit; a bold grid's stubs read as 1s and its rows as slanted (issue 17).
+Built from MNIST test digits and drawn strokes; each also read with its step switched off, which must
+get it wrong."""
 
 import cv2
 import numpy as np
@@ -111,3 +112,66 @@ def test_a_mark_in_the_images_corner_is_no_line_of_digits(test_digits, shipped_m
         assert read(page, model=shipped_model).line_texts == ["1234", "1986", "2019"]
         no_corner = ReaderParams(corner_others=0)
         assert read(page, model=shipped_model, params=no_corner).text == "1 1234 1986 2019"
+
+
+def sudoku_photo(test_digits, cells: dict[tuple[int, int], int], *, pen: int, bow: float, seed: int,
+                 n: int = 6, cell: int = 90) -> np.ndarray:
+    """A grid of ``n`` × ``n`` cells drawn bolder than its pencil digits (``cells``: (row, column) →
+    digit), its lines ``pen`` px thick give or take two and bowing up to ``bow`` px, as a webcam
+    sees a hand-drawn sudoku."""
+    rng = np.random.default_rng(seed)
+    side = n * cell + 40
+    page = np.full((side, side), 235, np.uint8)
+    t = np.linspace(0, 1, 40)
+    for i in range(n + 1):
+        at = 20 + i * cell
+        for across in (True, False):
+            off = bow * np.sin(np.pi * t * rng.uniform(1, 3) + rng.uniform(0, 3))
+            along = 20 + t * (side - 40)
+            points = np.stack([along, at + off] if across else [at + off, along], 1).astype(int)
+            for a, b in zip(points[:-1], points[1:]):
+                cv2.line(page, tuple(map(int, a)), tuple(map(int, b)), 30, int(pen + rng.integers(-2, 3)))
+    for (row, column), digit in cells.items():
+        ink = _digit(test_digits, digit, int(cell * 0.55))
+        y = 20 + row * cell + (cell - ink.shape[0]) // 2
+        x = 20 + column * cell + (cell - ink.shape[1]) // 2
+        window = page[y : y + ink.shape[0], x : x + ink.shape[1]]
+        window[:] = np.minimum(window, 235 - ink * 0.55).astype(np.uint8)
+    return cv2.GaussianBlur(page, (0, 0), 1.2)
+
+
+def test_a_grid_bolder_than_its_digits_leaves_no_stubs_and_keeps_its_rows(test_digits, shipped_model):
+    # A webcam's sudoku: where its bold, bowed lines cross, rule removal left stubs read as 1s and 7s,
+    # and with one clue to a cell the nearest neighbours are diagonal, so the rows were read slanted.
+    cells = {(0, 1): 3, (0, 4): 9, (1, 0): 2, (1, 3): 8, (2, 2): 5, (2, 5): 6, (3, 1): 4, (4, 4): 7,
+             (5, 0): 1, (5, 3): 0}
+    rows = ["39", "28", "56", "4", "7", "10"]
+    for pen, bow, seed in ((6, 3.0, 0), (9, 3.0, 1)):
+        page = sudoku_photo(test_digits, cells, pen=pen, bow=bow, seed=seed)
+        assert read(page, model=shipped_model).line_texts == rows
+        stubs = read(page, model=shipped_model, params=ReaderParams(segment=SegmentParams(residue_left=0)))
+        assert len(stubs.text.replace(" ", "")) > 10
+        slanted = read(page, model=shipped_model, params=ReaderParams(segment=SegmentParams(skew_backing=0)))
+        assert slanted.line_texts != rows
+
+
+def test_a_security_patterns_lines_through_the_digits_leave_them_whole(test_digits, shipped_model):
+    # A cheque's amount on a pattern of short straight lines 10 px apart: removed as rules, they leave
+    # every stroke near one, and the digits were taken for what rule removal leaves of a grid.
+    rng = np.random.default_rng(0)
+    page = np.full((70, 200), 230, np.uint8)
+    for y in range(2, 70, 10):
+        x = int(rng.integers(-60, 20))
+        while x < 200:
+            cv2.line(page, (x, y), (x + 150, y), 100, 2)
+            x += 150 + int(rng.integers(15, 40))
+    x = 20
+    for item in "2974":
+        ink = _digit(test_digits, int(item), 50)
+        window = page[10:60, x : x + ink.shape[1]]
+        window[:] = np.minimum(window, 230 - ink * 0.85).astype(np.uint8)
+        x += ink.shape[1] + 6
+    page = cv2.GaussianBlur(page, (0, 0), 0.8)
+    assert read(page, model=shipped_model).text == "2974"
+    any_rules = ReaderParams(segment=SegmentParams(residue_rules=99))
+    assert read(page, model=shipped_model, params=any_rules).text != "2974"
