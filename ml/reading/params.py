@@ -78,15 +78,15 @@ class ReaderParams:
     # ``stray_confidence`` is marks, not digits (reader.stray_lines; 0: off).
     stray_height: float = 0.5
     stray_confidence: float = 0.5
+    # A line of one digit whose box reaches two adjacent edges of the image (a corner), in an image of
+    # ``corner_others`` digits or more besides, is the desk or a shadow in the frame's corner, not a
+    # digit (reader.corner_lines; 0: off). A tight crop's first digit shares its line with the others.
+    corner_others: int = 3
     # A digit ``tail_tall`` line heights tall or more, its top level with the line's (within ``tail_top``
     # line heights of the others' median top: a tail below, nothing above), read under ``tail_sure``, is
     # read again from its head, its top ``tail_head`` line heights; that reading replaces the first
     # when surer and at least ``tail_sure`` (a long-stemmed 7 read whole as a 1; reader.long_tails;
     # 0: off).
-    # A line of one digit whose box reaches two adjacent edges of the image (a corner), in an image of
-    # ``corner_others`` digits or more besides, is the desk or a shadow in the frame's corner, not a
-    # digit (reader.corner_lines; 0: off). A tight crop's first digit shares its line with the others.
-    corner_others: int = 3
     tail_tall: float = 1.5
     tail_top: float = 0.25
     tail_head: float = 1.2

@@ -192,12 +192,7 @@ def _chosen_digits(model: LoadedModel, seg: Segmentation, whole: np.ndarray, par
         chosen = letter_strokes(line, plan, choose(plan, probs, line_height(line), params=params), probs,
                                 params=params)
         picked.append([(plan[k].box, probs[k]) for k in chosen])
-    tails = long_tails(picked, params=params)
-    for (k, j, _), q in zip(tails, _classify(model, seg, [head for _, _, head in tails])):
-        box, p = picked[k][j]
-        surer = q[:DIGIT_CLASSES].max() >= max(params.tail_sure, p[:DIGIT_CLASSES].max())
-        if surer and q.argmax() < DIGIT_CLASSES:
-            picked[k][j] = (box, q)
+    _read_heads(model, seg, picked, params)
     stray = stray_lines(picked, params=params) | corner_lines(picked, seg.ink.shape[::-1], params=params)
     digits, line_of, line_no = [], [], 0
     for k, line_digits in enumerate(picked):
@@ -242,16 +237,14 @@ def corner_lines(picked: list[list[tuple[Box, np.ndarray]]], size: tuple[int, in
     >>> corner_lines([[(Box(280, 0, 20, 30), clear)], digits[:2]], (300, 300), params=READER)   # too few
     set()
     """
-    total = sum(len(line) for line in picked)
+    if not params.corner_others or sum(len(line) for line in picked) - 1 < params.corner_others:
+        return set()
     width, height = size
-    found = set()
-    for k, line in enumerate(picked):
-        if len(line) != 1 or not params.corner_others or total - 1 < params.corner_others:
-            continue
-        b = line[0][0]
-        if (b.x <= 0 or b.x2 >= width) and (b.y <= 0 or b.y2 >= height):
-            found.add(k)
-    return found
+
+    def in_corner(b: Box) -> bool:
+        return (b.x <= 0 or b.x2 >= width) and (b.y <= 0 or b.y2 >= height)
+
+    return {k for k, line in enumerate(picked) if len(line) == 1 and in_corner(line[0][0])}
 
 
 def long_tails(picked: list[list[tuple[Box, np.ndarray]]], *,
@@ -281,6 +274,19 @@ def long_tails(picked: list[list[tuple[Box, np.ndarray]]], *,
                 head = Box(b.x, b.y, b.w, int(round(params.tail_head * line_h)), list(b.labels))
                 found.append((k, j, head))
     return found
+
+
+def _read_heads(model: LoadedModel, seg: Segmentation, picked: list[list[tuple[Box, np.ndarray]]],
+                params: ReaderParams) -> None:
+    """Read the long-stemmed digits of ``picked`` (:func:`long_tails`) again from their head, in one
+    batch; a head read as a digit at ``tail_sure`` or more, and surer than the whole, replaces its
+    probabilities (the box stays whole)."""
+    tails = long_tails(picked, params=params)
+    for (k, j, _), q in zip(tails, _classify(model, seg, [head for _, _, head in tails])):
+        box, p = picked[k][j]
+        sure = max(params.tail_sure, p[:DIGIT_CLASSES].max())
+        if q.argmax() < DIGIT_CLASSES and q[:DIGIT_CLASSES].max() >= sure:
+            picked[k][j] = (box, q)
 
 
 def _classify(model: LoadedModel, seg: Segmentation, boxes: list[Box]) -> np.ndarray:
