@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import bisect
 
+import cv2
 import numpy as np
 
 from .boxes import Box
 from .params import SEGMENT, SegmentParams
 
 
-def group_lines(boxes: list[Box], *, params: SegmentParams = SEGMENT) -> list[list[Box]]:
+def group_lines(boxes: list[Box], *, params: SegmentParams = SEGMENT, level: bool = False) -> list[list[Box]]:
     """Lines top to bottom, each left to right; a box joins the line its vertical centre falls in.
 
     Each box is compared with the line's nearest box along the line, so a slightly rotated line still
     groups; a page photographed askew (lines at ``skew_min`` degrees or more, :func:`skew`) is grouped
-    in coordinates turned by the lines' own angle.
+    in coordinates turned by the lines' own angle, unless the page is known to be ``level`` (its ruled
+    lines run level: :func:`level_rules`).
 
     >>> tilted = [Box(0, 0, 20, 40), Box(30, 8, 20, 40), Box(60, 16, 20, 40), Box(5, 80, 20, 40)]
     >>> [[b.x for b in line] for line in group_lines(tilted)]
@@ -30,7 +32,7 @@ def group_lines(boxes: list[Box], *, params: SegmentParams = SEGMENT) -> list[li
     >>> [len(line) for line in group_lines(steep)]
     [6]
     """
-    angle = skew(boxes, params=params)
+    angle = 0.0 if level else skew(boxes, params=params)
     if abs(angle) < params.skew_min:
         angle = 0.0
     cos, sin = np.cos(np.radians(angle)), np.sin(np.radians(angle))
@@ -151,3 +153,23 @@ def group_rows(boxes: list[Box], digit_h: float, *, params: SegmentParams = SEGM
         else:
             lines.append([box])
     return [sorted(line, key=lambda b: b.x) for line in lines]
+
+
+def level_rules(rules: np.ndarray | None, length: float, *, params: SegmentParams = SEGMENT) -> bool:
+    """Whether ``rules`` (``ink.remove_rules``' mask: 1 where a horizontal rule ran) holds ``skew_rules``
+    or more separate horizontal rules ``length`` px long or more. Rules are found level or within a few
+    degrees of it, so such a page is level: a sparse grid's digits (a sudoku's givens), whose nearest
+    neighbours are a cell across and a cell down, agreed on a 42° slant and were read as diagonals.
+
+    >>> rules = np.zeros((100, 300), np.uint8); rules[20, 10:290] = 1      # one rule: an underline
+    >>> one = level_rules(rules, 200.0); rules[80, 10:290] = 1            # two: a ruled sheet, a grid
+    >>> one, level_rules(rules, 200.0)
+    (False, True)
+    """
+    if rules is None or not params.skew_rules:
+        return False
+    flat = (rules & 1).view(np.uint8)
+    if not flat.any():
+        return False
+    count, _, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=8)
+    return int((stats[1:, cv2.CC_STAT_WIDTH] >= length).sum()) >= params.skew_rules

@@ -55,7 +55,7 @@ from .components import (
     typical_height,
 )
 from .ink import binarize, ink_map, paper_map, remove_edges, remove_rules, shrink, to_gray
-from .lines import group_lines, group_rows, line_height
+from .lines import group_lines, group_rows, level_rules, line_height
 from .params import ALL_STEPS, SEGMENT, SegmentParams, Steps
 from .separators import find_separators
 from .split import cut_pieces
@@ -105,6 +105,21 @@ def _probe(gray: np.ndarray, params: SegmentParams) -> tuple[float, float, np.nd
     scale = min(1.0, params.work_height / (digit_h / probe))
     scale, side = _thin_strokes(scale, _stroke_ink(ink, labels, boxes, digit_h) / probe, params)
     return scale, digit_h / probe, None, side
+
+
+def _enlarged(gray: np.ndarray, digits_tall: float, params: SegmentParams) -> bool:
+    """Whether ``gray``, kept at its size by the probe, is segmented ``enlarge`` times larger: its digits
+    measured under ``enlarge_below`` px tall (and at least ``min_probe_height``, so measured at all),
+    the image at most ``enlarge_side`` px long once enlarged. Digits 16 px tall in a photo's crop of a
+    register, their strokes one or two pixels, broke apart or merged with the ruled lines they sit on;
+    a form's comb fields as small lost digits to their ticks.
+
+    >>> page = np.full((100, 200), 255, np.uint8); page[40:54, 50:53] = 0   # a 1, 14 px tall
+    >>> _enlarged(page, 14.0, SEGMENT), _enlarged(page, 30.0, SEGMENT)
+    (True, False)
+    """
+    return (params.enlarge > 1 and params.min_probe_height <= digits_tall < params.enlarge_below
+            and max(gray.shape) * params.enlarge <= params.enlarge_side)
 
 
 def _thin_strokes(scale: float, stroke: float, params: SegmentParams) -> tuple[float, int]:
@@ -165,6 +180,9 @@ def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParam
         if thin > 1:
             gray = cv2.erode(gray, np.ones((thin, thin), np.uint8))
         gray, paper = shrink(gray, scale), None
+    elif steps.rescale and _enlarged(gray, digits_tall, params):
+        scale, paper = params.enlarge, None
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     # The digits' height in the pixels segmented: work_height once shrunk; more in a small image of
     # big digits, which is not shrunk, or without rescaling; never taken as less (rules stay long).
     digit_px = max(float(params.work_height), digits_tall * scale)
@@ -247,5 +265,6 @@ def _lines(boxes: list[Box], rules: np.ndarray | None, ink: np.ndarray, labels: 
         hair += [b for b in edges if not any(b is h for h in hair)]
     boxes = [b for b in boxes if not any(b is h for h in hair)]
     if steps.rotated_lines:
-        return group_lines(boxes, params=params), dropped, hair, digit_h
+        level = level_rules(rules, params.rule_length * digit_h, params=params)
+        return group_lines(boxes, params=params, level=level), dropped, hair, digit_h
     return group_rows(boxes, digit_h, params=params), dropped, hair, digit_h

@@ -34,6 +34,12 @@ class SegmentParams:
     # Digits shorter than this at the probe's scale cannot be measured: the image keeps every pixel
     # and its digits are taken to be ``work_height`` tall.
     min_probe_height: int = 8
+    # An image the probe keeps at its size, its digits under ``enlarge_below`` px tall, is segmented
+    # ``enlarge`` times larger (cubic), unless that makes it longer than ``enlarge_side`` px
+    # (ml.reading.segment._enlarged; enlarge 1: never).
+    enlarge: float = 2.0
+    enlarge_below: float = 17.0
+    enlarge_side: int = 1200
     # Strokes thin and pale for the shrink (ml.reading.segment._thin_strokes): under ``thin_stroke``
     # dark across once shrunk, the image is shrunk at most ``thin_scale`` times less and the darkest
     # pixel of each ``thin_erode`` work pixels is taken first (0: off).
@@ -340,6 +346,9 @@ class SegmentParams:
     # angles took one diagonal neighbour for the lines' slant: two columns of single digits (six boxes,
     # two angles, 1° and 42°) were grouped at 22°, every digit a line of its own.
     skew_agree: float = 8.0
+    # A page with ``skew_rules`` or more horizontal rules (found within a few degrees of level) is level
+    # whatever its digits' neighbours say (ml.reading.lines.level_rules; 0: never so).
+    skew_rules: int = 2
     # A slant is taken only when ``skew_backing`` angles or more, and more than half of all, agree on it:
     # in a sparse grid (a sudoku's clues, one to a cell) the nearest neighbour to the right is as often
     # a diagonal one, and two diagonals, or four of eight at 38° against three level, turned its rows
