@@ -168,8 +168,8 @@ def level_rules(rules: np.ndarray | None, length: float, *, params: SegmentParam
     """
     if rules is None or not params.skew_rules:
         return False
-    flat = (rules & 1).view(np.uint8)
+    flat = rules & 1
     if not flat.any():
         return False
-    count, _, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=8)
     return int((stats[1:, cv2.CC_STAT_WIDTH] >= length).sum()) >= params.skew_rules

@@ -4,7 +4,7 @@ The pipeline, step by step (each step a function in the module named, so tests a
 benchmark can look at each; their numbers are in :mod:`ml.reading.params`):
 
 0. :func:`work_scale`: a probe finds the digits' height; big photos are shrunk (``ink.shrink``) so
-   digits are about ``work_height`` px tall.
+   digits are about ``work_height`` px tall; a small image of small digits is enlarged (``_enlarged``).
 1. ``ink.ink_map``: grey levels → ink strength in [0, 1], relative to the paper estimated by a
    morphological closing wider than any stroke (so uneven light, shadows and tinted paper drop out),
    with the page's light continued past the image edge so a dim border is not ink;
@@ -112,7 +112,7 @@ def _enlarged(gray: np.ndarray, digits_tall: float, params: SegmentParams) -> bo
     measured under ``enlarge_below`` px tall (and at least ``min_probe_height``, so measured at all),
     the image at most ``enlarge_side`` px long once enlarged. Digits 16 px tall in a photo's crop of a
     register, their strokes one or two pixels, broke apart or merged with the ruled lines they sit on;
-    a form's comb fields as small lost digits to their ticks.
+    a form's comb fields as small lost their digits to the ticks between them.
 
     >>> page = np.full((100, 200), 255, np.uint8); page[40:54, 50:53] = 0   # a 1, 14 px tall
     >>> _enlarged(page, 14.0, SEGMENT), _enlarged(page, 30.0, SEGMENT)
