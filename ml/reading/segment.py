@@ -112,7 +112,8 @@ def _enlarged(gray: np.ndarray, digits_tall: float, params: SegmentParams) -> bo
     measured under ``enlarge_below`` px tall (and at least ``min_probe_height``, so measured at all),
     the image at most ``enlarge_side`` px long once enlarged. Digits 16 px tall in a photo's crop of a
     register, their strokes one or two pixels, broke apart or merged with the ruled lines they sit on;
-    a form's comb fields as small lost their digits to the ticks between them.
+    a form's comb fields as small lost their digits to the ticks between them; a register's bold dates
+    18 px tall, their digits touching, were cut in the wrong place and their pieces read as no digit.
 
     >>> page = np.full((100, 200), 255, np.uint8); page[40:54, 50:53] = 0   # a 1, 14 px tall
     >>> _enlarged(page, 14.0, SEGMENT), _enlarged(page, 30.0, SEGMENT)
