@@ -104,7 +104,9 @@ def height_boxes(labels: np.ndarray, boxes: list[Box], *, params: SegmentParams 
 
     kept = [b for b in boxes if not container(b)]
     rim = np.zeros(int(labels.max()) + 1, bool)
-    rim[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = True
+    band = max(1, int(round(params.rim_band * max(labels.shape))))
+    rim[np.concatenate([labels[:band].ravel(), labels[-band:].ravel(), labels[:, :band].ravel(),
+                        labels[:, -band:].ravel()])] = True
     clear = [b for b in kept if not any(rim[label] for label in b.labels)]
     if clear:
         biggest = max(b.area for b in clear)

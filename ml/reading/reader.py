@@ -193,6 +193,8 @@ def _chosen_digits(model: LoadedModel, seg: Segmentation, whole: np.ndarray, par
                                 params=params)
         picked.append([(plan[k].box, probs[k]) for k in chosen])
     _read_heads(model, seg, picked, params)
+    rim = rim_labels(seg.labels, params.segment.rim_band)
+    picked = [edge_strays(line, rim, params=params) for line in picked]
     stray = stray_lines(picked, params=params) | corner_lines(picked, seg.ink.shape[::-1], params=params)
     digits, line_of, line_no = [], [], 0
     for k, line_digits in enumerate(picked):
@@ -245,6 +247,46 @@ def corner_lines(picked: list[list[tuple[Box, np.ndarray]]], size: tuple[int, in
         return (b.x <= 0 or b.x2 >= width) and (b.y <= 0 or b.y2 >= height)
 
     return {k for k, line in enumerate(picked) if len(line) == 1 and in_corner(line[0][0])}
+
+
+def edge_strays(line: list[tuple[Box, np.ndarray]], rim: set[int], *,
+                params: ReaderParams) -> list[tuple[Box, np.ndarray]]:
+    """``line`` (digits picked: box and probabilities) without its first or last box where that box's
+    ink reaches the image's edge (one of its labels in ``rim``, :func:`rim_labels`), it is
+    ``edge_tall`` times as tall as the line's other digits (their median) or more and is read under
+    ``uncertain_below``, with ``corner_others`` digits or more besides: the corner of another sheet or
+    the desk beside the line, read as a doubtful 1. A tight crop's big first digit is read clearly.
+
+    >>> clear, doubt = np.r_[0.0, 0.97, np.zeros(9)], np.r_[0.0, 0.6, np.zeros(9)]
+    >>> digits = [(Box(x, 100, 20, 40, [k + 2]), clear) for k, x in enumerate((100, 130, 160))]
+    >>> [b.x for b, _ in edge_strays([(Box(0, 60, 40, 120, [1]), doubt)] + digits, {1}, params=READER)]
+    [100, 130, 160]
+    >>> len(edge_strays([(Box(0, 60, 40, 120, [1]), clear)] + digits, {1}, params=READER))   # read clearly
+    4
+    """
+    if not params.edge_tall or len(line) - 1 < params.corner_others:
+        return line
+
+    def stray(k: int) -> bool:
+        box, p = line[k]
+        others = float(np.median([b.h for j, (b, _) in enumerate(line) if j != k]))
+        return (any(label in rim for label in box.labels) and box.h >= params.edge_tall * others
+                and p[:DIGIT_CLASSES].max() < params.uncertain_below)
+
+    return line[int(stray(0)) : len(line) - int(stray(len(line) - 1))]
+
+
+def rim_labels(labels: np.ndarray, band: float) -> set[int]:
+    """The component labels of ``labels`` within ``band`` of the image's long side of its edge.
+
+    >>> labels = np.zeros((100, 200), np.int32); labels[40:60, 1:10] = 1; labels[40:60, 90:99] = 2
+    >>> rim_labels(labels, 0.01), rim_labels(labels, 0.0)
+    ({1}, set())
+    """
+    k = max(1, int(round(band * max(labels.shape))))
+    ring = np.concatenate([labels[:k].ravel(), labels[-k:].ravel(), labels[:, :k].ravel(),
+                           labels[:, -k:].ravel()])
+    return set(np.unique(ring).tolist()) - {0}
 
 
 def long_tails(picked: list[list[tuple[Box, np.ndarray]]], *,

@@ -250,6 +250,9 @@ class SegmentParams:
     container_share: float = 0.05
     container_max_fill: float = 0.3
     clear_of_edge: int = 3
+    # "Touching the edge" there: reaching within ``rim_band`` of the image's long side of it (a desk's
+    # strip whose border pixels the paper's edge trend took for paper stops a few pixels short).
+    rim_band: float = 0.01
     clear_share: float = 0.25
     # Fragments shorter than ``fragment_height`` digit heights and at most ``fragment_gap`` apart
     # cluster into one box when the cluster is ``fragment_min`` to ``fragment_max`` digit heights tall
