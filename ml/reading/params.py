@@ -82,9 +82,9 @@ class ReaderParams:
     # ``corner_others`` digits or more besides, is the desk or a shadow in the frame's corner, not a
     # digit (reader.corner_lines; 0: off). A tight crop's first digit shares its line with the others.
     corner_others: int = 3
-    # A line's first or last box reaching the image's edge on its side, ``edge_tall`` times the line's
-    # other digits' height or more, read under ``uncertain_below``, is another sheet's corner in the
-    # frame (reader.edge_strays; 0: off).
+    # A box of a line whose ink reaches the image's edge, ``edge_tall`` times the line's other digits'
+    # height or more, read as 1 or under ``uncertain_below``, is another sheet's corner in the frame or
+    # a grid's line cut by it (reader.edge_strays; 0: off).
     edge_tall: float = 2.0
     # A digit ``tail_tall`` line heights tall or more, its top level with the line's (within ``tail_top``
     # line heights of the others' median top: a tail below, nothing above), read under ``tail_sure``, is

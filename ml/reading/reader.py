@@ -251,17 +251,18 @@ def corner_lines(picked: list[list[tuple[Box, np.ndarray]]], size: tuple[int, in
 
 def edge_strays(line: list[tuple[Box, np.ndarray]], rim: set[int], *,
                 params: ReaderParams) -> list[tuple[Box, np.ndarray]]:
-    """``line`` (digits picked: box and probabilities) without its first or last box where that box's
-    ink reaches the image's edge (one of its labels in ``rim``, :func:`rim_labels`), it is
-    ``edge_tall`` times as tall as the line's other digits (their median) or more and is read under
-    ``uncertain_below``, with ``corner_others`` digits or more besides: the corner of another sheet or
-    the desk beside the line, read as a doubtful 1. A tight crop's big first digit is read clearly.
+    """``line`` (digits picked: box and probabilities) without the boxes whose ink reaches the image's
+    edge (one of their labels in ``rim``, :func:`rim_labels`), ``edge_tall`` times as tall as the
+    line's other digits (their median) or more and read as 1 or under ``uncertain_below``, with
+    ``corner_others`` digits or more besides: the corner of another sheet or the desk beside the line,
+    a grid's line cut by the frame, read as a 1. A tight crop's big digit is read clearly as itself.
 
-    >>> clear, doubt = np.r_[0.0, 0.97, np.zeros(9)], np.r_[0.0, 0.6, np.zeros(9)]
+    >>> clear, doubt = np.r_[0.0, 0.97, np.zeros(9)], np.r_[0.0, 0.0, 0.6, np.zeros(8)]
     >>> digits = [(Box(x, 100, 20, 40, [k + 2]), clear) for k, x in enumerate((100, 130, 160))]
     >>> [b.x for b, _ in edge_strays([(Box(0, 60, 40, 120, [1]), doubt)] + digits, {1}, params=READER)]
     [100, 130, 160]
-    >>> len(edge_strays([(Box(0, 60, 40, 120, [1]), clear)] + digits, {1}, params=READER))   # read clearly
+    >>> two = np.r_[0.0, 0.0, 0.97, np.zeros(8)]                      # a tall 2 read clearly stays
+    >>> len(edge_strays([(Box(0, 60, 40, 120, [1]), two)] + digits, {1}, params=READER))
     4
     """
     if not params.edge_tall or len(line) - 1 < params.corner_others:
@@ -270,10 +271,11 @@ def edge_strays(line: list[tuple[Box, np.ndarray]], rim: set[int], *,
     def stray(k: int) -> bool:
         box, p = line[k]
         others = float(np.median([b.h for j, (b, _) in enumerate(line) if j != k]))
+        one = int(np.argmax(p[:DIGIT_CLASSES])) == 1
         return (any(label in rim for label in box.labels) and box.h >= params.edge_tall * others
-                and p[:DIGIT_CLASSES].max() < params.uncertain_below)
+                and (one or p[:DIGIT_CLASSES].max() < params.uncertain_below))
 
-    return line[int(stray(0)) : len(line) - int(stray(len(line) - 1))]
+    return [entry for k, entry in enumerate(line) if not stray(k)]
 
 
 def rim_labels(labels: np.ndarray, band: float) -> set[int]:
