@@ -54,8 +54,7 @@ def drop_surround(labels: np.ndarray, boxes: list[Box], digit_h: float | None = 
         return boxes
     rim = np.concatenate([labels[0], labels[-1], labels[1:-1, 0], labels[1:-1, -1]])
     contact = np.bincount(rim, minlength=int(labels.max()) + 1)
-    touching = [sum(int(contact[label]) for label in b.labels) >= params.surround_contact * rim.size
-                for b in boxes]
+    touching = [sum(int(contact[k]) for k in b.labels) >= params.surround_contact * rim.size for b in boxes]
     if not any(touching):
         return boxes
     if digit_h is None:
@@ -103,17 +102,25 @@ def height_boxes(labels: np.ndarray, boxes: list[Box], *, params: SegmentParams 
                 and sum(o.area for o in held) >= params.container_share * box.area)
 
     kept = [b for b in boxes if not container(b)]
-    rim = np.zeros(int(labels.max()) + 1, bool)
-    band = max(1, int(round(params.rim_band * max(labels.shape))))
-    rim[np.concatenate([labels[:band].ravel(), labels[-band:].ravel(), labels[:, :band].ravel(),
-                        labels[:, -band:].ravel()])] = True
-    clear = [b for b in kept if not any(rim[label] for label in b.labels)]
-    if clear:
-        biggest = max(b.area for b in clear)
-        if (sum(b.area >= 0.1 * biggest for b in clear) >= params.clear_of_edge
-                and sum(b.area for b in clear) >= params.clear_share * sum(b.area for b in kept)):
-            return clear
+    rim = rim_labels(labels, params.rim_band)
+    clear = [b for b in kept if rim.isdisjoint(b.labels)]
+    biggest = max((b.area for b in clear), default=0)
+    if (sum(b.area >= 0.1 * biggest for b in clear) >= params.clear_of_edge
+            and sum(b.area for b in clear) >= params.clear_share * sum(b.area for b in kept)):
+        return clear
     return kept
+
+
+def rim_labels(labels: np.ndarray, band: float) -> set[int]:
+    """The component labels of ``labels`` within ``band`` of the image's long side of its edge.
+
+    >>> labels = np.zeros((100, 200), np.int32); labels[40:60, 1:10] = 1; labels[40:60, 90:99] = 2
+    >>> rim_labels(labels, 0.01), rim_labels(labels, 0.0)
+    ({1}, set())
+    """
+    k = max(1, int(round(band * max(labels.shape))))
+    ring = [labels[:k], labels[-k:], labels[:, :k], labels[:, -k:]]
+    return set(np.unique(np.concatenate([r.ravel() for r in ring])).tolist()) - {0}
 
 
 def typical_height(boxes: list[Box], *, params: SegmentParams = SEGMENT, floor: float = 0.0) -> float:

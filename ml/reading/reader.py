@@ -24,6 +24,7 @@ from ml.paths import DEFAULT_CHECKPOINT
 from .boxes import Box, Segmentation
 from .colour import dropout_gray
 from .columns import split_columns
+from .components import rim_labels
 from .decode import decode_image
 from .ink import DARK_INK, EITHER, LIGHT_INK, polarity, to_gray
 from .linereader import default_line_model, second_opinion
@@ -252,7 +253,7 @@ def corner_lines(picked: list[list[tuple[Box, np.ndarray]]], size: tuple[int, in
 def edge_strays(line: list[tuple[Box, np.ndarray]], rim: set[int], *,
                 params: ReaderParams) -> list[tuple[Box, np.ndarray]]:
     """``line`` (digits picked: box and probabilities) without the boxes whose ink reaches the image's
-    edge (one of their labels in ``rim``, :func:`rim_labels`), ``edge_tall`` times as tall as the
+    edge (one of their labels in ``rim``: ``components.rim_labels``), ``edge_tall`` times as tall as the
     line's other digits (their median) or more and read as 1 or under ``uncertain_below``, with
     ``corner_others`` digits or more besides: the corner of another sheet or the desk beside the line,
     a grid's line cut by the frame, read as a 1. A tight crop's big digit is read clearly as itself.
@@ -276,19 +277,6 @@ def edge_strays(line: list[tuple[Box, np.ndarray]], rim: set[int], *,
                 and (one or p[:DIGIT_CLASSES].max() < params.uncertain_below))
 
     return [entry for k, entry in enumerate(line) if not stray(k)]
-
-
-def rim_labels(labels: np.ndarray, band: float) -> set[int]:
-    """The component labels of ``labels`` within ``band`` of the image's long side of its edge.
-
-    >>> labels = np.zeros((100, 200), np.int32); labels[40:60, 1:10] = 1; labels[40:60, 90:99] = 2
-    >>> rim_labels(labels, 0.01), rim_labels(labels, 0.0)
-    ({1}, set())
-    """
-    k = max(1, int(round(band * max(labels.shape))))
-    ring = np.concatenate([labels[:k].ravel(), labels[-k:].ravel(), labels[:, :k].ravel(),
-                           labels[:, -k:].ravel()])
-    return set(np.unique(ring).tolist()) - {0}
 
 
 def long_tails(picked: list[list[tuple[Box, np.ndarray]]], *,

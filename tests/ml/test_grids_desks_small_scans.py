@@ -127,8 +127,7 @@ def sheet_beside_another(test_digits, digits: str, *, seed: int) -> np.ndarray:
     x = 150
     for d in digits:
         ink = _digit(test_digits, int(d), 44)
-        window = page[180 : 180 + ink.shape[0], x : x + ink.shape[1]]
-        window[:] = np.minimum(window, 235 - ink.astype(np.float32) * 0.8).astype(np.uint8)
+        _paste(page, ink, x, 180, strength=0.8)
         x += ink.shape[1] + 12
     page = cv2.GaussianBlur(page, (0, 0), 1.0)
     return np.clip(page + rng.normal(0, 4, page.shape), 0, 255).astype(np.uint8)
