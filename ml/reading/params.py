@@ -86,6 +86,22 @@ class ReaderParams:
     # height or more, read as 1 or under ``uncertain_below``, is another sheet's corner in the frame or
     # a grid's line cut by it (reader.edge_strays; 0: off).
     edge_tall: float = 2.0
+    # A digit read as 1 or under ``uncertain_below`` whose strokes are thinner than ``faint_width``
+    # and paler than ``faint_dark`` of the digits read at ``faint_sure`` or more and not as 1 (the
+    # medians of their ``uprights.ink_width`` and ``uprights.darkness``: over its line's where it has
+    # ``faint_line_peers`` of them, else over the image's, ``faint_peers`` or more) is the paper's own:
+    # grid paper's lines, its grain, a form's printed hairlines (reader.faint_strays; 0: off). Only
+    # where they are ``faint_share`` of the digits or more: the paper's pattern recurs, while a
+    # writer's single pale 1 among 80 digits (a scene page's pencil) is a digit. 0.55 / 0.6 rather
+    # than 0.55 / 0.75: a faint 3 among bold digits on a real photo (0.54 / 0.69) and pale MNIST 1s
+    # and a 9 on photo pages (0.18-0.37 / 0.64-0.68) stay; the paper's ink measured 0.2-0.5 /
+    # 0.25-0.65.
+    faint_width: float = 0.55
+    faint_dark: float = 0.6
+    faint_sure: float = 0.9
+    faint_peers: int = 3
+    faint_line_peers: int = 2
+    faint_share: float = 0.1
     # A digit ``tail_tall`` line heights tall or more, its top level with the line's (within ``tail_top``
     # line heights of the others' median top: a tail below, nothing above), read under ``tail_sure``, is
     # read again from its head, its top ``tail_head`` line heights; that reading replaces the first

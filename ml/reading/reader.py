@@ -34,6 +34,7 @@ from .params import ALL_STEPS, READER, ReaderParams, Steps
 from .result import Digit, Reading, Separator
 from .segment import segment
 from .split import choose, letter_strokes, line_candidates, printed_words
+from .uprights import darkness, ink_width
 
 _MODELS: dict[str, LoadedModel] = {}
 
@@ -195,7 +196,8 @@ def _chosen_digits(model: LoadedModel, seg: Segmentation, whole: np.ndarray, par
         picked.append([(plan[k].box, probs[k]) for k in chosen])
     _read_heads(model, seg, picked, params)
     rim = rim_labels(seg.labels, params.segment.rim_band)
-    picked = [edge_strays(line, rim, params=params) for line in picked]
+    picked = faint_strays([edge_strays(line, rim, params=params) for line in picked], seg.ink, seg.labels,
+                          params=params)
     stray = stray_lines(picked, params=params) | corner_lines(picked, seg.ink.shape[::-1], params=params)
     digits, line_of, line_no = [], [], 0
     for k, line_digits in enumerate(picked):
@@ -277,6 +279,60 @@ def edge_strays(line: list[tuple[Box, np.ndarray]], rim: set[int], *,
                 and (one or p[:DIGIT_CLASSES].max() < params.uncertain_below))
 
     return [entry for k, entry in enumerate(line) if not stray(k)]
+
+
+def faint_strays(picked: list[list[tuple[Box, np.ndarray]]], ink: np.ndarray, labels: np.ndarray, *,
+                 params: ReaderParams) -> list[list[tuple[Box, np.ndarray]]]:
+    """The digits ``picked`` (box and probabilities, line by line) without those drawn far finer and
+    paler than the digits read surely (see ``ReaderParams.faint_width``): grid paper's lines and grain,
+    a form's printed hairlines, read as confident 1s or doubtful 8s (strokes 0.2-0.5 as wide and
+    0.25-0.65 as dark as the written digits'; the sure digits read as 1 are no measure, grid paper's
+    lines being among them). Each line is measured against its own sure digits where
+    it has ``faint_line_peers`` (a line written in pencil among lines in ink keeps its 1s), else
+    against the image's. A pale digit read clearly as itself stays; so does every digit of a reading
+    without ``faint_peers`` sure ones, or where the faint ones are under ``faint_share`` of the digits.
+
+    >>> ink = np.zeros((60, 200), np.float32); labels = np.zeros((60, 200), np.int32)
+    >>> sure, one = np.r_[0.0, 0.0, 0.97, np.zeros(8)], np.r_[0.0, 0.97, np.zeros(9)]
+    >>> line = [(Box(10 + 40 * k, 10, 4, 40, [k + 1]), sure) for k in range(3)]
+    >>> line.append((Box(170, 5, 1, 50, [4]), one))                   # grid paper's line, read as 1
+    >>> above = [(Box(10 + 15 * k, 0, 4, 8, [k + 5]), sure) for k in range(10)]   # ten more sure digits
+    >>> for box, _ in line + above:
+    ...     ink[box.y : box.y2, box.x : box.x2] = 0.8 if box.w > 1 else 0.3
+    ...     labels[box.y : box.y2, box.x : box.x2] = box.labels[0]
+    >>> [b.x for b, _ in faint_strays([line], ink, labels, params=READER)[0]]
+    [10, 50, 90]
+    >>> len(faint_strays([above, line], ink, labels, params=READER)[1])      # one faint 1 in 14: a writer's
+    4
+    """
+    def doubt(p: np.ndarray) -> bool:
+        return int(np.argmax(p[:DIGIT_CLASSES])) == 1 or p[:DIGIT_CLASSES].max() < params.uncertain_below
+
+    def sure(line: list[tuple[Box, np.ndarray]]) -> list[Box]:
+        return [b for b, p in line if p[:DIGIT_CLASSES].max() >= params.faint_sure and not doubt(p)]
+
+    total = sum(map(len, picked))
+    doubted = sum(doubt(p) for line in picked for _, p in line)
+    everywhere = [b for line in picked for b in sure(line)]
+    if not params.faint_width or len(everywhere) < params.faint_peers or doubted < params.faint_share * total:
+        return picked
+    measured: dict[int, tuple[float, float]] = {}
+
+    def measure(box: Box) -> tuple[float, float]:
+        if id(box) not in measured:
+            measured[id(box)] = (ink_width(ink, labels, box), darkness(ink, labels, box))
+        return measured[id(box)]
+
+    faint = set()
+    for line in picked:
+        own = sure(line)
+        widths, darks = zip(*map(measure, own if len(own) >= params.faint_line_peers else everywhere))
+        width = params.faint_width * float(np.median(widths))
+        dark = params.faint_dark * float(np.median(darks))
+        faint |= {id(b) for b, p in line if doubt(p) and measure(b)[0] < width and measure(b)[1] < dark}
+    if len(faint) < params.faint_share * total:
+        return picked
+    return [[(b, p) for b, p in line if id(b) not in faint] for line in picked]
 
 
 def long_tails(picked: list[list[tuple[Box, np.ndarray]]], *,

@@ -59,7 +59,7 @@ from .lines import group_lines, group_rows, level_rules, line_height
 from .params import ALL_STEPS, SEGMENT, SegmentParams, Steps
 from .separators import find_separators
 from .split import cut_pieces
-from .uprights import edge_pieces, frame_pieces, hairlines, rule_residue
+from .uprights import edge_pieces, frame_pieces, hairlines, rule_residue, rule_run_on
 
 
 def work_scale(gray: np.ndarray, *, params: SegmentParams = SEGMENT) -> tuple[float, float]:
@@ -206,7 +206,8 @@ def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParam
     # Specks far smaller than the digits the probe measured never set their height (a dotted grid); where
     # it measured nothing (an image kept whole, its digits taken to be work_height tall) there is no floor.
     floor = params.speck_floor * measured if probed < 1.0 or digits_tall != params.work_height else 0.0
-    lines, dropped, hair, digit_h = _lines(boxes, rules, ink, labels, gray, steps, params, floor)
+    lines, dropped, hair, digit_h = _lines(boxes, rules, ink, labels, gray, steps, params, floor,
+                                           measured=measured if floor else 0.0)
     for line in lines:
         line_h = line_height(line)
         for b in line:
@@ -235,13 +236,34 @@ def _ink(gray: np.ndarray, paper: np.ndarray | None, digit_px: float, measured: 
     return ink, rules, sides
 
 
+def digit_height(boxes: list[Box], labels: np.ndarray, *, floor: float = 0.0, measured: float = 0.0,
+                 params: SegmentParams = SEGMENT) -> float:
+    """The digits' height among the components ``boxes`` (``labels``' boxes; see
+    :func:`ml.reading.components.typical_height`, boxes under ``floor`` px left out); measured again on
+    :func:`ml.reading.components.height_boxes` where it comes out ``height_over`` times the height the
+    probe ``measured`` or more: a notebook's binding at the frame outweighed ten digits 40 px tall and
+    was taken for their height (568 px), and the digits were merged with it into four boxes.
+
+    >>> mask = np.zeros((300, 400), np.uint8); mask[:, 370:] = 1             # a dark mass at the frame
+    >>> for k in range(4): mask[100:140, 40 + 60 * k : 60 + 60 * k] = 1      # four digits
+    >>> labels, boxes = components(mask)
+    >>> digit_height(boxes, labels), digit_height(boxes, labels, measured=40.0)
+    (300.0, 40.0)
+    """
+    digit_h = typical_height(boxes, params=params, floor=floor)
+    if params.height_over and measured and digit_h > params.height_over * measured:
+        digit_h = typical_height(height_boxes(labels, boxes, params=params), params=params, floor=floor)
+    return digit_h
+
+
 def _lines(boxes: list[Box], rules: np.ndarray | None, ink: np.ndarray, labels: np.ndarray, gray: np.ndarray,
            steps: Steps, params: SegmentParams,
-           floor: float = 0.0) -> tuple[list[list[Box]], list[Box], list[Box], float]:
+           floor: float = 0.0, measured: float = 0.0) -> tuple[list[list[Box]], list[Box], list[Box], float]:
     """The components as lines of digit-like boxes: frames' sides dropped, fragments and broken digits
     joined, specks, ruled lines and cells' hairlines filtered out, as ``steps`` says; and the boxes
-    filtered out, the hairlines, and the digits' height (measured on boxes at least ``floor`` high)."""
-    digit_h = typical_height(boxes, params=params, floor=floor)
+    filtered out, the hairlines, and the digits' height (measured on boxes at least ``floor`` high, and
+    as the probe measured it where the plain estimate is ``height_over`` times the probe's ``measured``)."""
+    digit_h = digit_height(boxes, labels, floor=floor, measured=measured, params=params)
     if rules is not None:
         boxes = frame_sides(boxes, rules & 1, digit_h, params=params)
     if steps.merge:
@@ -259,6 +281,9 @@ def _lines(boxes: list[Box], rules: np.ndarray | None, ink: np.ndarray, labels: 
         boxes = [b for b, k in zip(boxes, keep) if k]
     upright = rules >> 1 if rules is not None else None
     residue = rule_residue(boxes, rules, labels, digit_h, params=params) if steps.rules else []
+    if steps.rules:
+        ran_on = rule_run_on(boxes, rules, labels, digit_h, params=params)
+        residue += [b for b in ran_on if not any(b is r for r in residue)]
     boxes = [b for b in boxes if not any(b is r for r in residue)]
     hair = residue + (hairlines(boxes, ink, labels, upright, params=params) if steps.hairlines else [])
     if steps.edges:

@@ -52,6 +52,10 @@ class SegmentParams:
     # at the probe, components under ``min_probe_height``; once segmented, under ``speck_floor`` of the
     # height the probe measured (ml.reading.components.typical_height).
     speck_floor: float = 0.25
+    # Once segmented, a height over ``height_over`` times the probe's is a mass beyond the page (a desk's
+    # grain, a notebook's binding: 568 px where the probe measured 40) outweighing the digits: it is
+    # measured again on the boxes the probe measured on (components.height_boxes; 0: off).
+    height_over: float = 3.0
     # The paper is estimated on a copy whose short side is about this many pixels: 80 measured better
     # and faster than 120 or 200 on photo pages.
     paper_side: int = 80
@@ -175,6 +179,15 @@ class SegmentParams:
     # ... and only near ``residue_rules`` separate rules or fewer: a grid's lines are joined, a cheque's
     # security pattern is short lines through its digits (8 to 12 of them round an amount).
     residue_rules: int = 2
+    # An upright box (at most ``run_on_aspect`` as wide as tall) from whose top or bottom an upright rule
+    # runs on, in its columns, for ``run_on_reach`` digit heights, is that rule's piece: a box line drawn
+    # by hand, straight enough to be removed along most of its length but bent where it leaves the
+    # frame, read as a tall 1 (uprights.rule_run_on; 0: off).
+    # Only boxes ``run_on_tall`` digit heights tall or more: a digit beside a cell's side, ending where
+    # the side runs on, is a digit's height (a scene page's 1s and a 9 in a grid's cells were lost).
+    run_on_reach: float = 0.15
+    run_on_aspect: float = 0.5
+    run_on_tall: float = 1.5
 
     # --- which way round the ink is (ml.reading.ink.polarity) ---
     # Light ink on a dark ground may be seen when, on the probe split at Otsu's threshold, the dark part

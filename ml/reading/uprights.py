@@ -32,8 +32,15 @@ def ink_width(ink: np.ndarray, labels: np.ndarray, box: Box) -> float:
 _SQUARE = np.ones((3, 3), np.uint8)
 
 
-def _darkness(ink: np.ndarray, labels: np.ndarray, box: Box) -> float:
-    """The strength of ``box``'s strongest ink (90th percentile over its components)."""
+def darkness(ink: np.ndarray, labels: np.ndarray, box: Box) -> float:
+    """The strength of ``box``'s strongest ink (90th percentile over its components).
+
+    >>> ink = np.zeros((20, 20), np.float32); ink[2:18, 5:9] = 0.8; ink[2:18, 14] = 0.3
+    >>> labels = (ink > 0).astype(np.int32); labels[:, 14] *= 2
+    >>> pen, hairline = Box(5, 2, 4, 16, [1]), Box(14, 2, 1, 16, [2])
+    >>> round(darkness(ink, labels, pen), 2), round(darkness(ink, labels, hairline), 2)
+    (0.8, 0.3)
+    """
     mask = member(labels[box.y : box.y2, box.x : box.x2], box.labels)
     return percentile90(ink[box.y : box.y2, box.x : box.x2][mask > 0]) if mask.any() else 0.0
 
@@ -77,7 +84,7 @@ def hairlines(boxes: list[Box], ink: np.ndarray, labels: np.ndarray, upright_rul
     widths = [ink_width(ink, labels, b) if up else 0.0 for b, up in zip(boxes, upright)]
     others = [b for b, up in zip(boxes, upright) if not up]
     typical_width = float(np.median([ink_width(ink, labels, b) for b in others]))
-    typical_dark = float(np.median([_darkness(ink, labels, b) for b in others]))
+    typical_dark = float(np.median([darkness(ink, labels, b) for b in others]))
     digit_h = float(np.median([b.h for b in others]))
     side = params.hairline_side * digit_h
     limit = params.hairline_ratio * typical_width
@@ -86,7 +93,7 @@ def hairlines(boxes: list[Box], ink: np.ndarray, labels: np.ndarray, upright_rul
     def hairline(box: Box, width: float) -> bool:
         if width < params.hairline_faint * typical_width or box.x <= side or box.x2 >= labels.shape[1] - side:
             return True
-        return (_darkness(ink, labels, box) < params.hairline_pale * typical_dark
+        return (darkness(ink, labels, box) < params.hairline_pale * typical_dark
                 and _in_column(box, [t for t, _ in thin], upright_rules, labels.shape,
                                params.hairline_reach * digit_h, params.hairline_edge * digit_h))
 
@@ -167,11 +174,11 @@ def frame_pieces(boxes: list[Box], ink: np.ndarray, labels: np.ndarray, *,
     """
     h, w = ink.shape
     at_frame = [b.x <= 0 or b.y <= 0 or b.x2 >= w or b.y2 >= h for b in boxes]
-    clear = [_darkness(ink, labels, b) for b, edge in zip(boxes, at_frame) if not edge]
+    clear = [darkness(ink, labels, b) for b, edge in zip(boxes, at_frame) if not edge]
     if len(clear) < params.frame_peers:
         return []
     floor = params.frame_faint * float(np.median(clear))
-    return [b for b, edge in zip(boxes, at_frame) if edge and _darkness(ink, labels, b) < floor]
+    return [b for b, edge in zip(boxes, at_frame) if edge and darkness(ink, labels, b) < floor]
 
 
 def rule_residue(boxes: list[Box], rules: np.ndarray | None, labels: np.ndarray, digit_h: float, *,
@@ -215,3 +222,54 @@ def rule_residue(boxes: list[Box], rules: np.ndarray | None, labels: np.ndarray,
             found.append(b)
     return found
 
+
+
+def rule_run_on(boxes: list[Box], rules: np.ndarray | None, labels: np.ndarray, digit_h: float, *,
+                params: SegmentParams = SEGMENT) -> list[Box]:
+    """The upright boxes of ``boxes`` that an upright rule removed (``rules >> 1``, see
+    ``ink.remove_rules``) runs on from: from the columns where their ink ends at their top (or bottom),
+    the rule goes on within their columns for ``run_on_reach`` digit heights, the boxes ``run_on_tall``
+    digit heights tall or more. A line's piece the rule
+    removal left where the line bends (a sudoku's box lines drawn by hand, read as tall 1s at the top
+    of the grid). The rule must be ``rule_length`` digit heights long itself: in a strip as tall as its
+    digits (a cheque's amount) a digit's stem counts as an upright rule. A digit in a grid's cell, even
+    one beside its side, ends away from the side's columns.
+
+    >>> rules = np.zeros((200, 100), np.uint8); rules[80:200, 50:53] = 2    # an upright rule from y 80
+    >>> labels = np.zeros((200, 100), np.int32); labels[5:80, 50:53] = 1; labels[5:80, 53] = 1   # its top
+    >>> labels[40:80, 56:60] = 2; labels[20:79, 20:26] = 3           # a 1 beside the rule; another apart
+    >>> boxes = [Box(50, 5, 4, 75, [1]), Box(56, 40, 4, 40, [2]), Box(20, 20, 6, 59, [3])]
+    >>> [b.x for b in rule_run_on(boxes, rules, labels, 40.0)], rule_run_on(boxes, rules, labels, 49.0)
+    ([50], [])
+    """
+    if rules is None or not params.run_on_reach or not rules.any():
+        return []
+    upright = (rules >> 1).view(np.uint8)
+    reach = max(2, int(round(params.run_on_reach * digit_h)))
+    count, pieces, stats, _ = cv2.connectedComponentsWithStats(upright, connectivity=8)
+    long = np.zeros(count, bool)
+    long[1:] = stats[1:, cv2.CC_STAT_HEIGHT] >= params.rule_length * digit_h
+
+    def runs_on(window: np.ndarray, ends: np.ndarray) -> bool:
+        """``window``: the rule's pieces beyond the box's end, the row next to it first."""
+        if window.shape[0] < reach or not ends.any():
+            return False
+        widened = cv2.dilate(ends.astype(np.uint8)[None], np.ones((1, 3), np.uint8))[0] > 0
+        if not (widened & (window[0] > 0)).any():
+            return False
+        return int((window > 0).any(axis=1).sum()) >= reach - 1 and bool(long[window].any())
+
+    found = []
+    for b in boxes:
+        if b.w > params.run_on_aspect * b.h or b.h < params.run_on_tall * digit_h or not b.labels:
+            continue
+        own = member(labels[b.y : b.y2, b.x : b.x2], b.labels) > 0
+        rows = np.flatnonzero(own.any(axis=1))
+        if not rows.size:
+            continue
+        top, bottom = own[rows[0] : rows[0] + 2].any(axis=0), own[rows[-1] - 1 : rows[-1] + 1].any(axis=0)
+        above = pieces[max(0, b.y + rows[0] - reach) : b.y + rows[0], b.x : b.x2][::-1]
+        below = pieces[b.y + rows[-1] + 1 : b.y + rows[-1] + 1 + reach, b.x : b.x2]
+        if runs_on(above, top) or runs_on(below, bottom):
+            found.append(b)
+    return found
