@@ -268,7 +268,7 @@ def edge_strays(line: list[tuple[Box, np.ndarray]], rim: set[int], *,
     >>> len(edge_strays([(Box(0, 60, 40, 120, [1]), two)] + digits, {1}, params=READER))
     4
     """
-    if not params.edge_tall or len(line) - 1 < params.corner_others:
+    if not params.edge_tall or len(line) - 1 < max(1, params.corner_others):
         return line
 
     def stray(k: int) -> bool:
