@@ -286,11 +286,11 @@ def faint_strays(picked: list[list[tuple[Box, np.ndarray]]], ink: np.ndarray, la
     """The digits ``picked`` (box and probabilities, line by line) without those drawn far finer and
     paler than the digits read surely (see ``ReaderParams.faint_width``): grid paper's lines and grain,
     a form's printed hairlines, read as confident 1s or doubtful 8s (strokes 0.2-0.5 as wide and
-    0.25-0.65 as dark as the written digits'; the sure digits read as 1 are no measure, grid paper's
-    lines being among them). Each line is measured against its own sure digits where
-    it has ``faint_line_peers`` (a line written in pencil among lines in ink keeps its 1s), else
-    against the image's. A pale digit read clearly as itself stays; so does every digit of a reading
-    without ``faint_peers`` sure ones, or where the faint ones are under ``faint_share`` of the digits.
+    0.25-0.65 as dark as the written digits'; the sure 1s are no measure, grid paper's lines being
+    among them). Each line is measured against its own sure digits where it has ``faint_line_peers``
+    (a line written in pencil among lines in ink keeps its 1s), else against the image's. A pale digit
+    read clearly as itself stays; so does every digit of a reading without ``faint_peers`` sure ones,
+    or where the faint ones are under ``faint_share`` of the digits.
 
     >>> ink = np.zeros((60, 200), np.float32); labels = np.zeros((60, 200), np.int32)
     >>> sure, one = np.r_[0.0, 0.0, 0.97, np.zeros(8)], np.r_[0.0, 0.97, np.zeros(9)]

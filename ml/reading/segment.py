@@ -261,8 +261,8 @@ def _lines(boxes: list[Box], rules: np.ndarray | None, ink: np.ndarray, labels: 
            floor: float = 0.0, measured: float = 0.0) -> tuple[list[list[Box]], list[Box], list[Box], float]:
     """The components as lines of digit-like boxes: frames' sides dropped, fragments and broken digits
     joined, specks, ruled lines and cells' hairlines filtered out, as ``steps`` says; and the boxes
-    filtered out, the hairlines, and the digits' height (measured on boxes at least ``floor`` high, and
-    as the probe measured it where the plain estimate is ``height_over`` times the probe's ``measured``)."""
+    filtered out, the hairlines, and the digits' height (:func:`digit_height`: on boxes at least
+    ``floor`` high, against the height the probe ``measured``)."""
     digit_h = digit_height(boxes, labels, floor=floor, measured=measured, params=params)
     if rules is not None:
         boxes = frame_sides(boxes, rules & 1, digit_h, params=params)

@@ -223,17 +223,15 @@ def rule_residue(boxes: list[Box], rules: np.ndarray | None, labels: np.ndarray,
     return found
 
 
-
 def rule_run_on(boxes: list[Box], rules: np.ndarray | None, labels: np.ndarray, digit_h: float, *,
                 params: SegmentParams = SEGMENT) -> list[Box]:
     """The upright boxes of ``boxes`` that an upright rule removed (``rules >> 1``, see
     ``ink.remove_rules``) runs on from: from the columns where their ink ends at their top (or bottom),
-    the rule goes on within their columns for ``run_on_reach`` digit heights, the boxes ``run_on_tall``
-    digit heights tall or more. A line's piece the rule
-    removal left where the line bends (a sudoku's box lines drawn by hand, read as tall 1s at the top
-    of the grid). The rule must be ``rule_length`` digit heights long itself: in a strip as tall as its
-    digits (a cheque's amount) a digit's stem counts as an upright rule. A digit in a grid's cell, even
-    one beside its side, ends away from the side's columns.
+    the rule goes on within their columns for ``run_on_reach`` digit heights. They are a line's pieces
+    the rule removal left where the line bends (a sudoku's box lines drawn by hand, read as tall 1s at
+    the top of the grid). The rule must be ``rule_length`` digit heights long itself (in a strip as
+    tall as its digits, a cheque's amount, a digit's stem counts as an upright rule), and the box
+    ``run_on_tall`` digit heights tall or more: a digit written against a cell's side is a digit tall.
 
     >>> rules = np.zeros((200, 100), np.uint8); rules[80:200, 50:53] = 2    # an upright rule from y 80
     >>> labels = np.zeros((200, 100), np.int32); labels[5:80, 50:53] = 1; labels[5:80, 53] = 1   # its top
