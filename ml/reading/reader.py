@@ -252,6 +252,16 @@ def corner_lines(picked: list[list[tuple[Box, np.ndarray]]], size: tuple[int, in
     return {k for k, line in enumerate(picked) if len(line) == 1 and in_corner(line[0][0])}
 
 
+def one_or_doubted(p: np.ndarray, params: ReaderParams) -> bool:
+    """Whether ``p`` reads a 1 or no digit at ``uncertain_below``, as a rule's piece or the grain is read.
+
+    >>> one, zero = np.r_[0.0, 0.97, np.zeros(9)], np.r_[0.97, np.zeros(10)]
+    >>> one_or_doubted(one, READER), one_or_doubted(zero, READER)
+    (True, False)
+    """
+    return int(np.argmax(p[:DIGIT_CLASSES])) == 1 or bool(p[:DIGIT_CLASSES].max() < params.uncertain_below)
+
+
 def edge_strays(line: list[tuple[Box, np.ndarray]], rim: set[int], *,
                 params: ReaderParams) -> list[tuple[Box, np.ndarray]]:
     """``line`` (digits picked: box and probabilities) without the boxes whose ink reaches the image's
@@ -274,9 +284,8 @@ def edge_strays(line: list[tuple[Box, np.ndarray]], rim: set[int], *,
     def stray(k: int) -> bool:
         box, p = line[k]
         others = float(np.median([b.h for j, (b, _) in enumerate(line) if j != k]))
-        one = int(np.argmax(p[:DIGIT_CLASSES])) == 1
         return (any(label in rim for label in box.labels) and box.h >= params.edge_tall * others
-                and (one or p[:DIGIT_CLASSES].max() < params.uncertain_below))
+                and one_or_doubted(p, params))
 
     return [entry for k, entry in enumerate(line) if not stray(k)]
 
@@ -305,14 +314,12 @@ def faint_strays(picked: list[list[tuple[Box, np.ndarray]]], ink: np.ndarray, la
     >>> len(faint_strays([above, line], ink, labels, params=READER)[1])      # one faint 1 in 14: a writer's
     4
     """
-    def doubt(p: np.ndarray) -> bool:
-        return int(np.argmax(p[:DIGIT_CLASSES])) == 1 or p[:DIGIT_CLASSES].max() < params.uncertain_below
-
     def sure(line: list[tuple[Box, np.ndarray]]) -> list[Box]:
-        return [b for b, p in line if p[:DIGIT_CLASSES].max() >= params.faint_sure and not doubt(p)]
+        return [b for b, p in line
+                if p[:DIGIT_CLASSES].max() >= params.faint_sure and not one_or_doubted(p, params)]
 
     total = sum(map(len, picked))
-    doubted = sum(doubt(p) for line in picked for _, p in line)
+    doubted = sum(one_or_doubted(p, params) for line in picked for _, p in line)
     everywhere = [b for line in picked for b in sure(line)]
     if not params.faint_width or len(everywhere) < params.faint_peers or doubted < params.faint_share * total:
         return picked
@@ -329,7 +336,8 @@ def faint_strays(picked: list[list[tuple[Box, np.ndarray]]], ink: np.ndarray, la
         widths, darks = zip(*map(measure, own if len(own) >= params.faint_line_peers else everywhere))
         width = params.faint_width * float(np.median(widths))
         dark = params.faint_dark * float(np.median(darks))
-        faint |= {id(b) for b, p in line if doubt(p) and measure(b)[0] < width and measure(b)[1] < dark}
+        faint |= {id(b) for b, p in line
+                  if one_or_doubted(p, params) and measure(b)[0] < width and measure(b)[1] < dark}
     if len(faint) < params.faint_share * total:
         return picked
     return [[(b, p) for b, p in line if id(b) not in faint] for line in picked]
