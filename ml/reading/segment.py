@@ -220,8 +220,9 @@ def segment(image: np.ndarray, steps: Steps = ALL_STEPS, *, params: SegmentParam
 def _ink(gray: np.ndarray, paper: np.ndarray | None, digit_px: float, measured: float, steps: Steps,
          params: SegmentParams) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """The ink map of ``gray`` without its rules and its cells' sides, as ``steps`` says; and the mask
-    of the rules found (``ink.remove_rules``) and of the cells' sides taken out, or None. The cells are
-    as tall as the digits ``measured``, however small (the rules' lengths never shrink)."""
+    of the rules found (``ink.remove_rules``) and the share of each pixel's ink taken out as cells' sides,
+    or None. The cells are as tall as the digits ``measured``, however small (the rules' lengths never
+    shrink)."""
     if steps.background:
         near = int(params.paper_near * digit_px)
         paper = paper if steps.edge_trend else None  # the probe's estimate continues the page's edge
@@ -232,7 +233,11 @@ def _ink(gray: np.ndarray, paper: np.ndarray | None, digit_px: float, measured: 
     if steps.rules:
         ink, rules = remove_rules(ink, digit_px, measured, params=params)
     if steps.cells:
+        before = ink
         ink, sides = remove_cell_sides(ink, measured, rules & 1 if rules is not None else None, params=params)
+        if sides is not None:  # a digit's stroke across a side keeps the ink the side did not account for
+            taken = np.where(sides > 0, 1.0 - ink / np.maximum(before, 1e-3), 0.0)
+            sides = taken.clip(0, 1).astype(np.float32)
     return ink, rules, sides
 
 
